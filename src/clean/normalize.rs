@@ -1,0 +1,214 @@
+//! Text normalization: the first per-document stage.
+//!
+//! Decodes stray HTML entities, applies Unicode NFC, unifies newlines, turns Unicode spaces and
+//! tabs into plain spaces, collapses runs of spaces, strips control and zero-width characters,
+//! trims line ends and keeps at most one blank line between paragraphs. Every later stage (and
+//! the exact-dedup key) sees text in this form.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+
+use crate::doc::Doc;
+use crate::stage::{Counters, Stage, Verdict};
+
+/// Config for the `[normalize]` section.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NormalizeConfig {
+    /// Run this stage (default true). Later stages assume normalized text.
+    pub enabled: bool,
+    /// Decode HTML entities such as `&amp;` and `&#8217;` left in the text (default true).
+    pub decode_html_entities: bool,
+    /// Apply Unicode NFC (default true).
+    pub nfc: bool,
+}
+
+impl Default for NormalizeConfig {
+    fn default() -> Self {
+        NormalizeConfig {
+            enabled: true,
+            decode_html_entities: true,
+            nfc: true,
+        }
+    }
+}
+
+impl NormalizeConfig {
+    /// Builds the stage.
+    pub fn build(&self) -> crate::Result<Normalize> {
+        Ok(Normalize {
+            decode_html_entities: self.decode_html_entities,
+            nfc: self.nfc,
+        })
+    }
+}
+
+/// The normalization stage.
+#[derive(Clone, Debug)]
+pub struct Normalize {
+    decode_html_entities: bool,
+    nfc: bool,
+}
+
+impl Default for Normalize {
+    fn default() -> Self {
+        NormalizeConfig::default().build().unwrap_or(Normalize {
+            decode_html_entities: true,
+            nfc: true,
+        })
+    }
+}
+
+impl Normalize {
+    /// Returns the normalized form of `text`.
+    pub fn normalize(&self, text: &str) -> String {
+        let mut owned;
+        let mut cur: &str = text;
+        if self.decode_html_entities && memchr::memchr(b'&', cur.as_bytes()).is_some() {
+            if let std::borrow::Cow::Owned(s) = html_escape::decode_html_entities(cur) {
+                owned = s;
+                cur = &owned;
+            }
+        }
+        if self.nfc && !cur.is_ascii() && is_nfc_quick(cur.chars()) != IsNormalized::Yes {
+            owned = cur.nfc().collect();
+            cur = &owned;
+        }
+        whitespace(cur)
+    }
+}
+
+impl Stage for Normalize {
+    fn name(&self) -> &'static str {
+        "normalize"
+    }
+
+    fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
+        let out = self.normalize(&doc.text);
+        if out != doc.text {
+            counters.add("normalize", "docs_changed", 1);
+            doc.text = out;
+        }
+        Verdict::Keep
+    }
+}
+
+/// True for characters that render as horizontal space.
+#[inline]
+fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
+}
+
+/// True for characters that are dropped: C0/C1 controls other than the newline handled by the
+/// caller, and zero-width or byte-order marks.
+#[inline]
+fn is_dropped(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+        )
+}
+
+/// Unifies newlines and spaces in one pass.
+fn whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // Newlines seen since the last visible character (capped at 2 on output).
+    let mut newlines = 0usize;
+    let mut space = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let c = match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                '\n'
+            }
+            '\u{2028}' | '\u{2029}' | '\u{85}' | '\u{0b}' | '\u{0c}' => '\n',
+            c => c,
+        };
+        if c == '\n' {
+            newlines += 1;
+            space = false;
+        } else if is_space(c) {
+            space = true;
+        } else if is_dropped(c) {
+            continue;
+        } else {
+            if !out.is_empty() {
+                if newlines > 0 {
+                    out.push_str(if newlines > 1 { "\n\n" } else { "\n" });
+                } else if space {
+                    out.push(' ');
+                }
+            }
+            newlines = 0;
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        Normalize::default().normalize(s)
+    }
+
+    #[test]
+    fn collapses_spaces_and_trims_lines() {
+        assert_eq!(norm("  a  \t b \u{a0} c  \n  d  "), "a b c\nd");
+    }
+
+    #[test]
+    fn unifies_newlines_and_caps_blank_lines() {
+        assert_eq!(norm("a\r\nb\rc\n\n\n\n\nd\u{2029}e"), "a\nb\nc\n\nd\ne");
+        assert_eq!(norm("\n\n  x\n\n"), "x");
+        // A line of only spaces counts as a blank line.
+        assert_eq!(norm("a\n   \nb"), "a\n\nb");
+    }
+
+    #[test]
+    fn strips_controls_and_zero_width() {
+        assert_eq!(norm("a\u{0}b\u{7}c\u{200b}d\u{feff}e\u{1b}[0m"), "abcde[0m");
+    }
+
+    #[test]
+    fn decodes_entities() {
+        assert_eq!(
+            norm("Tom &amp; Jerry&#8217;s &quot;show&quot;&nbsp;now"),
+            "Tom & Jerry\u{2019}s \"show\" now"
+        );
+        // Not an entity: left alone.
+        assert_eq!(norm("AT&T & co"), "AT&T & co");
+    }
+
+    #[test]
+    fn applies_nfc() {
+        // "e" + combining acute becomes the precomposed "é".
+        assert_eq!(norm("caf\u{65}\u{301}"), "caf\u{e9}");
+        let n = NormalizeConfig {
+            nfc: false,
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
+        assert_eq!(n.normalize("caf\u{65}\u{301}"), "caf\u{65}\u{301}");
+    }
+
+    #[test]
+    fn is_idempotent_on_real_text() {
+        let s = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m).\n\nThe firm said.";
+        let once = norm(s);
+        assert_eq!(once, s);
+        assert_eq!(norm(&once), once);
+    }
+}

@@ -1,0 +1,240 @@
+//! The TOML config: one section per concern, each with documented defaults.
+//!
+//! `config/default.toml` spells every key out with its default; the binary loads it (or the file
+//! given with `--config`), applies CLI overrides and calls [`Config::validate`]. Every section
+//! type rejects unknown keys, so a typo fails loudly instead of being ignored.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::clean::lang::LangConfig;
+use crate::clean::length::MinLengthConfig;
+use crate::clean::lines::LineRulesConfig;
+use crate::clean::normalize::NormalizeConfig;
+use crate::clean::quality::QualityConfig;
+use crate::clean::repeated::RepeatedLinesConfig;
+use crate::dedup::exact::ExactDedupConfig;
+use crate::dedup::near::NearDedupConfig;
+use crate::entities::EntitiesConfig;
+use crate::Error;
+
+/// The whole config.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `[input]`: what to read and how records map to fields.
+    pub input: InputConfig,
+    /// `[output]`: where and how to write.
+    pub output: OutputConfig,
+    /// `[pipeline]`: execution settings (threads, batch sizes). They never change the output.
+    pub pipeline: PipelineConfig,
+    /// `[normalize]`
+    pub normalize: NormalizeConfig,
+    /// `[line_rules]`
+    pub line_rules: LineRulesConfig,
+    /// `[repeated_lines]`
+    pub repeated_lines: RepeatedLinesConfig,
+    /// `[quality]`
+    pub quality: QualityConfig,
+    /// `[min_length]`
+    pub min_length: MinLengthConfig,
+    /// `[lang]`
+    pub lang: LangConfig,
+    /// `[exact_dedup]`
+    pub exact_dedup: ExactDedupConfig,
+    /// `[near_dedup]`
+    pub near_dedup: NearDedupConfig,
+    /// `[entities]`
+    pub entities: EntitiesConfig,
+}
+
+/// What to do with a line that is not valid UTF-8.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidUtf8 {
+    /// Replace invalid bytes with U+FFFD, keep the record and report it in `errors.jsonl`.
+    Replace,
+    /// Skip the record and report it in `errors.jsonl`.
+    Skip,
+}
+
+/// `[input]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputConfig {
+    /// Files, directories (read recursively, sorted by path), globs, or `-` for stdin.
+    pub paths: Vec<String>,
+    /// Key holding the article text (default `text`).
+    pub text_key: String,
+    /// Key holding the record id (default `id`); records without one get `<file>:<line>`.
+    pub id_key: String,
+    /// Key holding the article URL (default `url`).
+    pub url_key: String,
+    /// Key holding the title (default `title`).
+    pub title_key: String,
+    /// Key holding the publication date (default `date`).
+    pub date_key: String,
+    /// Key naming the site, used to group documents per site; when empty or absent from a
+    /// record, the host of the URL is used (default empty).
+    pub source_key: String,
+    /// Longest accepted line in bytes after decompression (default 64 MiB). Longer lines are
+    /// skipped and reported.
+    pub max_line_bytes: usize,
+    /// `replace` (default) or `skip` records with invalid UTF-8.
+    pub invalid_utf8: InvalidUtf8,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            paths: vec!["data/sample".into()],
+            text_key: "text".into(),
+            id_key: "id".into(),
+            url_key: "url".into(),
+            title_key: "title".into(),
+            date_key: "date".into(),
+            source_key: String::new(),
+            max_line_bytes: 64 << 20,
+            invalid_utf8: InvalidUtf8::Replace,
+        }
+    }
+}
+
+/// `[output]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Output folder (default `out`). Created if missing.
+    pub dir: PathBuf,
+    /// Number of `part-NNNNN.jsonl.zst` shards (default 4).
+    pub shards: usize,
+    /// Seed of the id hash that picks a document's shard (default 0).
+    pub shard_seed: u64,
+    /// zstd level for shards and side outputs (default 3).
+    pub zstd_level: i32,
+    /// When non-empty, the text as read is kept in the output record under this key.
+    pub keep_original_text_key: String,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            dir: PathBuf::from("out"),
+            shards: 4,
+            shard_seed: 0,
+            zstd_level: 3,
+            keep_original_text_key: String::new(),
+        }
+    }
+}
+
+/// `[pipeline]`: how the work is run. None of these change what is written.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Worker threads for the document stages; 0 means one per core (default 0).
+    pub threads: usize,
+    /// Files read concurrently (default 2).
+    pub readers: usize,
+    /// Input bytes per batch handed to a worker (default 1 MiB).
+    pub batch_bytes: usize,
+    /// Batches buffered between stages (default 4 per worker thread; bounds memory).
+    pub queue_batches: usize,
+    /// Stop at the first bad record (default false).
+    pub strict: bool,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            threads: 0,
+            readers: 2,
+            batch_bytes: 1 << 20,
+            queue_batches: 0,
+            strict: false,
+        }
+    }
+}
+
+impl Config {
+    /// Parses a config from TOML text; `origin` names it in error messages.
+    pub fn from_toml(text: &str, origin: &str) -> crate::Result<Config> {
+        toml::from_str(text).map_err(|e| Error::Config(format!("{origin}: {e}")))
+    }
+
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> crate::Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Config::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Checks cross-field constraints with messages that say what to change.
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.input.paths.is_empty() {
+            return Err(Error::Config(
+                "input.paths is empty: name at least one file, directory, glob or `-`".into(),
+            ));
+        }
+        if self.input.text_key.is_empty() {
+            return Err(Error::Config("input.text_key must not be empty".into()));
+        }
+        if self.output.shards == 0 || self.output.shards > 100_000 {
+            return Err(Error::Config(format!(
+                "output.shards = {}: choose between 1 and 100000",
+                self.output.shards
+            )));
+        }
+        if !(1..=22).contains(&self.output.zstd_level) {
+            return Err(Error::Config(format!(
+                "output.zstd_level = {}: choose between 1 and 22",
+                self.output.zstd_level
+            )));
+        }
+        if self.input.max_line_bytes < 1024 {
+            return Err(Error::Config(format!(
+                "input.max_line_bytes = {}: must be at least 1024",
+                self.input.max_line_bytes
+            )));
+        }
+        if self.pipeline.batch_bytes == 0 || self.pipeline.readers == 0 {
+            return Err(Error::Config(
+                "pipeline.batch_bytes and pipeline.readers must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The config as written to `manifest.json`: everything that shapes the output, without the
+    /// `[pipeline]` execution settings (so the manifest is identical for any thread count).
+    pub fn effective(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(m) = v.as_object_mut() {
+            m.remove("pipeline");
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_matches_defaults() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml"))
+                .unwrap();
+        let c = Config::from_toml(&text, "config/default.toml").unwrap();
+        assert_eq!(c, Config::default());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let e = Config::from_toml("[input]\ntext_kye = \"body\"\n", "x.toml").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("text_kye"), "{msg}");
+        assert!(msg.contains("x.toml"), "{msg}");
+    }
+}

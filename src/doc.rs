@@ -1,0 +1,110 @@
+//! The document record that flows through every stage.
+//!
+//! Readers produce raw lines; workers parse each line into a [`Doc`], the per-document stages
+//! mutate it (or drop it), and the writer serializes it back into the output record: the input
+//! record with `text` replaced by the cleaned text, plus `lang`, `lang_score` and `entities`.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Where a record came from: the input file as the user named it and its 1-based line number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// Input path as given (or `-` for standard input).
+    pub file: Arc<str>,
+    /// 1-based line number within the decompressed file.
+    pub line: u64,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A named entity or pattern entity found in the cleaned text.
+///
+/// `start` and `end` are offsets in Unicode code points, so `text[start:end]` in Python gives
+/// the entity text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entity {
+    /// The entity's surface text.
+    pub text: String,
+    /// `PER`, `ORG`, `LOC`, `MISC`, `DATE`, `MONEY` or `PERCENT`.
+    pub label: &'static str,
+    /// First code point of the entity in the cleaned text.
+    pub start: usize,
+    /// One past the last code point of the entity in the cleaned text.
+    pub end: usize,
+}
+
+/// Language identified for a document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lang {
+    /// ISO 639-3 code (`eng`, `deu`, ...).
+    pub code: &'static str,
+    /// Confidence between 0 and 1.
+    pub score: f64,
+}
+
+/// One article record on its way through the pipeline.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    /// Position in input order (files in sorted order, then line order); "first seen wins"
+    /// decisions compare this.
+    pub seq: u64,
+    /// The record's id, or one derived from `origin` when the record has none.
+    pub id: String,
+    /// The (progressively cleaned) text.
+    pub text: String,
+    /// Value of the configured url field, when present and a string.
+    pub url: Option<String>,
+    /// Value of the configured title field, when present and a string.
+    pub title: Option<String>,
+    /// Value of the configured date field, when present and a string.
+    pub date: Option<String>,
+    /// Site grouping key: the configured source field, else the host of `url`.
+    pub site: Option<String>,
+    /// The whole input record (all fields, in input order); `text` in it is replaced on output.
+    pub record: Map<String, Value>,
+    /// The text as read, kept only when the config asks for the original text in the output.
+    pub original_text: Option<String>,
+    /// Identified language, when the language stage ran.
+    pub lang: Option<Lang>,
+    /// Entities, when the entity stage ran.
+    pub entities: Vec<Entity>,
+    /// 128-bit hash of the normalized text, when exact dedup is enabled.
+    pub exact_key: Option<u128>,
+    /// MinHash signature, when near-duplicate detection is enabled.
+    pub minhash: Option<Box<[u32]>>,
+    /// Where the record came from.
+    pub origin: Origin,
+}
+
+impl Doc {
+    /// A document with the given text and defaults for everything else; handy in tests and for
+    /// library users that do not read JSONL.
+    pub fn from_text(id: impl Into<String>, text: impl Into<String>) -> Doc {
+        Doc {
+            seq: 0,
+            id: id.into(),
+            text: text.into(),
+            url: None,
+            title: None,
+            date: None,
+            site: None,
+            record: Map::new(),
+            original_text: None,
+            lang: None,
+            entities: Vec::new(),
+            exact_key: None,
+            minhash: None,
+            origin: Origin {
+                file: Arc::from("<memory>"),
+                line: 0,
+            },
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Typed library errors. The binary wraps them with `anyhow` context.
+
+use std::path::PathBuf;
+
+/// Everything that can stop a run (as opposed to a bad record, which is counted and reported).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O error on a named path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory being read or written.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The configuration is invalid; the message says which key and what to do.
+    #[error("invalid config: {0}")]
+    Config(String),
+    /// The inputs could not be resolved (no such file, glob matched nothing, ...).
+    #[error("input: {0}")]
+    Input(String),
+    /// A model file could not be loaded or trained.
+    #[error("model: {0}")]
+    Model(String),
+    /// A configured memory budget would be exceeded; the message says what to change.
+    #[error("memory budget exceeded: {0}")]
+    MemoryBudget(String),
+    /// `--strict` was given and a bad record was found.
+    #[error("{0} (stopping because of --strict)")]
+    Strict(String),
+    /// A worker thread panicked or a channel closed unexpectedly.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Library result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,1 @@
+//! Input and output: codec detection, line framing, shard writers.

@@ -1,0 +1,130 @@
+//! The stage interface: how a per-document step plugs into the pipeline.
+//!
+//! A stage is a plain struct built from its serde config type. Per-document stages run on the
+//! rayon workers in config order; each returns a [`Verdict`]. A dropped document leaves the chain
+//! at once and is written to `rejected.jsonl.zst` with its [`Drop`] reason. Ordered stages (exact
+//! and near dedup) see documents one at a time in input order on a single thread, so their
+//! "first seen wins" decisions do not depend on thread timing.
+
+use std::collections::BTreeMap;
+
+use crate::doc::Doc;
+
+/// Why a document was dropped: the stage and rule, and the measured value against the threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drop {
+    /// Stage name, as in the config (`min_length`, `quality`, ...).
+    pub stage: &'static str,
+    /// Rule within the stage (`too_short`, `gopher_mean_word_length`, ...).
+    pub rule: &'static str,
+    /// The value measured on the document.
+    pub value: f64,
+    /// The configured threshold it failed.
+    pub threshold: f64,
+}
+
+/// What a per-document stage decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Keep the document and pass it to the next stage.
+    Keep,
+    /// Drop the document for the given reason.
+    Drop(Drop),
+}
+
+/// Per-stage counters (lines removed per rule, documents tagged, ...), merged across workers.
+///
+/// Keys are `(stage, counter)`; output is sorted so `stats.json` is deterministic.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Counters {
+    map: BTreeMap<(&'static str, &'static str), u64>,
+}
+
+impl Counters {
+    /// Adds `n` to the counter `name` of `stage`.
+    #[inline]
+    pub fn add(&mut self, stage: &'static str, name: &'static str, n: u64) {
+        if n > 0 {
+            *self.map.entry((stage, name)).or_insert(0) += n;
+        }
+    }
+
+    /// The value of one counter (0 when never touched).
+    pub fn get(&self, stage: &str, name: &str) -> u64 {
+        self.map
+            .iter()
+            .find(|((s, n), _)| *s == stage && *n == name)
+            .map_or(0, |(_, v)| *v)
+    }
+
+    /// Adds every counter of `other` into `self`.
+    pub fn merge(&mut self, other: &Counters) {
+        for (k, v) in &other.map {
+            *self.map.entry(*k).or_insert(0) += v;
+        }
+    }
+
+    /// Iterates `(stage, counter, value)` in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static str, u64)> + '_ {
+        self.map.iter().map(|((s, n), v)| (*s, *n, *v))
+    }
+}
+
+/// A per-document stage. Implementations are plain structs with a `process` method; this
+/// trait is the thin wrapper the pipeline calls from its rayon workers.
+pub trait Stage: Send + Sync {
+    /// The stage's name, as used in the config, `stats.json` and drop reasons.
+    fn name(&self) -> &'static str;
+
+    /// Processes one document in place.
+    fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict;
+}
+
+/// A document as seen by the ordered stages: identity and the keys computed by the workers.
+#[derive(Clone, Debug)]
+pub struct Candidate<'a> {
+    /// Input-order sequence number.
+    pub seq: u64,
+    /// Document id.
+    pub id: &'a str,
+    /// 128-bit hash of the normalized text, when exact dedup is enabled.
+    pub exact_key: Option<u128>,
+    /// MinHash signature, when near dedup is enabled.
+    pub minhash: Option<&'a [u32]>,
+}
+
+/// A duplicate decision made by an ordered stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Duplicate {
+    /// The id of the kept document this one duplicates.
+    pub duplicate_of: String,
+    /// `exact` or `near`.
+    pub kind: &'static str,
+    /// Estimated Jaccard similarity (near duplicates only).
+    pub similarity: Option<f64>,
+}
+
+/// What an ordered stage decided for one document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// A first occurrence: keep it.
+    Keep,
+    /// Keep it and annotate the output record with a cluster id (near dedup in annotate mode).
+    Annotate {
+        /// Output field name.
+        key: &'static str,
+        /// The cluster id (the id of the cluster's first document).
+        value: String,
+    },
+    /// A duplicate: remove it and record it in `duplicates.jsonl.zst`.
+    Remove(Duplicate),
+}
+
+/// A stage that sees documents one at a time in input order (exact and near dedup).
+pub trait OrderedStage: Send {
+    /// The stage's name.
+    fn name(&self) -> &'static str;
+
+    /// Decides for one document; called in strictly increasing `seq` order.
+    fn decide(&mut self, doc: &Candidate<'_>) -> Result<Decision, crate::Error>;
+}
