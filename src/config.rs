@@ -75,8 +75,8 @@ pub struct InputConfig {
     pub title_key: String,
     /// Key holding the publication date (default `date`).
     pub date_key: String,
-    /// Key naming the site, used to group documents per site; when empty or absent from a
-    /// record, the host of the URL is used (default empty).
+    /// Key naming the site, used to group documents per site (default `source`); when empty or
+    /// absent from a record, the host of the URL is used.
     pub source_key: String,
     /// Longest accepted line in bytes after decompression (default 64 MiB). Longer lines are
     /// skipped and reported.
@@ -94,7 +94,7 @@ impl Default for InputConfig {
             url_key: "url".into(),
             title_key: "title".into(),
             date_key: "date".into(),
-            source_key: String::new(),
+            source_key: "source".into(),
             max_line_bytes: 64 << 20,
             invalid_utf8: InvalidUtf8::Replace,
         }
@@ -210,7 +210,7 @@ impl Config {
     pub fn effective(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
         if let Some(m) = v.as_object_mut() {
-            m.remove("pipeline");
+            m.shift_remove("pipeline");
         }
         v
     }

@@ -1,1 +1,199 @@
-fn main() {}
+//! The `corpusmill` command: parse arguments, build the config, run, and map the result to an
+//! exit code (0 ok, 1 fatal error, 2 some input could not be read to its end).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use corpusmill::config::Config;
+use corpusmill::pipeline::{self, Progress};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Streaming cleaning, deduplication and entity extraction for large article corpora.
+///
+/// Reads JSONL dumps (zstd, gzip or plain, detected from the bytes), normalizes and cleans the
+/// text, removes exact and near duplicates, tags entities, and writes sharded .jsonl.zst output
+/// with manifest.json, stats.json, rejected.jsonl.zst, duplicates.jsonl.zst and errors.jsonl.
+#[derive(Parser, Debug)]
+#[command(name = "corpusmill", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the pipeline (with no arguments: the bundled sample and config/default.toml).
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Config file (TOML). Default: config/default.toml when it exists, else built-in defaults
+    /// (identical to config/default.toml).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Input file, directory (recursive), glob, or `-` for stdin. Repeat for several.
+    /// Overrides input.paths.
+    #[arg(long, short = 'i', value_name = "PATH")]
+    input: Vec<String>,
+    /// Output folder. Overrides output.dir.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Number of output shards. Overrides output.shards.
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
+    /// Worker threads (0 = one per core). Output is identical for any value.
+    #[arg(long, short = 't', value_name = "N")]
+    threads: Option<usize>,
+    /// Switch a stage off (repeatable): normalize, line_rules, repeated_lines, quality,
+    /// min_length, lang, exact_dedup, near_dedup, entities.
+    #[arg(long, value_name = "STAGE")]
+    disable: Vec<String>,
+    /// Stop at the first bad record instead of reporting it and going on.
+    #[arg(long)]
+    strict: bool,
+    /// Do not draw the progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    no_progress: bool,
+    /// Do not print the summary table at the end.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+const DEFAULT_CONFIG: &str = include_str!("../config/default.toml");
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None => {
+            let default = PathBuf::from("config/default.toml");
+            if default.is_file() {
+                Ok(Config::load(&default)?)
+            } else {
+                Ok(Config::from_toml(
+                    DEFAULT_CONFIG,
+                    "built-in default config",
+                )?)
+            }
+        }
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut config = load_config(args.config.as_ref())?;
+    if !args.input.is_empty() {
+        config.input.paths = args.input.clone();
+    }
+    if let Some(o) = args.output {
+        config.output.dir = o;
+    }
+    if let Some(n) = args.shards {
+        config.output.shards = n;
+    }
+    if let Some(n) = args.threads {
+        config.pipeline.threads = n;
+    }
+    if args.strict {
+        config.pipeline.strict = true;
+    }
+    for stage in &args.disable {
+        pipeline::disable_stage(&mut config, stage)?;
+    }
+    let show = !args.no_progress && std::io::stderr().is_terminal();
+    let bar = Bar::new(show);
+    let summary = pipeline::run(&config, &bar)
+        .with_context(|| format!("running the pipeline into {}", config.output.dir.display()))?;
+    bar.clear();
+    if !args.quiet {
+        eprint!("{}", summary.stats.table());
+        eprintln!("output: {}", config.output.dir.display());
+    }
+    if summary.incomplete_inputs {
+        eprintln!(
+            "warning: some inputs could not be read to their end; see {}",
+            config.output.dir.join("errors.jsonl").display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The progress bar: bytes of input read of the total, docs/s and MB/s, ETA.
+struct Bar {
+    bar: ProgressBar,
+    started: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Bar {
+    fn new(show: bool) -> Bar {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        if show {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        Bar {
+            bar,
+            started: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+
+    fn clear(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, pass: &str, total_bytes: Option<u64>) {
+        self.bar.reset();
+        self.bar.set_length(total_bytes.unwrap_or(0));
+        let template = if total_bytes.is_some() {
+            "{prefix:>8} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}"
+        } else {
+            "{prefix:>8} [{elapsed_precise}] {bytes} {msg}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            self.bar.set_style(style);
+        }
+        self.bar.set_prefix(pass.to_string());
+        self.bar.enable_steady_tick(Duration::from_millis(200));
+        if let Ok(mut s) = self.started.lock() {
+            *s = std::time::Instant::now();
+        }
+    }
+
+    fn update(&self, raw_bytes: u64, bytes: u64, docs: u64) {
+        self.bar.set_position(raw_bytes);
+        let secs = self
+            .started
+            .lock()
+            .map(|s| s.elapsed().as_secs_f64())
+            .unwrap_or(1.0)
+            .max(1e-3);
+        self.bar.set_message(format!(
+            "{:.0} docs/s {:.1} MB/s",
+            docs as f64 / secs,
+            bytes as f64 / 1e6 / secs
+        ));
+    }
+
+    fn finish(&self) {
+        self.bar.disable_steady_tick();
+    }
+}

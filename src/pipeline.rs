@@ -1,21 +1,989 @@
-//! Pipeline wiring (stub).
+//! Wiring: reader threads → bounded channels → rayon workers running the document stages →
+//! the ordered stage (re-sequencing, exact and near dedup, side outputs) → shard writer threads.
+//!
+//! Every channel is bounded, so memory does not grow with the input. Batches carry a sequence
+//! number; the ordered stage handles them strictly in input order, which makes every output
+//! byte-identical for any thread count. When a stage needs corpus statistics (per-site repeated
+//! lines), a pre-scan pass over the same inputs runs first.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use serde::Serialize;
+
+use crate::clean::repeated::SiteLineCounter;
 use crate::config::Config;
+use crate::doc::{Doc, Origin};
+use crate::io::errors::{ErrorKind, InputError};
+use crate::io::reader::{self, Batch, Entry, FileReport, ReaderOptions};
+use crate::io::record::RecordFormat;
+use crate::io::source::{self, Input};
+use crate::io::writer::{self, FileSummary, JsonlWriter};
+use crate::stage::{Candidate, Counters, Decision, OrderedStage, Stage, Verdict};
+use crate::stats::{Stats, Timing};
+use crate::Error;
 
-/// Progress sink.
-pub trait Progress: Sync {}
-/// No progress reporting.
-pub struct NoProgress;
-impl Progress for NoProgress {}
-
-/// What a run produced.
-#[derive(Debug, Default)]
-pub struct Summary {
-    /// Totals.
-    pub stats: crate::stats::Stats,
+/// Receives progress from a run; the binary draws a progress bar with it. Called from the
+/// ordered stage's thread only.
+pub trait Progress: Sync {
+    /// A pass starts (`prescan` or `main`); `total_bytes` is the summed size of the input files
+    /// on disk when known.
+    fn start(&self, _pass: &str, _total_bytes: Option<u64>) {}
+    /// Work done so far in this pass: raw (on-disk) bytes consumed, uncompressed bytes and
+    /// documents processed.
+    fn update(&self, _raw_bytes: u64, _bytes: u64, _docs: u64) {}
+    /// The pass ended.
+    fn finish(&self) {}
 }
 
-/// Runs the pipeline.
-pub fn run(_config: &Config, _progress: &dyn Progress) -> crate::Result<Summary> {
-    Ok(Summary::default())
+/// A [`Progress`] that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// An input file as recorded in the manifest.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InputSummary {
+    /// Path as named.
+    pub path: String,
+    /// Detected codec.
+    pub codec: Option<&'static str>,
+    /// Lines read.
+    pub lines: u64,
+    /// Uncompressed bytes read.
+    pub bytes: u64,
+    /// True when read to the end without a decompression or read error.
+    pub complete: bool,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Manifest {
+    /// corpusmill version that wrote the output.
+    pub corpusmill_version: &'static str,
+    /// The effective config (without execution settings such as threads).
+    pub config: serde_json::Value,
+    /// Inputs in processing order.
+    pub inputs: Vec<InputSummary>,
+    /// Shards in order.
+    pub shards: Vec<FileSummary>,
+    /// Side outputs: rejected, duplicates, errors.
+    pub side_outputs: Vec<FileSummary>,
+    /// Totals.
+    pub totals: Totals,
+}
+
+/// Totals in the manifest.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Records read.
+    pub docs_in: u64,
+    /// Documents written to shards.
+    pub docs_written: u64,
+    /// Documents rejected by a stage.
+    pub rejected: u64,
+    /// Duplicates removed.
+    pub duplicates: u64,
+    /// Bad input records.
+    pub errors: u64,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// `stats.json`.
+    pub stats: Stats,
+    /// `manifest.json`.
+    pub manifest: Manifest,
+    /// True when some input could not be read to its end (the binary exits with code 2).
+    pub incomplete_inputs: bool,
+}
+
+/// A per-document stage slot: built up front, or (repeated lines) after the pre-scan.
+enum Slot {
+    Ready(Box<dyn Stage>),
+    RepeatedLines,
+}
+
+/// Builds the per-document stages in config order. Adding a stage is one line here.
+fn build_stages(c: &Config) -> crate::Result<Vec<Slot>> {
+    let mut v: Vec<Slot> = Vec::new();
+    let mut add =
+        |on: bool, build: &dyn Fn() -> crate::Result<Box<dyn Stage>>| -> crate::Result<()> {
+            if on {
+                v.push(Slot::Ready(build()?));
+            }
+            Ok(())
+        };
+    add(c.normalize.enabled, &|| Ok(Box::new(c.normalize.build()?)))?;
+    add(c.line_rules.enabled, &|| {
+        Ok(Box::new(c.line_rules.build()?))
+    })?;
+    if c.repeated_lines.enabled {
+        v.push(Slot::RepeatedLines);
+    }
+    let mut add =
+        |on: bool, build: &dyn Fn() -> crate::Result<Box<dyn Stage>>| -> crate::Result<()> {
+            if on {
+                v.push(Slot::Ready(build()?));
+            }
+            Ok(())
+        };
+    add(c.quality.enabled, &|| Ok(Box::new(c.quality.build()?)))?;
+    add(c.min_length.enabled, &|| {
+        Ok(Box::new(c.min_length.build()?))
+    })?;
+    add(c.lang.enabled, &|| Ok(Box::new(c.lang.build()?)))?;
+    add(c.exact_dedup.enabled, &|| {
+        Ok(Box::new(crate::dedup::exact::ExactKey))
+    })?;
+    add(c.near_dedup.enabled, &|| {
+        Ok(Box::new(c.near_dedup.build_signer()?))
+    })?;
+    add(c.entities.enabled, &|| Ok(Box::new(c.entities.build()?)))?;
+    Ok(v)
+}
+
+/// Builds the ordered stages (first seen wins), in order.
+fn build_ordered(c: &Config) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
+    let mut v: Vec<Box<dyn OrderedStage>> = Vec::new();
+    if c.exact_dedup.enabled {
+        v.push(Box::new(crate::dedup::exact::ExactIndex::new()));
+    }
+    if c.near_dedup.enabled {
+        v.push(Box::new(c.near_dedup.build_index()?));
+    }
+    Ok(v)
+}
+
+/// The names of the stages that can be switched off with `--disable`.
+pub const STAGE_NAMES: &[&str] = &[
+    "normalize",
+    "line_rules",
+    "repeated_lines",
+    "quality",
+    "min_length",
+    "lang",
+    "exact_dedup",
+    "near_dedup",
+    "entities",
+];
+
+/// Switches a stage off by name (as `--disable` does).
+pub fn disable_stage(c: &mut Config, name: &str) -> crate::Result<()> {
+    match name {
+        "normalize" => c.normalize.enabled = false,
+        "line_rules" => c.line_rules.enabled = false,
+        "repeated_lines" => c.repeated_lines.enabled = false,
+        "quality" => c.quality.enabled = false,
+        "min_length" => c.min_length.enabled = false,
+        "lang" => c.lang.enabled = false,
+        "exact_dedup" => c.exact_dedup.enabled = false,
+        "near_dedup" => c.near_dedup.enabled = false,
+        "entities" => c.entities.enabled = false,
+        other => {
+            return Err(Error::Config(format!(
+                "unknown stage `{other}` (stages: {})",
+                STAGE_NAMES.join(", ")
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// One batch with its position in input order.
+struct SeqBatch {
+    seq: u64,
+    first_doc: u64,
+    batch: Batch,
+}
+
+/// What a worker made of one input line.
+enum Outcome {
+    Kept(Kept),
+    Rejected {
+        stage: &'static str,
+        rule: &'static str,
+        json: Vec<u8>,
+    },
+    Error(InputError),
+}
+
+struct Kept {
+    seq: u64,
+    id: String,
+    origin: Origin,
+    exact_key: Option<u128>,
+    minhash: Option<Box<[u32]>>,
+    shard: usize,
+    json: Vec<u8>,
+}
+
+struct Processed {
+    seq: u64,
+    bytes: u64,
+    outcomes: Vec<Outcome>,
+}
+
+/// Runs the pipeline described by `config` and writes everything into `config.output.dir`.
+pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
+    config.validate()?;
+    let started = Instant::now();
+    let threads = if config.pipeline.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        config.pipeline.threads
+    };
+    let out_dir = config.output.dir.clone();
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
+
+    let mut inputs = source::resolve(&config.input.paths)?;
+    let mut slots = build_stages(config)?;
+    let mut ordered = build_ordered(config)?;
+    let mut format = RecordFormat::new(&config.input, &config.output);
+    format.with_lang = config.lang.enabled;
+    format.with_entities = config.entities.enabled;
+
+    // The pre-scan reads the input twice; standard input can be read once, so spool it.
+    let needs_prescan = slots.iter().any(|s| matches!(s, Slot::RepeatedLines));
+    let spool = if needs_prescan && inputs.iter().any(Input::is_stdin) {
+        Some(spool_stdin(&out_dir)?)
+    } else {
+        None
+    };
+    let opts = ReaderOptions {
+        max_line_bytes: config.input.max_line_bytes,
+        batch_bytes: config.pipeline.batch_bytes,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("corpusmill-worker-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    let queue = if config.pipeline.queue_batches == 0 {
+        threads * 2
+    } else {
+        config.pipeline.queue_batches
+    };
+    let exec = Exec {
+        inputs: &inputs,
+        spool: spool.as_deref(),
+        opts: &opts,
+        format: &format,
+        pool: &pool,
+        threads,
+        queue,
+        progress,
+    };
+
+    let prescan_started = Instant::now();
+    if needs_prescan {
+        let pos = slots
+            .iter()
+            .position(|s| matches!(s, Slot::RepeatedLines))
+            .unwrap_or(0);
+        let before: Vec<&dyn Stage> = ready(&slots[..pos]);
+        let counter = exec.prescan(&before, config.repeated_lines.counter()?)?;
+        slots[pos] = Slot::Ready(Box::new(counter.finish()?));
+    }
+    let prescan_s = if needs_prescan {
+        prescan_started.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
+    let stages: Vec<&dyn Stage> = ready(&slots);
+    let result = exec.main(config, &stages, &mut ordered);
+    if let Some(p) = &spool {
+        let _ = std::fs::remove_file(p);
+        for i in inputs.iter_mut().filter(|i| i.is_stdin()) {
+            i.size = None;
+        }
+    }
+    let (mut stats, reports, shards, side) = result?;
+
+    let wall = started.elapsed().as_secs_f64();
+    stats.timing = Timing {
+        wall_s: wall,
+        prescan_s,
+        docs_per_s: stats.docs_in as f64 / wall.max(1e-9),
+        mb_per_s: stats.bytes_in as f64 / 1e6 / wall.max(1e-9),
+        threads,
+    };
+    let incomplete_inputs = reports.iter().any(|r| !r.complete);
+    let manifest = Manifest {
+        corpusmill_version: env!("CARGO_PKG_VERSION"),
+        config: config.effective(),
+        inputs: reports
+            .iter()
+            .map(|r| InputSummary {
+                path: r.file.to_string(),
+                codec: r.codec.map(|c| c.name()),
+                lines: r.lines,
+                bytes: r.bytes,
+                complete: r.complete,
+            })
+            .collect(),
+        shards,
+        side_outputs: side,
+        totals: Totals {
+            docs_in: stats.docs_in,
+            docs_written: stats.docs_written,
+            rejected: stats.rejected_total(),
+            duplicates: stats.duplicates_total(),
+            errors: stats.errors_total(),
+        },
+    };
+    writer::write_json_file(&out_dir, "manifest.json", &manifest)?;
+    writer::write_json_file(&out_dir, "stats.json", &stats)?;
+    Ok(Summary {
+        stats,
+        manifest,
+        incomplete_inputs,
+    })
+}
+
+fn ready(slots: &[Slot]) -> Vec<&dyn Stage> {
+    slots
+        .iter()
+        .filter_map(|s| match s {
+            Slot::Ready(s) => Some(s.as_ref()),
+            Slot::RepeatedLines => None,
+        })
+        .collect()
+}
+
+fn spool_stdin(dir: &Path) -> crate::Result<PathBuf> {
+    let path = dir.join(".stdin.spool");
+    let mut f = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut f).map_err(|e| Error::io("-", e))?;
+    Ok(path)
+}
+
+/// Shared execution context of both passes.
+struct Exec<'a> {
+    inputs: &'a [Input],
+    spool: Option<&'a Path>,
+    opts: &'a ReaderOptions,
+    format: &'a RecordFormat,
+    pool: &'a rayon::ThreadPool,
+    threads: usize,
+    queue: usize,
+    progress: &'a dyn Progress,
+}
+
+type MainResult = (Stats, Vec<FileReport>, Vec<FileSummary>, Vec<FileSummary>);
+
+impl Exec<'_> {
+    fn total_size(&self) -> Option<u64> {
+        self.inputs.iter().map(|i| i.size).sum()
+    }
+
+    /// Starts the reader threads and the merger that hands batches out in input order.
+    /// Returns the receiver of sequenced batches; the file reports arrive in `reports`.
+    fn spawn_readers<'s, 'e: 's>(
+        &'e self,
+        scope: &'s std::thread::Scope<'s, 'e>,
+        raw_bytes: Arc<AtomicU64>,
+        abort: &'e AtomicBool,
+        reports: &'e Mutex<Vec<FileReport>>,
+    ) -> Receiver<SeqBatch> {
+        let n = self.inputs.len();
+        let (file_tx, file_rx): (Vec<_>, Vec<_>) = (0..n).map(|_| bounded::<ReaderMsg>(2)).unzip();
+        let next = Arc::new(AtomicU64::new(0));
+        let file_tx = Arc::new(file_tx);
+        for _ in 0..self.opts_readers().min(n.max(1)) {
+            let next = next.clone();
+            let file_tx = file_tx.clone();
+            let raw_bytes = raw_bytes.clone();
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst) as usize;
+                if i >= n {
+                    break;
+                }
+                let tx = &file_tx[i];
+                let mut input = self.inputs[i].clone();
+                let display = input.display();
+                if let (true, Some(sp)) = (input.is_stdin(), self.spool) {
+                    input.path = sp.to_path_buf();
+                }
+                let mut report =
+                    reader::read_input(&input, i, self.opts, raw_bytes.clone(), abort, |mut b| {
+                        b.file = Arc::from(display.as_str());
+                        tx.send(ReaderMsg::Batch(b)).is_ok()
+                    });
+                report.file = Arc::from(display.as_str());
+                let _ = tx.send(ReaderMsg::Done(report));
+            });
+        }
+        drop(file_tx);
+        let (work_tx, work_rx) = bounded::<SeqBatch>(self.queue);
+        scope.spawn(move || {
+            let mut seq = 0u64;
+            let mut first_doc = 0u64;
+            'files: for rx in file_rx {
+                while let Ok(msg) = rx.recv() {
+                    match msg {
+                        ReaderMsg::Batch(mut batch) => {
+                            for e in &mut batch.entries {
+                                if let Entry::Error(err) = e {
+                                    err.file = batch.file.clone();
+                                }
+                            }
+                            let n = batch.entries.len() as u64;
+                            if work_tx
+                                .send(SeqBatch {
+                                    seq,
+                                    first_doc,
+                                    batch,
+                                })
+                                .is_err()
+                            {
+                                break 'files;
+                            }
+                            seq += 1;
+                            first_doc += n;
+                        }
+                        ReaderMsg::Done(r) => {
+                            if let Ok(mut g) = reports.lock() {
+                                g.push(r);
+                            }
+                            continue 'files;
+                        }
+                    }
+                }
+                // The reader ended without a report: the run is aborting.
+                break;
+            }
+        });
+        work_rx
+    }
+
+    fn opts_readers(&self) -> usize {
+        // Readers are cheap threads; more than the workers can keep busy only costs memory.
+        self.threads.clamp(1, 4)
+    }
+
+    /// The pre-scan pass: runs the stages before the repeated-lines stage and counts lines.
+    fn prescan(
+        &self,
+        stages: &[&dyn Stage],
+        empty: SiteLineCounter,
+    ) -> crate::Result<SiteLineCounter> {
+        self.progress.start("prescan", self.total_size());
+        let raw_bytes = Arc::new(AtomicU64::new(0));
+        let abort = AtomicBool::new(false);
+        let reports = Mutex::new(Vec::new());
+        let merged = Mutex::new(empty.clone());
+        let done_bytes = AtomicU64::new(0);
+        let done_docs = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            let work = self.spawn_readers(scope, raw_bytes.clone(), &abort, &reports);
+            self.pool.scope(|s| {
+                for _ in 0..self.threads {
+                    let work = work.clone();
+                    let empty = empty.clone();
+                    let (merged, done_bytes, done_docs) = (&merged, &done_bytes, &done_docs);
+                    s.spawn(move |_| {
+                        let mut counter = empty;
+                        let mut counters = Counters::default();
+                        while let Ok(sb) = work.recv() {
+                            for e in &sb.batch.entries {
+                                let Entry::Line(l) = e else { continue };
+                                let Ok((mut doc, _)) = self.format.parse(
+                                    &sb.batch.buf[l.start..l.end],
+                                    &sb.batch.file,
+                                    l.line,
+                                    0,
+                                ) else {
+                                    continue;
+                                };
+                                if stages
+                                    .iter()
+                                    .all(|st| st.process(&mut doc, &mut counters) == Verdict::Keep)
+                                {
+                                    counter.observe(&doc);
+                                }
+                                done_docs.fetch_add(1, Ordering::Relaxed);
+                            }
+                            done_bytes.fetch_add(sb.batch.bytes, Ordering::Relaxed);
+                        }
+                        if let Ok(mut m) = merged.lock() {
+                            m.merge(counter);
+                        }
+                    });
+                }
+                drop(work);
+                // Progress from the calling thread while the workers run.
+            });
+            self.progress.update(
+                raw_bytes.load(Ordering::Relaxed),
+                done_bytes.load(Ordering::Relaxed),
+                done_docs.load(Ordering::Relaxed),
+            );
+        });
+        self.progress.finish();
+        merged
+            .into_inner()
+            .map_err(|_| Error::Internal("a pre-scan worker panicked".into()))
+    }
+
+    /// The main pass.
+    fn main(
+        &self,
+        config: &Config,
+        stages: &[&dyn Stage],
+        ordered: &mut [Box<dyn OrderedStage>],
+    ) -> crate::Result<MainResult> {
+        self.progress.start("main", self.total_size());
+        let out_dir = &config.output.dir;
+        let level = config.output.zstd_level;
+        let nshards = config.output.shards;
+        let raw_bytes = Arc::new(AtomicU64::new(0));
+        let abort = AtomicBool::new(false);
+        let reports = Mutex::new(Vec::new());
+        let counters = Mutex::new(Counters::default());
+        let nwriters = nshards.min((self.threads / 2).max(1));
+
+        // Create every shard up front so a run always writes the same set of files.
+        let mut shard_writers: Vec<Vec<(usize, JsonlWriter)>> =
+            (0..nwriters).map(|_| Vec::new()).collect();
+        for i in 0..nshards {
+            shard_writers[i % nwriters].push((
+                i,
+                JsonlWriter::create(out_dir, &writer::shard_name(i), level)?,
+            ));
+        }
+        let side = SideOutputs {
+            rejected: JsonlWriter::create(out_dir, "rejected.jsonl.zst", level)?,
+            duplicates: JsonlWriter::create(out_dir, "duplicates.jsonl.zst", level)?,
+            errors: JsonlWriter::create(out_dir, "errors.jsonl", level)?,
+        };
+
+        let result = std::thread::scope(|scope| {
+            let work = self.spawn_readers(scope, raw_bytes.clone(), &abort, &reports);
+            let (res_tx, res_rx) = bounded::<Processed>(self.queue);
+            // Shard writer threads, each owning a fixed set of shards.
+            let mut write_txs = Vec::new();
+            let mut write_handles = Vec::new();
+            for group in shard_writers {
+                let (tx, rx) = bounded::<(usize, Vec<u8>, u64)>(16);
+                write_txs.push(tx);
+                let abort = &abort;
+                write_handles.push(scope.spawn(move || write_shards(group, rx, abort)));
+            }
+            // Workers.
+            let counters = &counters;
+            let pool_handle = scope.spawn(move || {
+                self.pool.scope(|s| {
+                    for _ in 0..self.threads {
+                        let (work, res_tx) = (work.clone(), res_tx.clone());
+                        s.spawn(move |_| {
+                            let mut local = Counters::default();
+                            while let Ok(sb) = work.recv() {
+                                let p = self.process_batch(sb, stages, config, &mut local);
+                                if res_tx.send(p).is_err() {
+                                    break;
+                                }
+                            }
+                            if let Ok(mut c) = counters.lock() {
+                                c.merge(&local);
+                            }
+                        });
+                    }
+                });
+            });
+            let r =
+                self.ordered_stage(config, res_rx, ordered, side, write_txs, &raw_bytes, &abort);
+            if r.is_err() {
+                abort.store(true, Ordering::SeqCst);
+            }
+            let _ = pool_handle.join();
+            let mut summaries = Vec::new();
+            let mut writer_err = None;
+            for h in write_handles {
+                match h.join() {
+                    Ok(Ok(mut s)) => summaries.append(&mut s),
+                    Ok(Err(e)) => writer_err = writer_err.or(Some(e)),
+                    Err(_) => {
+                        writer_err =
+                            writer_err.or(Some(Error::Internal("a shard writer panicked".into())))
+                    }
+                }
+            }
+            let (stats, side) = r?;
+            if let Some(e) = writer_err {
+                return Err(e);
+            }
+            summaries.sort_by(|a, b| a.file.cmp(&b.file));
+            Ok((stats, summaries, side))
+        });
+        self.progress.finish();
+        let (mut stats, shards, side) = result?;
+        if let Ok(c) = counters.into_inner() {
+            stats.add_counters(&c);
+        }
+        let mut reports = reports.into_inner().unwrap_or_default();
+        reports.sort_by_key(|r| r.file.to_string());
+        // Reports arrive in input order from the merger already; keep that order.
+        let order: BTreeMap<String, usize> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, inp)| (inp.display(), i))
+            .collect();
+        reports.sort_by_key(|r| order.get(&*r.file).copied().unwrap_or(usize::MAX));
+        Ok((stats, reports, shards, side))
+    }
+
+    /// Worker side: parse and run the stages on every line of a batch.
+    fn process_batch(
+        &self,
+        sb: SeqBatch,
+        stages: &[&dyn Stage],
+        config: &Config,
+        counters: &mut Counters,
+    ) -> Processed {
+        let SeqBatch {
+            seq,
+            first_doc,
+            batch,
+        } = sb;
+        let mut outcomes = Vec::with_capacity(batch.entries.len());
+        for (k, e) in batch.entries.into_iter().enumerate() {
+            let l = match e {
+                Entry::Error(err) => {
+                    outcomes.push(Outcome::Error(err));
+                    continue;
+                }
+                Entry::Line(l) => l,
+            };
+            let doc_seq = first_doc + k as u64;
+            let (mut doc, warning) =
+                match self
+                    .format
+                    .parse(&batch.buf[l.start..l.end], &batch.file, l.line, doc_seq)
+                {
+                    Ok(x) => x,
+                    Err(err) => {
+                        outcomes.push(Outcome::Error(err));
+                        continue;
+                    }
+                };
+            if let Some(w) = warning {
+                outcomes.push(Outcome::Error(w));
+            }
+            outcomes.push(run_stages(&mut doc, stages, counters, self.format, config));
+        }
+        Processed {
+            seq,
+            bytes: batch.bytes,
+            outcomes,
+        }
+    }
+
+    /// The ordered stage: re-sequences processed batches, decides duplicates, routes records.
+    #[allow(clippy::too_many_arguments)]
+    fn ordered_stage(
+        &self,
+        config: &Config,
+        results: Receiver<Processed>,
+        ordered: &mut [Box<dyn OrderedStage>],
+        mut side: SideOutputs,
+        write_txs: Vec<Sender<(usize, Vec<u8>, u64)>>,
+        raw_bytes: &AtomicU64,
+        abort: &AtomicBool,
+    ) -> crate::Result<(Stats, Vec<FileSummary>)> {
+        let mut stats = Stats::default();
+        let nshards = config.output.shards;
+        let nwriters = write_txs.len();
+        let mut shard_buf: Vec<(Vec<u8>, u64)> = (0..nshards).map(|_| (Vec::new(), 0)).collect();
+        let mut buffered = 0usize;
+        let mut pending: BTreeMap<u64, Processed> = BTreeMap::new();
+        let mut next = 0u64;
+        let strict = config.pipeline.strict;
+        const SHARD_FLUSH: usize = 256 << 10;
+        const TOTAL_FLUSH: usize = 64 << 20;
+
+        let send = |shard: usize, buf: Vec<u8>, n: u64| -> crate::Result<()> {
+            write_txs[shard % nwriters]
+                .send((shard, buf, n))
+                .map_err(|_| Error::Internal("a shard writer stopped".into()))
+        };
+        let outcome = (|| -> crate::Result<()> {
+            while let Ok(p) = results.recv() {
+                pending.insert(p.seq, p);
+                while let Some(p) = pending.remove(&next) {
+                    next += 1;
+                    stats.bytes_in += p.bytes;
+                    for o in p.outcomes {
+                        match o {
+                            Outcome::Error(err) => {
+                                if err.kind != ErrorKind::TruncatedInput
+                                    && err.kind != ErrorKind::ReadError
+                                {
+                                    stats.lines_in += u64::from(
+                                        err.action != crate::io::errors::Action::Repaired,
+                                    );
+                                }
+                                *stats.errors.entry(err.kind.name().to_string()).or_insert(0) += 1;
+                                side.errors.write_json(&err)?;
+                                if strict {
+                                    return Err(Error::Strict(err.to_string()));
+                                }
+                            }
+                            Outcome::Rejected { stage, rule, json } => {
+                                stats.lines_in += 1;
+                                stats.docs_in += 1;
+                                stats.reject(stage, rule);
+                                side.rejected.write_line(&json)?;
+                            }
+                            Outcome::Kept(mut k) => {
+                                stats.lines_in += 1;
+                                stats.docs_in += 1;
+                                let mut removed = false;
+                                for st in ordered.iter_mut() {
+                                    let cand = Candidate {
+                                        seq: k.seq,
+                                        id: &k.id,
+                                        exact_key: k.exact_key,
+                                        minhash: k.minhash.as_deref(),
+                                    };
+                                    match st.decide(&cand)? {
+                                        Decision::Keep => {}
+                                        Decision::Annotate { key, value } => {
+                                            annotate(&mut k.json, key, &value)
+                                        }
+                                        Decision::Remove(d) => {
+                                            *stats
+                                                .duplicates
+                                                .entry(d.kind.to_string())
+                                                .or_insert(0) += 1;
+                                            side.duplicates.write_json(&DuplicateRecord {
+                                                id: &k.id,
+                                                duplicate_of: &d.duplicate_of,
+                                                kind: d.kind,
+                                                similarity: d
+                                                    .similarity
+                                                    .map(|s| (s * 1e4).round() / 1e4),
+                                                source: k.origin.to_string(),
+                                            })?;
+                                            removed = true;
+                                            break;
+                                        }
+                                    }
+                                }
+                                if removed {
+                                    continue;
+                                }
+                                stats.docs_written += 1;
+                                stats.bytes_out += k.json.len() as u64 + 1;
+                                let (buf, n) = &mut shard_buf[k.shard];
+                                buf.extend_from_slice(&k.json);
+                                buf.push(b'\n');
+                                *n += 1;
+                                buffered += k.json.len() + 1;
+                                if buf.len() >= SHARD_FLUSH {
+                                    buffered -= buf.len();
+                                    let (b, c) = std::mem::take(&mut shard_buf[k.shard]);
+                                    send(k.shard, b, c)?;
+                                }
+                                if buffered >= TOTAL_FLUSH {
+                                    for (i, sb) in shard_buf.iter_mut().enumerate() {
+                                        if sb.1 > 0 {
+                                            let (b, c) = std::mem::take(sb);
+                                            send(i, b, c)?;
+                                        }
+                                    }
+                                    buffered = 0;
+                                }
+                            }
+                        }
+                    }
+                    self.progress.update(
+                        raw_bytes.load(Ordering::Relaxed),
+                        stats.bytes_in,
+                        stats.docs_in,
+                    );
+                }
+                if abort.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(Error::Internal(
+                    "a worker stopped before finishing its batches".into(),
+                ));
+            }
+            for (i, sb) in shard_buf.iter_mut().enumerate() {
+                if sb.1 > 0 {
+                    let (b, c) = std::mem::take(sb);
+                    send(i, b, c)?;
+                }
+            }
+            Ok(())
+        })();
+        if outcome.is_err() {
+            // Set before the writers see their channels close, so they abandon their shards.
+            abort.store(true, Ordering::SeqCst);
+        }
+        drop(results);
+        drop(write_txs);
+        match outcome {
+            Ok(()) => {
+                let summaries = vec![
+                    side.rejected.finish()?,
+                    side.duplicates.finish()?,
+                    side.errors.finish()?,
+                ];
+                Ok((stats, summaries))
+            }
+            Err(e) => {
+                side.rejected.abandon();
+                side.duplicates.abandon();
+                side.errors.abandon();
+                Err(e)
+            }
+        }
+    }
+}
+
+enum ReaderMsg {
+    Batch(Batch),
+    Done(FileReport),
+}
+
+struct SideOutputs {
+    rejected: JsonlWriter,
+    duplicates: JsonlWriter,
+    errors: JsonlWriter,
+}
+
+#[derive(Serialize)]
+struct DuplicateRecord<'a> {
+    id: &'a str,
+    duplicate_of: &'a str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    similarity: Option<f64>,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct RejectedRecord<'a> {
+    id: &'a str,
+    reason: String,
+    stage: &'static str,
+    rule: &'static str,
+    value: f64,
+    threshold: f64,
+    source: String,
+}
+
+/// Runs the per-document stages on one document and turns the result into an outcome.
+fn run_stages(
+    doc: &mut Doc,
+    stages: &[&dyn Stage],
+    counters: &mut Counters,
+    format: &RecordFormat,
+    config: &Config,
+) -> Outcome {
+    for st in stages {
+        if let Verdict::Drop(d) = st.process(doc, counters) {
+            let rec = RejectedRecord {
+                id: &doc.id,
+                reason: format!(
+                    "{}/{}: {} vs threshold {}",
+                    d.stage,
+                    d.rule,
+                    round4(d.value),
+                    round4(d.threshold)
+                ),
+                stage: d.stage,
+                rule: d.rule,
+                value: round4(d.value),
+                threshold: round4(d.threshold),
+                source: doc.origin.to_string(),
+            };
+            return Outcome::Rejected {
+                stage: d.stage,
+                rule: d.rule,
+                json: serde_json::to_vec(&rec).unwrap_or_default(),
+            };
+        }
+    }
+    let shard = writer::shard_of(&doc.id, config.output.shard_seed, config.output.shards);
+    let mut json = Vec::with_capacity(doc.text.len() + 256);
+    if let Err(e) = format.write(doc, &mut json) {
+        // Cannot happen for values that came from JSON; reported rather than lost if it does.
+        return Outcome::Error(InputError {
+            file: doc.origin.file.clone(),
+            line: doc.origin.line,
+            kind: ErrorKind::InvalidJson,
+            reason: format!("cannot serialize output record: {e}"),
+            action: crate::io::errors::Action::Skipped,
+        });
+    }
+    Outcome::Kept(Kept {
+        seq: doc.seq,
+        id: std::mem::take(&mut doc.id),
+        origin: doc.origin.clone(),
+        exact_key: doc.exact_key,
+        minhash: doc.minhash.take(),
+        shard,
+        json,
+    })
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// Adds `"key": value` to a serialized JSON object (used for near-dedup cluster ids).
+fn annotate(json: &mut Vec<u8>, key: &str, value: &str) {
+    if json.last() == Some(&b'}') {
+        json.pop();
+        let sep = if json.len() > 1 { "," } else { "" };
+        json.extend_from_slice(sep.as_bytes());
+        let _ = serde_json::to_writer(&mut *json, key);
+        json.push(b':');
+        let _ = serde_json::to_writer(&mut *json, value);
+        json.push(b'}');
+    }
+}
+
+/// A shard writer thread: appends blocks to its shards, then finishes them.
+fn write_shards(
+    mut group: Vec<(usize, JsonlWriter)>,
+    rx: Receiver<(usize, Vec<u8>, u64)>,
+    abort: &AtomicBool,
+) -> crate::Result<Vec<FileSummary>> {
+    let pos: BTreeMap<usize, usize> = group
+        .iter()
+        .enumerate()
+        .map(|(p, (i, _))| (*i, p))
+        .collect();
+    let mut failed = None;
+    while let Ok((shard, block, n)) = rx.recv() {
+        if failed.is_some() {
+            continue;
+        }
+        if let Some(&p) = pos.get(&shard) {
+            if let Err(e) = group[p].1.write_raw(&block, n) {
+                failed = Some(e);
+            }
+        }
+    }
+    // The channel closes on success and on abort alike; only a clean end finalizes shards.
+    if failed.is_some() || abort.load(Ordering::SeqCst) {
+        for (_, w) in group {
+            w.abandon();
+        }
+        return Err(failed.unwrap_or_else(|| Error::Internal("run aborted".into())));
+    }
+    group.into_iter().map(|(_, w)| w.finish()).collect()
 }

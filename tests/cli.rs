@@ -1,0 +1,131 @@
+//! The `corpusmill` binary: stdin, exit codes, help, config errors.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_corpusmill"))
+}
+
+#[test]
+fn reads_gzip_from_stdin_like_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_stdin = dir.path().join("stdin");
+    let mut child = bin()
+        .args(["run", "--input", "-", "--no-progress", "-q", "--output"])
+        .arg(&out_stdin)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let gz = std::fs::read(fixture("mini.jsonl.gz")).unwrap();
+    child.stdin.take().unwrap().write_all(&gz).unwrap();
+    assert!(child.wait().unwrap().success());
+    let out_file = dir.path().join("file");
+    let st = bin()
+        .args(["run", "--no-progress", "-q", "--input"])
+        .arg(fixture("mini.jsonl"))
+        .arg("--output")
+        .arg(&out_file)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let a = records_by_id(&out_stdin);
+    assert_eq!(a.len(), records_by_id(&out_file).len());
+    assert_eq!(a, records_by_id(&out_file));
+    assert!(!out_stdin.join(".stdin.spool").exists());
+}
+
+#[test]
+fn a_truncated_input_exits_2_after_writing_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.zst");
+    let z = std::fs::read(fixture("mini.jsonl.zst")).unwrap();
+    std::fs::write(&cut, &z[..z.len() - 100]).unwrap();
+    let out = dir.path().join("out");
+    let o = bin()
+        .args(["run", "--no-progress", "--input"])
+        .arg(&cut)
+        .arg("--input")
+        .arg(fixture("mini.jsonl"))
+        .arg("--output")
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("errors.jsonl"), "{stderr}");
+    assert!(
+        stderr.contains("documents written"),
+        "summary table: {stderr}"
+    );
+    assert!(out.join("manifest.json").exists());
+    assert!(out.join("part-00000.jsonl.zst").exists());
+}
+
+#[test]
+fn the_default_run_uses_the_bundled_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let st = bin()
+        .args(["run", "--no-progress", "-q", "--output"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["config"]["input"]["paths"][0], "data/sample");
+    assert!(m["totals"]["docs_in"].as_u64().unwrap() >= 300);
+    assert!(m["totals"]["duplicates"].as_u64().unwrap() >= 36);
+    assert_eq!(m["shards"].as_array().unwrap().len(), 4);
+    assert!(m["shards"][0]["sha256"].as_str().unwrap().len() == 64);
+}
+
+#[test]
+fn help_explains_every_option() {
+    let o = bin().args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    for opt in [
+        "--config",
+        "--input",
+        "--output",
+        "--shards",
+        "--threads",
+        "--disable",
+        "--strict",
+        "--no-progress",
+    ] {
+        assert!(help.contains(opt), "{opt} missing from help:\n{help}");
+    }
+    let o = bin().arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("run"));
+}
+
+#[test]
+fn config_errors_name_the_file_and_key_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[output]\nshardz = 3\n").unwrap();
+    let o = bin()
+        .args(["run", "--no-progress", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("bad.toml") && e.contains("shardz"), "{e}");
+    let o = bin()
+        .args(["run", "--no-progress", "--disable", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown stage `nope`"));
+}
