@@ -111,7 +111,8 @@ pub struct OutputConfig {
     pub shards: usize,
     /// Seed of the id hash that picks a document's shard (default 0).
     pub shard_seed: u64,
-    /// zstd level for shards and side outputs (default 3).
+    /// zstd level for shards and side outputs (default 1: fastest; 3 gives ~10% smaller files
+    /// at half the compression speed).
     pub zstd_level: i32,
     /// When non-empty, the text as read is kept in the output record under this key.
     pub keep_original_text_key: String,
@@ -123,7 +124,7 @@ impl Default for OutputConfig {
             dir: PathBuf::from("out"),
             shards: 4,
             shard_seed: 0,
-            zstd_level: 3,
+            zstd_level: 1,
             keep_original_text_key: String::new(),
         }
     }

@@ -70,7 +70,9 @@ impl Normalize {
                 cur = &owned;
             }
         }
-        if self.nfc && !cur.is_ascii() && is_nfc_quick(cur.chars()) != IsNormalized::Yes {
+        // Every character below U+0300 is NFC with combining class 0, and their UTF-8 lead
+        // bytes are all below 0xCC: most Latin text skips the full check.
+        if self.nfc && cur.bytes().any(|b| b >= 0xcc) && is_nfc_quick(cur.chars()) != IsNormalized::Yes {
             owned = cur.nfc().collect();
             cur = &owned;
         }
@@ -114,43 +116,80 @@ fn is_dropped(c: char) -> bool {
         )
 }
 
-/// Unifies newlines and spaces in one pass.
+/// Unifies newlines and spaces in one pass. Runs of visible ASCII are copied in bulk; other
+/// bytes are looked at one character at a time.
 fn whitespace(text: &str) -> String {
+    let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    // Newlines seen since the last visible character (capped at 2 on output).
+    // Newlines seen since the last visible character (at most 2 are written).
     let mut newlines = 0usize;
     let mut space = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let c = match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                '\n'
+    let mut i = 0;
+    // Writes the separator owed before the next visible text.
+    let sep = |out: &mut String, newlines: &mut usize, space: &mut bool| {
+        if !out.is_empty() {
+            if *newlines > 0 {
+                out.push_str(if *newlines > 1 { "\n\n" } else { "\n" });
+            } else if *space {
+                out.push(' ');
             }
-            '\u{2028}' | '\u{2029}' | '\u{85}' | '\u{0b}' | '\u{0c}' => '\n',
-            c => c,
+        }
+        *newlines = 0;
+        *space = false;
+    };
+    while i < b.len() {
+        // A span of visible ASCII with single spaces inside needs no change: copy it at once.
+        let start = i;
+        loop {
+            while i < b.len() && b[i] > b' ' && b[i] < 0x7f {
+                i += 1;
+            }
+            if i > start && i + 1 < b.len() && b[i] == b' ' && b[i + 1] > b' ' && b[i + 1] < 0x7f {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        if i > start {
+            sep(&mut out, &mut newlines, &mut space);
+            out.push_str(&text[start..i]);
+            continue;
+        }
+        let c = b[i];
+        if c < 0x80 {
+            i += 1;
+            match c {
+                b' ' | b'\t' => space = true,
+                b'\r' => {
+                    if b.get(i) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    newlines += 1;
+                    space = false;
+                }
+                b'\n' | 0x0b | 0x0c => {
+                    newlines += 1;
+                    space = false;
+                }
+                // Other C0 controls and DEL are dropped.
+                _ => {}
+            }
+            continue;
+        }
+        let Some(ch) = text[i..].chars().next() else {
+            break;
         };
-        if c == '\n' {
+        let len = ch.len_utf8();
+        if matches!(ch, '\u{2028}' | '\u{2029}' | '\u{85}') {
             newlines += 1;
             space = false;
-        } else if is_space(c) {
+        } else if is_space(ch) {
             space = true;
-        } else if is_dropped(c) {
-            continue;
-        } else {
-            if !out.is_empty() {
-                if newlines > 0 {
-                    out.push_str(if newlines > 1 { "\n\n" } else { "\n" });
-                } else if space {
-                    out.push(' ');
-                }
-            }
-            newlines = 0;
-            space = false;
-            out.push(c);
+        } else if !is_dropped(ch) {
+            sep(&mut out, &mut newlines, &mut space);
+            out.push_str(&text[i..i + len]);
         }
+        i += len;
     }
     out
 }
