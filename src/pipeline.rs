@@ -151,9 +151,12 @@ fn build_stages(c: &Config) -> crate::Result<Vec<Slot>> {
 
 /// Builds the ordered stages (first seen wins), in order.
 fn build_ordered(c: &Config) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
+    use crate::dedup::exact::{ExactIndex, IdLog};
     let mut v: Vec<Box<dyn OrderedStage>> = Vec::new();
     if c.exact_dedup.enabled {
-        v.push(Box::new(crate::dedup::exact::ExactIndex::new()));
+        // Kept ids go to disk so memory holds only the 16-byte keys and a handle.
+        let log = IdLog::file(&c.output.dir.join(".exact-ids.tmp"))?;
+        v.push(Box::new(ExactIndex::with_log(log)));
     }
     if c.near_dedup.enabled {
         v.push(Box::new(c.near_dedup.build_index()?));
@@ -244,7 +247,6 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
 
     let mut inputs = source::resolve(&config.input.paths)?;
     let mut slots = build_stages(config)?;
-    let mut ordered = build_ordered(config)?;
     let mut format = RecordFormat::new(&config.input, &config.output);
     format.with_lang = config.lang.enabled;
     format.with_entities = config.entities.enabled;
@@ -297,7 +299,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
         0.0
     };
     let stages: Vec<&dyn Stage> = ready(&slots);
+    let mut ordered = build_ordered(config)?;
     let result = exec.main(config, &stages, &mut ordered);
+    drop(ordered);
     if let Some(p) = &spool {
         let _ = std::fs::remove_file(p);
         for i in inputs.iter_mut().filter(|i| i.is_stdin()) {

@@ -72,7 +72,10 @@ impl Normalize {
         }
         // Every character below U+0300 is NFC with combining class 0, and their UTF-8 lead
         // bytes are all below 0xCC: most Latin text skips the full check.
-        if self.nfc && cur.bytes().any(|b| b >= 0xcc) && is_nfc_quick(cur.chars()) != IsNormalized::Yes {
+        if self.nfc
+            && cur.bytes().any(|b| b >= 0xcc)
+            && is_nfc_quick(cur.chars()) != IsNormalized::Yes
+        {
             owned = cur.nfc().collect();
             cur = &owned;
         }

@@ -49,18 +49,33 @@ impl Stage for ExactKey {
 
 /// Ordered-side index: first seen wins.
 ///
-/// The map stores the key and the sequence number of the kept document; ids of kept documents
-/// are kept in a side table only for documents that turn out to have duplicates... which we
-/// cannot know in advance, so the id is stored, boxed, once per distinct text.
-#[derive(Debug, Default)]
+/// Memory: the map holds the 16-byte key and an 8-byte handle per distinct text (about 27 bytes
+/// with the table's overhead). The kept documents' ids live in an [`IdLog`], on disk in the
+/// pipeline, and are read back only when a duplicate names them.
+#[derive(Debug)]
 pub struct ExactIndex {
-    seen: HashMap<u128, Box<str>, BuildKeyHasher>,
+    seen: HashMap<u128, u64, BuildKeyHasher>,
+    ids: IdLog,
+}
+
+impl Default for ExactIndex {
+    fn default() -> Self {
+        ExactIndex::new()
+    }
 }
 
 impl ExactIndex {
-    /// An empty index.
+    /// An empty index keeping ids in memory.
     pub fn new() -> ExactIndex {
-        ExactIndex::default()
+        ExactIndex::with_log(IdLog::memory())
+    }
+
+    /// An empty index keeping ids in the given log.
+    pub fn with_log(ids: IdLog) -> ExactIndex {
+        ExactIndex {
+            seen: HashMap::with_hasher(BuildKeyHasher),
+            ids,
+        }
     }
 
     /// Number of distinct texts seen.
@@ -83,16 +98,131 @@ impl OrderedStage for ExactIndex {
         let Some(k) = doc.exact_key else {
             return Ok(Decision::Keep);
         };
-        match self.seen.entry(k) {
-            std::collections::hash_map::Entry::Occupied(e) => Ok(Decision::Remove(Duplicate {
-                duplicate_of: e.get().to_string(),
+        match self.seen.get(&k) {
+            Some(&handle) => Ok(Decision::Remove(Duplicate {
+                duplicate_of: self.ids.get(handle)?,
                 kind: "exact",
                 similarity: Some(1.0),
             })),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(doc.id.into());
+            None => {
+                let handle = self.ids.push(doc.id)?;
+                self.seen.insert(k, handle);
                 Ok(Decision::Keep)
             }
+        }
+    }
+}
+
+/// An append-only log of document ids addressed by 64-bit handles (40-bit offset, 24-bit
+/// length), kept in memory or in a file so that memory does not grow with the ids.
+#[derive(Debug)]
+pub struct IdLog {
+    store: IdStore,
+    len: u64,
+}
+
+#[derive(Debug)]
+enum IdStore {
+    Memory(Vec<u8>),
+    File {
+        path: std::path::PathBuf,
+        writer: std::io::BufWriter<std::fs::File>,
+        dirty: bool,
+    },
+}
+
+const LEN_BITS: u32 = 24;
+
+impl IdLog {
+    /// A log in memory.
+    pub fn memory() -> IdLog {
+        IdLog {
+            store: IdStore::Memory(Vec::new()),
+            len: 0,
+        }
+    }
+
+    /// A log in a new file at `path` (removed when the log is dropped).
+    pub fn file(path: &std::path::Path) -> crate::Result<IdLog> {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| crate::Error::io(path, e))?;
+        Ok(IdLog {
+            store: IdStore::File {
+                path: path.to_path_buf(),
+                writer: std::io::BufWriter::with_capacity(64 << 10, f),
+                dirty: false,
+            },
+            len: 0,
+        })
+    }
+
+    /// Appends an id and returns its handle. Ids longer than 16 MiB are cut (at a character
+    /// boundary) in the log.
+    pub fn push(&mut self, id: &str) -> crate::Result<u64> {
+        let mut n = id.len().min((1 << LEN_BITS) - 1);
+        while !id.is_char_boundary(n) {
+            n -= 1;
+        }
+        let bytes = &id.as_bytes()[..n];
+        match &mut self.store {
+            IdStore::Memory(v) => v.extend_from_slice(bytes),
+            IdStore::File {
+                path,
+                writer,
+                dirty,
+            } => {
+                std::io::Write::write_all(writer, bytes)
+                    .map_err(|e| crate::Error::io(&*path, e))?;
+                *dirty = true;
+            }
+        }
+        let handle = (self.len << LEN_BITS) | n as u64;
+        self.len += n as u64;
+        Ok(handle)
+    }
+
+    /// The id behind a handle.
+    pub fn get(&mut self, handle: u64) -> crate::Result<String> {
+        let (off, n) = (
+            handle >> LEN_BITS,
+            (handle & ((1 << LEN_BITS) - 1)) as usize,
+        );
+        let bytes = match &mut self.store {
+            IdStore::Memory(v) => v
+                .get(off as usize..off as usize + n)
+                .unwrap_or_default()
+                .to_vec(),
+            IdStore::File {
+                path,
+                writer,
+                dirty,
+            } => {
+                use std::os::unix::fs::FileExt;
+                if *dirty {
+                    std::io::Write::flush(writer).map_err(|e| crate::Error::io(&*path, e))?;
+                    *dirty = false;
+                }
+                let mut buf = vec![0u8; n];
+                writer
+                    .get_ref()
+                    .read_exact_at(&mut buf, off)
+                    .map_err(|e| crate::Error::io(&*path, e))?;
+                buf
+            }
+        };
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+impl Drop for IdLog {
+    fn drop(&mut self) {
+        if let IdStore::File { path, .. } = &self.store {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -165,6 +295,21 @@ mod tests {
             })
         );
         assert_eq!(idx.len(), 2);
+    }
+
+    #[test]
+    fn id_log_on_disk_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids");
+        let mut log = IdLog::file(&path).unwrap();
+        let a = log.push("first-id").unwrap();
+        let b = log.push("second é").unwrap();
+        assert_eq!(log.get(b).unwrap(), "second é");
+        let c = log.push("third").unwrap();
+        assert_eq!(log.get(a).unwrap(), "first-id");
+        assert_eq!(log.get(c).unwrap(), "third");
+        drop(log);
+        assert!(!path.exists());
     }
 
     #[test]
