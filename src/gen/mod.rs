@@ -55,7 +55,7 @@ use crate::{Error, Result};
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct GenConfig {
-    /// JSONL files or folders of seed articles (plain, .zst or .gz; `text` required, `id`,
+    /// JSONL files or folders of seed articles (plain, .zst or .gz; `text` required,
     /// `title`, `category` used when present). Default: none; must be set.
     pub inputs: Vec<PathBuf>,
     /// Uncompressed JSONL bytes to write (default 200,000,000). Generation stops at the first

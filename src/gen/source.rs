@@ -1,7 +1,7 @@
 //! Loads the seed articles the generator builds its corpus from.
 //!
 //! Reads JSONL (plain, zstd or gzip, detected by magic bytes) with at least a `text` field;
-//! `id`, `title` and `category` are used when present. Articles whose text repeats an earlier
+//! `title` and `category` are used when present. Articles whose text repeats an earlier
 //! one are skipped, so the only duplicates in a generated corpus are the planted ones.
 
 use std::collections::HashSet;
@@ -14,8 +14,6 @@ use crate::{Error, Result};
 /// One seed article.
 #[derive(Clone, Debug)]
 pub struct Article {
-    /// The input id (or `path:line` when the record has none).
-    pub id: String,
     /// Title (empty when the record has none).
     pub title: String,
     /// Category (`news` when the record has none).
@@ -111,7 +109,7 @@ pub fn load(inputs: &[PathBuf]) -> Result<Loaded> {
     let mut seen = HashSet::new();
     for path in expand(inputs)? {
         let reader = open(&path)?;
-        for (n, line) in reader.split(b'\n').enumerate() {
+        for line in reader.split(b'\n') {
             let line = line.map_err(|e| Error::io(&path, e))?;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -137,7 +135,6 @@ pub fn load(inputs: &[PathBuf]) -> Result<Loaded> {
             }
             let field = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_owned);
             loaded.articles.push(Article {
-                id: field("id").unwrap_or_else(|| format!("{}:{}", path.display(), n + 1)),
                 title: field("title").unwrap_or_default(),
                 category: field("category").unwrap_or_else(|| "news".into()),
                 paragraphs: paras,
@@ -168,7 +165,6 @@ mod tests {
         );
         assert_eq!(l.articles.len() as u64 + l.duplicate_texts, 2225);
         let first = &l.articles[0];
-        assert_eq!(first.id, "bbc-business-001");
         assert_eq!(first.category, "business");
         assert!(first.paragraphs[0].starts_with("Quarterly profits at US media giant"));
     }
