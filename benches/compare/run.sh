@@ -43,21 +43,22 @@ echo "spaCy: NER over datatrove's output ..." >&2
 "$PY" "$ROOT/benches/compare/peers.py" spacy --input "$OUT/datatrove-work/output" \
   --out "$OUT/spacy.json" >/dev/null 2>"$OUT/spacy.log"
 
-# corpusmill, one thread, with all default stages and without NER; wall time includes start-up.
-cm_wall() {
-  local start end
-  start=$(date +%s.%N)
+# corpusmill, one thread, with all default stages and without NER: prints "wall_s cpu_s"
+# (start-up included; CPU = user + system, like the peers).
+cm_time() {
+  rm -rf "$OUT/corpusmill-out"
   # shellcheck disable=SC2068 # extra arguments are words on purpose
-  "$BIN" run --input "$CORPUS/part-*.jsonl.zst" --output "$OUT/corpusmill-out" --threads 1 --no-progress $@ \
-    >"$OUT/corpusmill.log" 2>&1 || return 1
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}'
+  /usr/bin/time -f "%e %U %S" -o "$OUT/corpusmill.time" "$BIN" run --input "$CORPUS/part-*.jsonl.zst" \
+    --output "$OUT/corpusmill-out" --threads 1 --no-progress $@ >"$OUT/corpusmill.log" 2>&1 || return 1
+  awk '{printf "%s %.3f", $1, $2 + $3}' "$OUT/corpusmill.time"
 }
 CM_ARGS=()
-if all=$(cm_wall); then
-  rm -rf "$OUT/corpusmill-out"
-  noner=$(cm_wall --disable entities || echo "")
-  printf '{"wall_s": %s, "no_ner_wall_s": %s}\n' "$all" "${noner:-null}" >"$OUT/corpusmill.json"
+if all=$(cm_time); then
+  noner=$(cm_time --disable entities || echo "null null")
+  read -r aw ac <<<"$all"
+  read -r nw nc <<<"$noner"
+  printf '{"wall_s": %s, "cpu_s": %s, "no_ner_wall_s": %s, "no_ner_cpu_s": %s}\n' "$aw" "$ac" "$nw" "$nc" \
+    >"$OUT/corpusmill.json"
   CM_ARGS=(--corpusmill "$OUT/corpusmill.json")
 else
   echo "corpusmill run failed (see $OUT/corpusmill.log); reporting the peers only" >&2
