@@ -22,6 +22,7 @@ pub mod dedup;
 pub mod doc;
 pub mod entities;
 mod error;
+pub mod gen;
 pub mod io;
 pub mod pipeline;
 pub mod stage;
