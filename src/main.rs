@@ -28,6 +28,54 @@ struct Cli {
 enum Command {
     /// Run the pipeline (with no arguments: the bundled sample and config/default.toml).
     Run(RunArgs),
+    /// Generate a benchmark corpus of a given size from real articles, with planted exact,
+    /// near, boilerplate-wrapped and mixed duplicates listed in truth.jsonl.
+    Gen(GenArgs),
+}
+
+#[derive(Args, Debug)]
+struct GenArgs {
+    /// JSONL file or folder of seed articles (zstd, gzip or plain). Repeatable.
+    #[arg(long, short = 'i', value_name = "PATH", required = true)]
+    input: Vec<PathBuf>,
+    /// Uncompressed size to write, e.g. 200MB, 1GB, 500KiB.
+    #[arg(long, value_name = "SIZE", default_value = "200MB", value_parser = parse_size)]
+    size: u64,
+    /// Output folder (must not already hold shards).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: PathBuf,
+    /// Random seed: the same seed gives byte-identical output.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Number of part-NNNNN.jsonl.zst shards.
+    #[arg(long, default_value_t = 8)]
+    shards: usize,
+}
+
+/// Parses sizes such as `200MB`, `1.5GB`, `64KiB` or plain bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a size like 200MB"))?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "`{s}`: unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ))
+        }
+    };
+    Ok((n * mult) as u64)
 }
 
 #[derive(Args, Debug)]
@@ -70,6 +118,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Gen(args) => gen(args),
     };
     match result {
         Ok(code) => code,
@@ -133,6 +182,20 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gen(args: GenArgs) -> anyhow::Result<ExitCode> {
+    let cfg = corpusmill::gen::GenConfig {
+        inputs: args.input,
+        target_bytes: args.size,
+        shards: args.shards,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let report = corpusmill::gen::generate(&cfg, &args.output)
+        .with_context(|| format!("generating a corpus into {}", args.output.display()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }
 

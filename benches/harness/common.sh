@@ -4,8 +4,8 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SEED_INPUT="${SEED_INPUT:-$ROOT/../shared/data/bbc/articles.jsonl.zst}"
 
-# gen_corpus BIN OUT_DIR SIZE_MB SEED SHARDS: generate a corpus with `corpusmill gen`, falling back to
-# the `gen` example when the binary has no `gen` command. Reuses OUT_DIR when it already has shards.
+# gen_corpus BIN OUT_DIR SIZE_MB SEED SHARDS: generate a corpus with `corpusmill gen`.
+# Reuses OUT_DIR when it already has shards.
 gen_corpus() {
   local bin=$1 out=$2 mb=$3 seed=$4 shards=$5
   if compgen -G "$out/part-*.jsonl.zst" >/dev/null; then
@@ -13,12 +13,7 @@ gen_corpus() {
     return 0
   fi
   mkdir -p "$out"
-  if "$bin" gen --help >/dev/null 2>&1; then
-    "$bin" gen --input "$SEED_INPUT" --size "${mb}MB" --output "$out" --seed "$seed" --shards "$shards" >"$out/gen-report.json"
-  else
-    (cd "$ROOT" && cargo build --release --quiet --example gen) &&
-      "$ROOT/target/release/examples/gen" "$SEED_INPUT" "$out" "$mb" "$seed" "$shards" >"$out/gen-report.json"
-  fi
+  "$bin" gen --input "$SEED_INPUT" --size "${mb}MB" --output "$out" --seed "$seed" --shards "$shards" >"$out/gen-report.json"
 }
 
 # stats_field STATS_JSON KEY: prints one field of stats.json ('' when missing). Keys:

@@ -5,10 +5,10 @@
 //! one are skipped, so the only duplicates in a generated corpus are the planted ones.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use crate::io::source::{self, Input};
 use crate::{Error, Result};
 
 /// One seed article.
@@ -33,31 +33,13 @@ pub struct Loaded {
     pub duplicate_texts: u64,
 }
 
-/// Opens `path` with the decoder its first bytes call for.
-fn open(path: &Path) -> Result<Box<dyn BufRead>> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut magic = [0u8; 4];
-    let mut n = 0;
-    while n < magic.len() {
-        let got = file.read(&mut magic[n..]).map_err(|e| Error::io(path, e))?;
-        if got == 0 {
-            break;
-        }
-        n += got;
-    }
-    let head = std::io::Cursor::new(magic[..n].to_vec());
-    let chained = head.chain(file);
-    Ok(if n >= 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
-        let dec = zstd::stream::read::Decoder::new(chained).map_err(|e| Error::io(path, e))?;
-        Box::new(BufReader::with_capacity(1 << 20, dec))
-    } else if n >= 2 && magic[..2] == [0x1f, 0x8b] {
-        Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::read::MultiGzDecoder::new(chained),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(1 << 20, chained))
-    })
+/// Opens `path` through the crate's one decompression entry point (codec by magic bytes).
+fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let input = Input {
+        path: path.to_path_buf(),
+        size: None,
+    };
+    Ok(source::open(&input, Default::default())?.0)
 }
 
 /// Expands directories (their `*.jsonl*` files, sorted) and keeps files as given.
