@@ -5,6 +5,8 @@
 //! trims line ends and keeps at most one blank line between paragraphs. Every later stage (and
 //! the exact-dedup key) sees text in this form.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
@@ -62,12 +64,16 @@ impl Default for Normalize {
 impl Normalize {
     /// Returns the normalized form of `text`.
     pub fn normalize(&self, text: &str) -> String {
-        let mut owned;
-        let mut cur: &str = text;
-        if self.decode_html_entities && memchr::memchr(b'&', cur.as_bytes()).is_some() {
-            if let std::borrow::Cow::Owned(s) = html_escape::decode_html_entities(cur) {
-                owned = s;
-                cur = &owned;
+        self.normalize_cow(text).into_owned()
+    }
+
+    /// Like [`Normalize::normalize`], but borrows `text` when it is already normalized (the
+    /// common case), without allocating.
+    pub fn normalize_cow<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut cur: Cow<'a, str> = Cow::Borrowed(text);
+        if self.decode_html_entities && memchr::memchr(b'&', text.as_bytes()).is_some() {
+            if let Cow::Owned(s) = html_escape::decode_html_entities(text) {
+                cur = Cow::Owned(s);
             }
         }
         // Every character below U+0300 is NFC with combining class 0, and their UTF-8 lead
@@ -76,10 +82,12 @@ impl Normalize {
             && cur.bytes().any(|b| b >= 0xcc)
             && is_nfc_quick(cur.chars()) != IsNormalized::Yes
         {
-            owned = cur.nfc().collect();
-            cur = &owned;
+            cur = Cow::Owned(cur.nfc().collect());
         }
-        whitespace(cur)
+        if is_clean(&cur) {
+            return cur;
+        }
+        Cow::Owned(whitespace(&cur))
     }
 }
 
@@ -89,10 +97,11 @@ impl Stage for Normalize {
     }
 
     fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
-        let out = self.normalize(&doc.text);
-        if out != doc.text {
-            counters.add("normalize", "docs_changed", 1);
-            doc.text = out;
+        if let Cow::Owned(out) = self.normalize_cow(&doc.text) {
+            if out != doc.text {
+                counters.add("normalize", "docs_changed", 1);
+                doc.text = out;
+            }
         }
         Verdict::Keep
     }
@@ -117,6 +126,51 @@ fn is_dropped(c: char) -> bool {
             c,
             '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
         )
+}
+
+/// True when [`whitespace`] would return `text` unchanged: a read-only scan, much cheaper than
+/// the rewrite, for the many documents that need none.
+fn is_clean(text: &str) -> bool {
+    let b = text.as_bytes();
+    if matches!(b.first(), Some(b' ' | b'\n')) || matches!(b.last(), Some(b' ' | b'\n')) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c > b' ' && c < 0x7f {
+            i += 1;
+            continue;
+        }
+        match c {
+            b' ' => {
+                if matches!(b.get(i + 1), Some(b' ' | b'\n')) {
+                    return false;
+                }
+            }
+            b'\n' => match b.get(i + 1) {
+                Some(b' ') => return false,
+                Some(b'\n') if matches!(b.get(i + 2), Some(b' ' | b'\n')) => return false,
+                _ => {}
+            },
+            c if c < 0x80 => return false,
+            _ => {
+                let Some(ch) = text[i..].chars().next() else {
+                    return false;
+                };
+                if matches!(ch, '\u{2028}' | '\u{2029}' | '\u{85}')
+                    || is_space(ch)
+                    || is_dropped(ch)
+                {
+                    return false;
+                }
+                i += ch.len_utf8();
+                continue;
+            }
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Unifies newlines and spaces in one pass. Runs of visible ASCII are copied in bulk; other
@@ -244,6 +298,15 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(n.normalize("caf\u{65}\u{301}"), "caf\u{65}\u{301}");
+    }
+
+    proptest::proptest! {
+        /// `is_clean` must agree with the rewrite: a text is clean exactly when normalizing it
+        /// changes nothing.
+        #[test]
+        fn clean_check_agrees_with_rewrite(s in "[a b\\n\\t\\r\u{a0}\u{200b}\u{1}é.]{0,40}") {
+            proptest::prop_assert_eq!(is_clean(&s), whitespace(&s) == s);
+        }
     }
 
     #[test]
