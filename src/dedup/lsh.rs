@@ -54,24 +54,91 @@ pub struct LshIndex {
     p: LshParams,
     /// Signature length (`bands * rows`).
     n: usize,
-    /// 8-bit fingerprints of all indexed documents, `n` per document.
-    fps: Vec<u8>,
     /// Id bytes of all indexed documents.
     ids: Vec<u8>,
     /// End offset (mod 2^32) of each document's id in `ids`.
     id_ends: Vec<u32>,
     /// Document numbers at which `ids` crossed a multiple of 2^32 bytes.
     id_wraps: Vec<u32>,
-    /// Band table: 0 = empty, else 0x80 | 7 bits of the band key.
-    ctrl: Vec<u8>,
-    /// Band table: document number of each occupied slot.
-    slots: Vec<u32>,
-    /// Occupied slots.
-    used: usize,
+    /// One open-addressing table per band.
+    tables: Vec<BandTable>,
     /// Scratch for the current query: fingerprints, band keys, candidate documents.
     q_fp: Vec<u8>,
     q_keys: Vec<u64>,
     cands: Vec<u32>,
+}
+
+/// Bytes per band-table slot.
+const SLOT: usize = 5;
+
+/// One band's open-addressing table (linear probing).
+#[derive(Debug, Default)]
+struct BandTable {
+    /// The band's fingerprints of every indexed document, `rows` bytes each.
+    fps: Vec<u8>,
+    /// Slots of [`SLOT`] bytes, interleaved so a probe touches one cache line: a control byte
+    /// (0 = empty, else 0x80 | 7 bits of the band key) and the document number (u32, LE).
+    ent: Vec<u8>,
+}
+
+/// Home slot and control byte of a band key in a table of `cap` slots.
+#[inline]
+fn home(key: u64, cap: usize) -> (usize, u8) {
+    let pos = ((u128::from(key) * cap as u128) >> 64) as usize;
+    (pos, 0x80 | (key as u8 & 0x7f))
+}
+
+impl BandTable {
+    /// Number of slots.
+    #[inline]
+    fn cap(&self) -> usize {
+        self.ent.len() / SLOT
+    }
+
+    /// Control byte and document number of slot `pos`.
+    #[inline]
+    fn slot(&self, pos: usize) -> (u8, u32) {
+        let e = &self.ent[pos * SLOT..pos * SLOT + SLOT];
+        (e[0], u32::from_le_bytes([e[1], e[2], e[3], e[4]]))
+    }
+
+    fn bytes(&self) -> usize {
+        self.fps.capacity() + self.ent.capacity()
+    }
+
+    /// Inserts `key -> doc` (the table has room).
+    fn put(&mut self, key: u64, doc: u32) {
+        let cap = self.cap();
+        let (mut pos, tag) = home(key, cap);
+        while self.ent[pos * SLOT] != 0 {
+            pos += 1;
+            if pos == cap {
+                pos = 0;
+            }
+        }
+        self.ent[pos * SLOT] = tag;
+        self.ent[pos * SLOT + 1..pos * SLOT + SLOT].copy_from_slice(&doc.to_le_bytes());
+    }
+
+    /// Hints the CPU to load the cache lines a probe for `key` starts with.
+    #[inline]
+    fn prefetch(&self, key: u64) {
+        let cap = self.cap();
+        if cap == 0 {
+            return;
+        }
+        let (pos, _) = home(key, cap);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: prefetching is a hint that never faults; both pointers are in bounds.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(self.ent.as_ptr().add(pos * SLOT).cast());
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = pos;
+    }
 }
 
 /// Final mix of a 64-bit value (MurmurHash3 fmix64).
@@ -95,9 +162,12 @@ fn fingerprint(v: u32) -> u8 {
 fn band_key(fps: &[u8], b: usize) -> u64 {
     let mut acc = (b as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     for chunk in fps.chunks(8) {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        acc = (acc ^ u64::from_le_bytes(w)).wrapping_mul(0xA076_1D64_78BD_642F);
+        // Byte by byte: a `copy_from_slice` of a short, variable length calls `memmove`.
+        let w = chunk
+            .iter()
+            .enumerate()
+            .fold(0u64, |w, (i, &x)| w | (u64::from(x) << (8 * i)));
+        acc = (acc ^ w).wrapping_mul(0xA076_1D64_78BD_642F);
         acc ^= acc >> 29;
     }
     fmix64(acc)
@@ -125,16 +195,14 @@ impl LshIndex {
     /// An empty index.
     pub fn new(p: LshParams) -> LshIndex {
         let n = p.bands * p.rows;
+        let tables = (0..p.bands).map(|_| BandTable::default()).collect();
         LshIndex {
             n,
+            tables,
             p,
-            fps: Vec::new(),
             ids: Vec::new(),
             id_ends: Vec::new(),
             id_wraps: Vec::new(),
-            ctrl: Vec::new(),
-            slots: Vec::new(),
-            used: 0,
             q_fp: Vec::new(),
             q_keys: Vec::new(),
             cands: Vec::new(),
@@ -153,12 +221,10 @@ impl LshIndex {
 
     /// Bytes held by the index (allocated capacity, not just what is used).
     pub fn memory_bytes(&self) -> u64 {
-        (self.fps.capacity()
-            + self.ids.capacity()
+        (self.ids.capacity()
             + self.id_ends.capacity() * 4
             + self.id_wraps.capacity() * 4
-            + self.ctrl.capacity()
-            + self.slots.capacity() * 4) as u64
+            + self.tables.iter().map(BandTable::bytes).sum::<usize>()) as u64
     }
 
     /// Bytes held per indexed document (0 when empty).
@@ -183,34 +249,31 @@ impl LshIndex {
         String::from_utf8_lossy(&self.ids[start..self.id_end(i)]).into_owned()
     }
 
-    /// Home slot and control byte of a band key in a table of `cap` slots.
-    #[inline]
-    fn home(key: u64, cap: usize) -> (usize, u8) {
-        let pos = ((u128::from(key) * cap as u128) >> 64) as usize;
-        (pos, 0x80 | (key as u8 & 0x7f))
-    }
-
     /// Indexed documents sharing a band with the query (fingerprints equal on every row of the
     /// band), deduplicated, into `self.cands`.
     fn query(&mut self) {
         self.cands.clear();
-        let cap = self.ctrl.len();
-        if cap == 0 {
-            return;
+        let rows = self.p.rows;
+        // Touch every band's home slot first, so the cache misses overlap.
+        for (t, &key) in self.tables.iter().zip(&self.q_keys) {
+            t.prefetch(key);
         }
-        let (n, rows) = (self.n, self.p.rows);
-        for (b, &key) in self.q_keys.iter().enumerate() {
-            let (mut pos, tag) = Self::home(key, cap);
+        for (b, (t, &key)) in self.tables.iter().zip(&self.q_keys).enumerate() {
+            let cap = t.cap();
+            if cap == 0 {
+                continue;
+            }
+            let (mut pos, tag) = home(key, cap);
             let q = &self.q_fp[b * rows..(b + 1) * rows];
             loop {
-                let c = self.ctrl[pos];
+                let (c, doc) = t.slot(pos);
                 if c == 0 {
                     break;
                 }
                 if c == tag {
-                    let doc = self.slots[pos];
-                    let stored = &self.fps[doc as usize * n + b * rows..][..rows];
-                    if stored == q && !self.cands.contains(&doc) {
+                    let stored = &t.fps[doc as usize * rows..][..rows];
+                    // Element-wise: slice `==` on a few bytes calls `memcmp`.
+                    if stored.iter().zip(q).all(|(a, b)| a == b) && !self.cands.contains(&doc) {
                         self.cands.push(doc);
                     }
                 }
@@ -224,11 +287,19 @@ impl LshIndex {
 
     /// Estimated Jaccard similarity between the query and indexed document `doc`.
     fn similarity(&self, doc: u32) -> f64 {
-        let stored = &self.fps[doc as usize * self.n..][..self.n];
-        let eq = stored
+        let rows = self.p.rows;
+        let i = doc as usize * rows;
+        let eq = self
+            .tables
             .iter()
-            .zip(&self.q_fp)
-            .map(|(a, b)| usize::from(a == b))
+            .zip(self.q_fp.chunks_exact(rows))
+            .map(|(t, q)| {
+                t.fps[i..i + rows]
+                    .iter()
+                    .zip(q)
+                    .map(|(a, b)| usize::from(a == b))
+                    .sum::<usize>()
+            })
             .sum();
         estimate_jaccard(eq, self.n)
     }
@@ -251,52 +322,33 @@ impl LshIndex {
         )))
     }
 
-    /// Makes room for `extra` more elements in `v` (growing by half), within the budget.
-    fn reserve<T>(&self, v: &mut Vec<T>, extra: usize) -> crate::Result<()> {
-        if v.capacity() - v.len() >= extra {
-            return Ok(());
-        }
-        let add = (v.capacity() / 2).max(extra).max(64);
-        self.check_budget(add * std::mem::size_of::<T>())?;
-        v.reserve_exact(add);
-        Ok(())
-    }
-
-    /// Inserts `key -> doc` into the band table (which has room).
-    fn put(ctrl: &mut [u8], slots: &mut [u32], key: u64, doc: u32) {
-        let cap = ctrl.len();
-        let (mut pos, tag) = Self::home(key, cap);
-        while ctrl[pos] != 0 {
-            pos += 1;
-            if pos == cap {
-                pos = 0;
+    /// Grows every band table that `extra` more documents would push past [`MAX_LOAD`],
+    /// rebuilding it from the stored fingerprints, one band at a time (so the budget only needs
+    /// room for one band's old and new table at once).
+    fn reserve_tables(&mut self, extra: usize) -> crate::Result<()> {
+        let need = self.len() + extra;
+        for b in 0..self.tables.len() {
+            let cap = self.tables[b].cap();
+            if (need as f64) <= cap as f64 * MAX_LOAD {
+                continue;
             }
-        }
-        ctrl[pos] = tag;
-        slots[pos] = doc;
-    }
-
-    /// Grows the band table (rebuilding it from the stored fingerprints) when `extra` more
-    /// entries would push it past [`MAX_LOAD`].
-    fn reserve_table(&mut self, extra: usize) -> crate::Result<()> {
-        let cap = self.ctrl.len();
-        if ((self.used + extra) as f64) <= cap as f64 * MAX_LOAD {
-            return Ok(());
-        }
-        let need = ((self.used + extra) as f64 / MAX_LOAD) as usize + 1;
-        let new_cap = (cap + cap / 2).max(need).max(1024);
-        // The old table lives until the new one is built: the budget must hold both.
-        self.check_budget(new_cap * 5)?;
-        let mut ctrl = vec![0u8; new_cap];
-        let mut slots = vec![0u32; new_cap];
-        let rows = self.p.rows;
-        for (doc, fps) in self.fps.chunks_exact(self.n).enumerate() {
-            for (b, band) in fps.chunks_exact(rows).enumerate() {
-                Self::put(&mut ctrl, &mut slots, band_key(band, b), doc as u32);
+            let new_cap = (cap + cap / 2)
+                .max((need as f64 / MAX_LOAD) as usize + 1)
+                .max(1024);
+            self.check_budget(new_cap * SLOT)?;
+            let mut new = BandTable {
+                fps: std::mem::take(&mut self.tables[b].fps),
+                ent: vec![0u8; new_cap * SLOT],
+            };
+            // The band's fingerprints are stored contiguously, so the keys are recomputed from
+            // a sequential read.
+            let rows = self.p.rows;
+            for doc in 0..self.len() {
+                let key = band_key(&new.fps[doc * rows..(doc + 1) * rows], b);
+                new.put(key, doc as u32);
             }
+            self.tables[b] = new;
         }
-        self.ctrl = ctrl;
-        self.slots = slots;
         Ok(())
     }
 
@@ -308,31 +360,45 @@ impl LshIndex {
                     .into(),
             )
         })?;
-        // Reserve everything first, so a budget error leaves the index consistent.
-        let mut fps = std::mem::take(&mut self.fps);
-        let mut ids = std::mem::take(&mut self.ids);
-        let mut ends = std::mem::take(&mut self.id_ends);
-        let r = self
-            .reserve(&mut fps, self.n)
-            .and_then(|()| self.reserve(&mut ids, id.len()))
-            .and_then(|()| self.reserve(&mut ends, 1));
-        self.fps = fps;
-        self.ids = ids;
-        self.id_ends = ends;
-        r?;
-        self.reserve_table(self.p.bands)?;
+        // Plan every growth first, so a budget error leaves the index as it was.
+        fn grow(cap: usize, len: usize, extra: usize) -> usize {
+            if cap - len >= extra {
+                0
+            } else {
+                (cap / 2).max(extra).max(64)
+            }
+        }
+        let rows = self.p.rows;
+        let g_ids = grow(self.ids.capacity(), self.ids.len(), id.len());
+        let g_ends = grow(self.id_ends.capacity(), self.id_ends.len(), 1);
+        let g_fps = grow(
+            self.tables[0].fps.capacity(),
+            self.tables[0].fps.len(),
+            rows,
+        );
+        self.check_budget(g_ids + g_ends * 4 + g_fps * self.tables.len())?;
+        self.ids.reserve_exact(g_ids);
+        self.id_ends.reserve_exact(g_ends);
+        for t in &mut self.tables {
+            t.fps.reserve_exact(g_fps);
+        }
+        self.reserve_tables(1)?;
 
-        self.fps.extend_from_slice(&self.q_fp);
         let before = self.ids.len() >> 32;
         self.ids.extend_from_slice(id.as_bytes());
         if self.ids.len() >> 32 != before {
             self.id_wraps.push(doc);
         }
         self.id_ends.push(self.ids.len() as u32);
-        for &key in &self.q_keys {
-            Self::put(&mut self.ctrl, &mut self.slots, key, doc);
+        for ((t, &key), fp) in self
+            .tables
+            .iter_mut()
+            .zip(&self.q_keys)
+            .zip(self.q_fp.chunks_exact(rows))
+        {
+            t.fps.extend_from_slice(fp);
+            t.put(key, doc);
         }
-        self.used += self.p.bands;
         Ok(())
     }
 

@@ -45,41 +45,64 @@ impl SplitMix64 {
     }
 }
 
+/// ASCII byte classes: 0 separates tokens, otherwise the normalized byte (lowercase, digits
+/// `0`); non-ASCII bytes map to 0xff and take the slow path.
+const ASCII_MAP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match b {
+            b'a'..=b'z' => b,
+            b'A'..=b'Z' => b | 0x20,
+            b'0'..=b'9' => b'0',
+            0x80..=0xff => 0xff,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Calls `f` with the 64-bit hash of every normalized token of `text`, in order.
 ///
 /// See the module docs for the normalization. No allocation: tokens are assembled in a
 /// fixed-size stack buffer.
+#[inline]
 pub fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
     let bytes = text.as_bytes();
     let mut buf = [0u8; MAX_TOKEN];
     let mut len = 0usize;
     let mut i = 0usize;
-    let flush = |buf: &[u8; MAX_TOKEN], len: &mut usize, f: &mut dyn FnMut(u64)| {
-        if *len > 0 {
-            f(xxhash_rust::xxh3::xxh3_64_with_seed(
-                &buf[..*len],
-                TOKEN_SEED,
-            ));
-            *len = 0;
-        }
-    };
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            i += 1;
-            let c = match b {
-                b'a'..=b'z' => b,
-                b'A'..=b'Z' => b | 0x20,
-                b'0'..=b'9' => b'0',
-                _ => {
-                    flush(&buf, &mut len, &mut f);
-                    continue;
-                }
-            };
+    macro_rules! flush {
+        () => {
+            if len > 0 {
+                f(xxhash_rust::xxh3::xxh3_64_with_seed(
+                    &buf[..len],
+                    TOKEN_SEED,
+                ));
+                len = 0;
+            }
+        };
+    }
+    macro_rules! push {
+        ($b:expr) => {
             if len < MAX_TOKEN {
-                buf[len] = c;
+                buf[len] = $b;
                 len += 1;
             }
+        };
+    }
+    while i < bytes.len() {
+        let m = ASCII_MAP[bytes[i] as usize];
+        if m == 0 {
+            i += 1;
+            flush!();
+            continue;
+        }
+        if m != 0xff {
+            i += 1;
+            push!(m);
             continue;
         }
         // Non-ASCII: decode one char (the text is valid UTF-8, so this always succeeds).
@@ -92,14 +115,11 @@ pub fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
             continue;
         }
         if !c.is_alphanumeric() {
-            flush(&buf, &mut len, &mut f);
+            flush!();
             continue;
         }
         if c.is_numeric() {
-            if len < MAX_TOKEN {
-                buf[len] = b'0';
-                len += 1;
-            }
+            push!(b'0');
             continue;
         }
         decompose_canonical(c, |d| {
@@ -109,25 +129,43 @@ pub fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
             for l in d.to_lowercase() {
                 let mut tmp = [0u8; 4];
                 for &x in l.encode_utf8(&mut tmp).as_bytes() {
-                    if len < MAX_TOKEN {
-                        buf[len] = x;
-                        len += 1;
-                    }
+                    push!(x);
                 }
             }
         });
     }
-    flush(&buf, &mut len, &mut f);
+    if len > 0 {
+        f(xxhash_rust::xxh3::xxh3_64_with_seed(
+            &buf[..len],
+            TOKEN_SEED,
+        ));
+    }
 }
 
-/// Combines a window of token hashes (oldest first) into a 64-bit shingle hash.
+/// Multipliers of the window positions (odd, distinct), so shingles are order sensitive.
+const POS_MUL: [u64; MAX_SHINGLE] = {
+    let mut t = [0u64; MAX_SHINGLE];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut i = 0;
+    while i < MAX_SHINGLE {
+        x ^= x >> 31;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x ^= x >> 29;
+        t[i] = x | 1;
+        i += 1;
+    }
+    t
+};
+
+/// Combines a window of token hashes (oldest first) into a 64-bit shingle hash: a sum of
+/// products with per-position constants, whose multiplies are independent (no serial chain).
 #[inline(always)]
 fn combine(window: &[u64]) -> u64 {
-    let mut acc = 0x243F_6A88_85A3_08D3u64;
-    for &h in window {
-        acc = (acc.rotate_left(27) ^ h).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut acc = window.len() as u64;
+    for (&h, &m) in window.iter().zip(&POS_MUL) {
+        acc = acc.wrapping_add(h.wrapping_mul(m));
     }
-    acc ^ (acc >> 29)
+    acc ^ (acc >> 32)
 }
 
 /// Calls `f` with the 64-bit hash of every word `n`-gram of `text` (one hash for the whole text
@@ -135,23 +173,24 @@ fn combine(window: &[u64]) -> u64 {
 /// repeatedly. Used by the signer and, as exact sets, by the evaluation.
 pub fn for_each_shingle_hash(text: &str, n: usize, mut f: impl FnMut(u64)) {
     let n = n.clamp(1, MAX_SHINGLE);
-    let mut ring = [0u64; MAX_SHINGLE];
-    let mut count = 0usize;
+    // The last `n` token hashes, oldest first.
     let mut window = [0u64; MAX_SHINGLE];
+    let mut count = 0usize;
     for_each_token_hash(text, |h| {
-        ring[count % n] = h;
-        count += 1;
-        if count >= n {
-            // Oldest first: the ring starts at count % n.
-            let start = count % n;
-            for (j, w) in window[..n].iter_mut().enumerate() {
-                *w = ring[(start + j) % n];
+        if count < n {
+            window[count] = h;
+            count += 1;
+            if count == n {
+                f(combine(&window[..n]));
             }
+        } else {
+            window.copy_within(1..n, 0);
+            window[n - 1] = h;
             f(combine(&window[..n]));
         }
     });
     if count > 0 && count < n {
-        f(combine(&ring[..count]));
+        f(combine(&window[..count]));
     }
 }
 
@@ -197,7 +236,7 @@ pub struct MinHashSigner {
 }
 
 /// Permutations are processed in blocks of this many lanes.
-const LANES: usize = 16;
+const LANES: usize = 8;
 
 impl MinHashSigner {
     /// A signer with `num_perm` permutations over word `shingle`-grams. Callers validate the
