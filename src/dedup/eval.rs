@@ -486,3 +486,30 @@ pub fn evaluate(docs: &[EvalDoc], config: &NearDedupConfig) -> crate::Result<Eva
     r.bytes_per_doc = index.bytes_per_doc();
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BBC: &str =
+        "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m) \
+        for the three months to December, from $639m year-earlier.\n\nThe firm, which is now one \
+        of the biggest investors in Google, benefited from sales of high-speed internet \
+        connections and higher advert sales. TimeWarner said fourth quarter sales rose 2% to \
+        $11.1bn from $10.9bn.\n\nIts profits were buoyed by one-off gains which offset a profit \
+        dip at Warner Bros, and less users for AOL.";
+
+    const DONOR: &str = "The dollar has hit its highest level against the euro in almost three \
+        months after the Federal Reserve head said the US trade deficit is set to stabilise.";
+
+    #[test]
+    fn mutation_is_seeded_and_changes_about_the_asked_share() {
+        let (a, ca) = mutate(BBC, DONOR, 0.1, &mut SplitMix64(1));
+        let (b, cb) = mutate(BBC, DONOR, 0.1, &mut SplitMix64(1));
+        assert_eq!((a.as_str(), ca), (b.as_str(), cb));
+        assert!((0.05..=0.2).contains(&ca), "{ca}");
+        assert_ne!(a, BBC);
+        let j = jaccard(&shingle_set(BBC, 5), &shingle_set(&a, 5));
+        assert!(j > 0.3 && j < 1.0, "{j}");
+    }
+}

@@ -465,3 +465,112 @@ impl OrderedStage for LshIndex {
         Ok(self.first(doc.id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::minhash::MinHashSigner;
+
+    const BBC: &str =
+        "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m) \
+        for the three months to December, from $639m year-earlier. The firm, which is now one of \
+        the biggest investors in Google, benefited from sales of high-speed internet connections \
+        and higher advert sales. TimeWarner said fourth quarter sales rose 2% to $11.1bn from \
+        $10.9bn. Its profits were buoyed by one-off gains which offset a profit dip at Warner \
+        Bros, and less users for AOL.";
+
+    const OTHER: &str = "The dollar has hit its highest level against the euro in almost three \
+        months after the Federal Reserve head said the US trade deficit is set to stabilise. \
+        And Alan Greenspan highlighted the US government's willingness to curb spending and \
+        rising household savings as factors which may help to reduce it.";
+
+    fn index(mode: Mode) -> LshIndex {
+        LshIndex::new(LshParams {
+            bands: 28,
+            rows: 4,
+            verify_threshold: Some(0.6),
+            mode,
+            max_bytes: 1 << 30,
+        })
+    }
+
+    fn decide(idx: &mut LshIndex, seq: u64, id: &str, sig: &[u32]) -> Decision {
+        idx.decide(&Candidate {
+            seq,
+            id,
+            exact_key: None,
+            minhash: Some(sig),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn first_seen_wins_and_unrelated_stays() {
+        let s = MinHashSigner::new(5, 112);
+        let copy = format!("Advertisement\n\n{}", BBC.replace("Quarterly", "QUARTERLY"));
+        let mut idx = index(Mode::Remove);
+        assert_eq!(
+            decide(&mut idx, 0, "a", &s.signature(BBC).unwrap()),
+            Decision::Keep
+        );
+        assert_eq!(
+            decide(&mut idx, 1, "b", &s.signature(OTHER).unwrap()),
+            Decision::Keep
+        );
+        match decide(&mut idx, 2, "c", &s.signature(&copy).unwrap()) {
+            Decision::Remove(d) => {
+                assert_eq!(d.duplicate_of, "a");
+                assert_eq!(d.kind, "near");
+                assert!(d.similarity.unwrap() > 0.8, "{d:?}");
+            }
+            d => panic!("{d:?}"),
+        }
+        assert_eq!(idx.len(), 2);
+    }
+
+    #[test]
+    fn copies_are_found_after_the_tables_grow() {
+        // Enough distinct documents to rebuild every band table several times; the copy of the
+        // first one must still be found through the rebuilt tables.
+        let s = MinHashSigner::new(5, 112);
+        let first = s.signature(BBC).unwrap();
+        let mut idx = index(Mode::Annotate);
+        decide(&mut idx, 0, "bbc-business-001", &first);
+        for i in 1..5000u32 {
+            let sig: Vec<u32> = first
+                .iter()
+                .map(|&v| v ^ i.wrapping_mul(0x9E37_79B9))
+                .collect();
+            let id = format!("doc-{i}");
+            let d = decide(&mut idx, u64::from(i), &id, &sig);
+            assert_eq!(
+                d,
+                Decision::Annotate {
+                    key: "cluster",
+                    value: id.clone()
+                }
+            );
+        }
+        let d = decide(&mut idx, 5000, "copy", &first);
+        assert_eq!(
+            d,
+            Decision::Annotate {
+                key: "cluster",
+                value: "bbc-business-001".into()
+            }
+        );
+        assert!(idx.bytes_per_doc() > 100.0 && idx.bytes_per_doc() < 600.0);
+    }
+
+    #[test]
+    fn estimate_corrects_for_chance_matches() {
+        assert_eq!(estimate_jaccard(112, 112), 1.0);
+        assert_eq!(estimate_jaccard(0, 112), 0.0);
+        // One match in 256 is what unrelated documents show.
+        assert!(estimate_jaccard(1, 256) < 1e-9);
+        let s = MinHashSigner::new(5, 112);
+        let a = s.signature(BBC).unwrap();
+        let b = s.signature(OTHER).unwrap();
+        assert!(estimate_from_signatures(&a, &b) < 0.1);
+    }
+}
