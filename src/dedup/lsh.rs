@@ -4,17 +4,18 @@
 //! Only kept documents are indexed, so every `duplicate_of` names a document that is in the
 //! output. Per indexed document the index stores (see [`LshIndex::bytes_per_doc`]):
 //!
-//! * an 8-bit fingerprint of each signature value ("b-bit MinHash"): `num_perm` bytes, used
-//!   both to confirm band matches and to estimate Jaccard similarity for verification and audit;
+//! * an 8-bit fingerprint of each signature value ("b-bit MinHash"): `bands × rows` bytes,
+//!   stored band by band, used to confirm band matches, to estimate the Jaccard similarity for
+//!   verification and audit, and to rebuild a band table when it grows;
 //! * its id in an append-only arena (the id bytes plus a 4-byte end offset);
-//! * one entry per band in a single open-addressing table shared by all bands: a control byte
-//!   (7-bit fingerprint of the band key) and a 4-byte document number, at a load factor kept
-//!   between 0.53 and 0.8. Band keys are hashes of the band's fingerprints, so the table can be
-//!   rebuilt from the fingerprints when it grows, and a band match between unrelated documents
-//!   needs `rows` chance byte matches (2^-32 at 4 rows).
+//! * one entry per band in that band's open-addressing table (linear probing, grown by half
+//!   at a load of 0.8): a control byte (7 bits of the band key) interleaved with the 4-byte
+//!   document number, so a probe touches one cache line. Band keys hash the band's
+//!   fingerprints, so unrelated documents share a band by chance with probability 2^-8·rows.
 //!
-//! That is `num_perm + bands × ~7.7 + id length + 4` bytes per kept document. The index refuses
-//! to grow past its memory budget with [`crate::Error::MemoryBudget`], before allocating.
+//! That is about `bands × rows + bands × 7.5 + id length + 4` bytes per kept document (plus up
+//! to half again while a vector grows). The index refuses to grow past its memory budget with
+//! [`crate::Error::MemoryBudget`], before allocating.
 
 use crate::stage::{Candidate, Decision, Duplicate, OrderedStage};
 

@@ -340,13 +340,13 @@ unsafe fn update_avx2(mins: &mut [u32], xor: &[u32], mul: &[u32], x: u32) {
 
 impl Stage for MinHashSigner {
     fn name(&self) -> &'static str {
-        "near_dedup"
+        "minhash"
     }
 
     fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
         doc.minhash = self.signature(&doc.text);
         if doc.minhash.is_none() {
-            counters.add("near_dedup", "no_tokens", 1);
+            counters.add("minhash", "no_tokens", 1);
         }
         Verdict::Keep
     }
