@@ -1,0 +1,49 @@
+//! MinHash signature throughput (bytes of text per second, one thread) on the BBC articles.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+
+use corpusmill::dedup::eval::load_articles;
+use corpusmill::dedup::minhash::for_each_shingle_hash;
+use corpusmill::dedup::near::NearDedupConfig;
+
+fn bench(c: &mut Criterion) {
+    let path = std::path::Path::new("../shared/data/bbc/articles.jsonl.zst");
+    let texts: Vec<String> = load_articles(path)
+        .or_else(|_| {
+            load_articles(std::path::Path::new(
+                "/work/shared/data/bbc/articles.jsonl.zst",
+            ))
+        })
+        .expect("BBC articles")
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let signer = NearDedupConfig::default()
+        .build_signer()
+        .expect("default config");
+    let mut g = c.benchmark_group("dedup::minhash");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(20);
+    g.bench_function("signature_112", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(signer.signature(black_box(t)));
+            }
+        })
+    });
+    g.bench_function("shingles_only", |b| {
+        b.iter(|| {
+            let mut acc = 0u64;
+            for t in &texts {
+                for_each_shingle_hash(black_box(t), 5, |h| acc ^= h);
+            }
+            black_box(acc)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
