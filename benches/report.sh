@@ -6,7 +6,7 @@
 #
 # usage: benches/report.sh            (everything; about 25 minutes on 2 cores)
 # environment:
-#   SKIP_CRITERION=1 SKIP_SCALE=1 SKIP_COMPARE=1   leave that section as it is
+#   SKIP_CRITERION=1 SKIP_SCALE=1 SKIP_STAGESETS=1 SKIP_COMPARE=1   leave that section as it is
 #   CORPUS_MB        scaling corpus size (default 200)     MAX_THREADS  default: nproc
 #   BENCH_ARGS       criterion arguments (default "--warm-up-time 1 --measurement-time 3")
 #   PEER_MB          comparison corpus size (default 20)
@@ -88,6 +88,15 @@ if [ -z "${SKIP_SCALE:-}" ]; then
     echo '```'
   } >"$OUT/scale.md"
   replace_section scaling "$OUT/scale.md"
+fi
+
+if [ -z "${SKIP_STAGESETS:-}" ]; then
+  {
+    echo "Command: \`benches/harness/stagesets.sh $(realpath --relative-to="$ROOT" "$OUT/scale-corpus")\`"
+    echo
+    benches/harness/stagesets.sh "$OUT/scale-corpus" "$BIN"
+  } >"$OUT/stagesets.md"
+  replace_section stagesets "$OUT/stagesets.md"
 fi
 
 if [ -z "${SKIP_COMPARE:-}" ]; then
