@@ -242,9 +242,11 @@ impl QualityConfig {
             }
             stop.push(w.to_lowercase().into_bytes());
         }
+        let max_stop_len = stop.iter().map(Vec::len).max().unwrap_or(0);
         Ok(Quality {
             cfg: self.clone(),
             stop,
+            max_stop_len,
         })
     }
 }
@@ -254,6 +256,7 @@ impl QualityConfig {
 pub struct Quality {
     cfg: QualityConfig,
     stop: Vec<Vec<u8>>,
+    max_stop_len: usize,
 }
 
 /// Per-document measures gathered in one pass.
@@ -285,14 +288,22 @@ fn drop(rule: &'static str, value: f64, threshold: f64) -> Verdict {
 }
 
 impl Quality {
-    fn measure(&self, text: &str) -> Stats {
+    /// Gathers every per-document measure in one pass over the bytes; fills `words` with
+    /// (hash, length) per word when `hash_words` is set (for the repetition rules).
+    fn measure(&self, text: &str, hash_words: bool, words: &mut Vec<(u64, u32)>) -> Stats {
         let mut s = Stats::default();
         let b = text.as_bytes();
-        s.newlines = memchr::memchr_iter(b'\n', b).count();
-        s.ellipses = memmem::find_iter(b, b"...").count() + memmem::find_iter(b, "\u{2026}").count();
         s.hashes = memchr::memchr_iter(b'#', b).count();
-        for line in text.split('\n') {
-            let l = line.as_bytes();
+        s.ellipses = memmem::find_iter(b, b"...").count() + memmem::find_iter(b, "\u{2026}").count();
+        let short = self.cfg.fineweb.short_line_chars;
+        let mut pos = 0;
+        while pos <= b.len() {
+            let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i);
+            if end < b.len() {
+                s.newlines += 1;
+            }
+            let l = &b[pos..end];
+            pos = end + 1;
             if l.is_empty() {
                 continue;
             }
@@ -303,38 +314,53 @@ impl Quality {
             if l.ends_with(b"...") || l.ends_with("\u{2026}".as_bytes()) {
                 s.ellipsis_lines += 1;
             }
-            if ends_punct(line) {
+            if ends_punct(l) {
                 s.punct_lines += 1;
             }
-            if line.chars().count() <= self.cfg.fineweb.short_line_chars {
+            if l.len() <= short || (l.len() <= 4 * short && char_count(l) <= short) {
                 s.short_lines += 1;
             }
-        }
-        for w in text.split_ascii_whitespace() {
-            let wb = w.as_bytes();
-            s.words += 1;
-            let mut alpha = false;
-            let mut content = 0usize;
-            for ch in w.chars() {
-                if ch.is_alphanumeric() {
-                    content += 1;
-                    alpha |= ch.is_alphabetic();
+            for w in l.split(|&c| c == b' ' || c == b'\t') {
+                if w.is_empty() {
+                    continue;
                 }
-            }
-            if content > 0 {
-                s.content_words += 1;
-                s.content_bytes += content;
-            }
-            if alpha {
-                s.alpha_words += 1;
-            }
-            let core = trim_punct(wb);
-            if core.len() <= 5 && self.stop.iter().any(|sw| sw.eq_ignore_ascii_case(core)) {
-                s.stop_words += 1;
-            }
-            if let Some(&last) = wb.last() {
-                if matches!(last, b'.' | b'!' | b'?') || wb.ends_with(b".\"") || wb.ends_with(".\u{201d}".as_bytes()) {
+                s.words += 1;
+                let mut content = 0usize;
+                let mut alpha = false;
+                for &c in w {
+                    if c.is_ascii_alphabetic() {
+                        content += 1;
+                        alpha = true;
+                    } else if c.is_ascii_digit() {
+                        content += 1;
+                    } else if c >= 0xC0 {
+                        // A non-ASCII character (its leading byte): counted as a letter, except
+                        // common punctuation in the U+2000 block (dashes, quotes, ellipsis).
+                        if c != 0xE2 {
+                            content += 1;
+                            alpha = true;
+                        }
+                    }
+                }
+                if content > 0 {
+                    s.content_words += 1;
+                    s.content_bytes += content;
+                }
+                if alpha {
+                    s.alpha_words += 1;
+                }
+                let core = trim_punct(w);
+                if core.len() <= self.max_stop_len
+                    && !core.is_empty()
+                    && self.stop.iter().any(|sw| sw.eq_ignore_ascii_case(core))
+                {
+                    s.stop_words += 1;
+                }
+                if ends_sentence(w) {
                     s.sentences += 1;
+                }
+                if hash_words {
+                    words.push((repetition::hash_word(w), w.len() as u32));
                 }
             }
         }
@@ -355,7 +381,8 @@ impl Quality {
                 return drop("c4_curly_braces", 1.0, 0.0);
             }
         }
-        let s = self.measure(text);
+        let mut hashed = Vec::new();
+        let s = self.measure(text, c.gopher_repetition.enabled, &mut hashed);
         if c.c4.enabled && c.c4.min_sentences > 0 && s.sentences < c.c4.min_sentences {
             return drop("c4_min_sentences", s.sentences as f64, c.c4.min_sentences as f64);
         }
@@ -417,14 +444,14 @@ impl Quality {
             }
         }
         if c.gopher_repetition.enabled {
-            if let Some(v) = self.repetition(text) {
+            if let Some(v) = self.repetition(text, &hashed) {
                 return v;
             }
         }
         Verdict::Keep
     }
 
-    fn repetition(&self, text: &str) -> Option<Verdict> {
+    fn repetition(&self, text: &str, words: &[(u64, u32)]) -> Option<Verdict> {
         let r = &self.cfg.gopher_repetition;
         let len = text.len().max(1) as f64;
         let (n, d, bytes) = repetition::duplicates(text.split("\n\n"));
@@ -445,10 +472,19 @@ impl Quality {
         if v > r.max_dup_line_char_frac {
             return Some(drop("gopher_dup_line_char_frac", v, r.max_dup_line_char_frac));
         }
-        let words = repetition::words(text);
         const TOP: [&str; 3] = ["gopher_top_2gram", "gopher_top_3gram", "gopher_top_4gram"];
+        // Upper bound on the count of the most frequent n-gram, from the (n-1)-gram pass.
+        let mut max_count = usize::MAX;
         for (i, t) in r.max_top_ngram_char_frac.iter().enumerate() {
-            let v = repetition::top_ngram_bytes(&words, i + 2) as f64 / len;
+            let n = i + 2;
+            if max_count != usize::MAX
+                && (max_count * repetition::max_ngram_len(words, n)) as f64 / len <= *t
+            {
+                continue;
+            }
+            let (bytes, count) = repetition::top_ngram(words, n);
+            max_count = count;
+            let v = bytes as f64 / len;
             if v > *t {
                 return Some(drop(TOP[i], v, *t));
             }
@@ -462,11 +498,11 @@ impl Quality {
             "gopher_dup_10gram",
         ];
         let min_t = r.max_dup_ngram_char_frac.iter().copied().fold(f64::INFINITY, f64::min);
-        if repetition::dup_ngram_bound(&words, 10) as f64 / len <= min_t {
+        if repetition::dup_ngram_bound(words, 10) as f64 / len <= min_t {
             return None;
         }
         for (i, t) in r.max_dup_ngram_char_frac.iter().enumerate() {
-            let v = repetition::dup_ngram_bytes(&words, i + 5) as f64 / len;
+            let v = repetition::dup_ngram_bytes(words, i + 5) as f64 / len;
             if v > *t {
                 return Some(drop(DUP[i], v, *t));
             }
@@ -482,15 +518,31 @@ fn trim_punct(w: &[u8]) -> &[u8] {
     &w[s..e.max(s)]
 }
 
-/// FineWeb's terminal punctuation, with closing quotes after it.
-fn ends_punct(l: &str) -> bool {
-    let Some(c) = l.chars().next_back() else {
-        return false;
+/// FineWeb's terminal punctuation (`.` `!` `?` `"` `'` `:` `;` `)`, closing curly quotes and
+/// the ellipsis character) at the end of a line.
+fn ends_punct(l: &[u8]) -> bool {
+    match l {
+        [.., b'.' | b'!' | b'?' | b'"' | b'\'' | b':' | b';' | b')'] => true,
+        // U+201D, U+2019, U+2026
+        [.., 0xE2, 0x80, 0x9D | 0x99 | 0xA6] => true,
+        _ => false,
+    }
+}
+
+/// A word that closes a sentence: ends in `.`, `!` or `?`, possibly followed by a closing quote
+/// or bracket.
+fn ends_sentence(w: &[u8]) -> bool {
+    let w = match w {
+        [rest @ .., 0xE2, 0x80, 0x9D | 0x99] => rest,
+        [rest @ .., b'"' | b'\'' | b')'] => rest,
+        _ => w,
     };
-    matches!(
-        c,
-        '.' | '!' | '?' | '"' | '\'' | '\u{201d}' | '\u{2019}' | '\u{2026}' | ':' | ';' | ')'
-    )
+    matches!(w, [.., b'.' | b'!' | b'?'] | [.., 0xE2, 0x80, 0xA6])
+}
+
+/// Number of characters in UTF-8 bytes.
+fn char_count(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
 }
 
 impl Stage for Quality {

@@ -32,10 +32,16 @@ pub fn duplicates<'a>(parts: impl Iterator<Item = &'a str>) -> (usize, usize, us
     (total, dups, dup_bytes)
 }
 
+/// The hash of one word.
+#[inline]
+pub fn hash_word(w: &[u8]) -> u64 {
+    xxh3_64_with_seed(w, SEED)
+}
+
 /// Words of a text as (hash, byte length).
 pub fn words(text: &str) -> Vec<(u64, u32)> {
     text.split_ascii_whitespace()
-        .map(|w| (xxh3_64_with_seed(w.as_bytes(), SEED), w.len() as u32))
+        .map(|w| (hash_word(w.as_bytes()), w.len() as u32))
         .collect()
 }
 
@@ -56,10 +62,30 @@ fn ngram(words: &[(u64, u32)], i: usize, n: usize) -> (u64, usize) {
     (h, len)
 }
 
+/// Longest n-gram in bytes (words joined by single spaces).
+pub fn max_ngram_len(words: &[(u64, u32)], n: usize) -> usize {
+    if words.len() < n {
+        return 0;
+    }
+    let mut sum: usize = words[..n].iter().map(|w| w.1 as usize).sum();
+    let mut best = sum;
+    for i in n..words.len() {
+        sum = sum + words[i].1 as usize - words[i - n].1 as usize;
+        best = best.max(sum);
+    }
+    best + n - 1
+}
+
 /// Bytes covered by the most frequent n-gram (count × length), or 0 when no n-gram repeats.
 pub fn top_ngram_bytes(words: &[(u64, u32)], n: usize) -> usize {
+    top_ngram(words, n).0
+}
+
+/// [`top_ngram_bytes`] and the highest n-gram count. The most frequent (n+1)-gram occurs at
+/// most that many times, which lets callers skip larger n.
+pub fn top_ngram(words: &[(u64, u32)], n: usize) -> (usize, usize) {
     if words.len() < n * 2 {
-        return 0;
+        return (0, 1);
     }
     let mut counts: HashMap<u64, (u32, u32), BuildXx> =
         HashMap::with_capacity_and_hasher(words.len(), BuildXx);
@@ -74,9 +100,9 @@ pub fn top_ngram_bytes(words: &[(u64, u32)], n: usize) -> usize {
         }
     }
     if best.0 < 2 {
-        0
+        (0, 1)
     } else {
-        best.0 as usize * best.1
+        (best.0 as usize * best.1, best.0 as usize)
     }
 }
 
