@@ -281,7 +281,9 @@ impl LineRules {
             }
         }
         let list_item = is_list_item(b);
-        if !terminal && !digits && !list_item {
+        // A line ending in a colon introduces what follows ("The winners were:").
+        let intro = b.last() == Some(&b':');
+        if !terminal && !intro && !digits && !list_item {
             if words <= self.short_max_words && !self.disabled[SHORT] {
                 return (Class::Boiler(SHORT as u8), words);
             }
@@ -309,8 +311,8 @@ impl LineRules {
         }
     }
 
-    /// Drops the tail of the document from a call-to-action heading on when the tail is
-    /// dominated by appeal vocabulary.
+    /// Drops the tail of the document from a call-to-action heading on when the text after
+    /// the heading is dominated by appeal vocabulary.
     fn appeal_tail(&self, text: &str, lines: &mut [Line]) {
         let min_start = (text.len() as f64 * self.appeal_block_min_start) as usize;
         let Some(first) = lines.iter().position(|l| {
@@ -332,7 +334,8 @@ impl LineRules {
             if lines[i].class != Class::Boiler(CTA as u8) {
                 continue;
             }
-            let (h, w) = (hits[i - first], words[i - first]);
+            // The heading itself is always appeal-dense: judge what follows it.
+            let (h, w) = (hits[i - first + 1], words[i - first + 1]);
             if w > 0 && h as f64 >= self.appeal_block_density * w as f64 {
                 for l in &mut lines[i..] {
                     if l.removed.is_none() {
