@@ -19,6 +19,9 @@ use corpusmill::config::Config;
 use corpusmill::doc::Doc;
 use corpusmill::stage::{Counters, Stage, Verdict};
 
+/// A named subset of the evaluation set.
+type Filter = Box<dyn Fn(&EvalDoc) -> bool>;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let bbc = args
@@ -48,7 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = std::fs::read_to_string(&seed_path)?;
     let seed_n = norm.normalize(&seed);
     let start = seed_n.find("Russia's Ministry").unwrap_or(0);
-    let end = seed_n.find("Oct.3.").map_or(seed_n.len(), |i| i + "Oct.3.".len());
+    let end = seed_n
+        .find("Oct.3.")
+        .map_or(seed_n.len(), |i| i + "Oct.3.".len());
     set.push(EvalDoc {
         site: "seed",
         held_out: false,
@@ -90,18 +95,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Verdict::Keep => final_text.push(d.text.clone()),
             Verdict::Drop(x) => {
                 dropped += 1;
-                eprintln!("eval drop {} ({}): {} {:.3} vs {}", d.id, set[d.id[5..].parse::<usize>().unwrap_or(0)].site, x.rule, x.value, x.threshold);
+                eprintln!(
+                    "eval drop {} ({}): {} {:.3} vs {}",
+                    d.id,
+                    set[d.id[5..].parse::<usize>().unwrap_or(0)].site,
+                    x.rule,
+                    x.value,
+                    x.threshold
+                );
                 final_text.push(String::new());
             }
         }
     }
-    println!("eval set: {} documents, {} dropped by quality", set.len(), dropped);
+    println!(
+        "eval set: {} documents, {} dropped by quality",
+        set.len(),
+        dropped
+    );
     println!("\n| subset | docs | untouched F1 | C4 line filter F1 | line rules only F1 | all stages P | R | F1 |");
     println!("|---|---|---|---|---|---|---|---|");
-    let subsets: Vec<(String, Box<dyn Fn(&EvalDoc) -> bool>)> = {
-        let mut v: Vec<(String, Box<dyn Fn(&EvalDoc) -> bool>)> = vec![
+    let subsets: Vec<(String, Filter)> = {
+        let mut v: Vec<(String, Filter)> = vec![
             ("all".into(), Box::new(|_: &EvalDoc| true)),
-            ("tuning sites".into(), Box::new(|d: &EvalDoc| !d.held_out && d.site != "seed")),
+            (
+                "tuning sites".into(),
+                Box::new(|d: &EvalDoc| !d.held_out && d.site != "seed"),
+            ),
             ("held-out sites".into(), Box::new(|d: &EvalDoc| d.held_out)),
         ];
         for (s, h) in SITES {
@@ -112,7 +131,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         v
     };
     for (name, f) in &subsets {
-        let (mut u, mut c4, mut lo, mut all) = (Score::default(), Score::default(), Score::default(), Score::default());
+        let (mut u, mut c4, mut lo, mut all) = (
+            Score::default(),
+            Score::default(),
+            Score::default(),
+            Score::default(),
+        );
         for (i, d) in set.iter().enumerate() {
             if !f(d) {
                 continue;
@@ -124,7 +148,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!(
             "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            all.docs, u.f1(), c4.f1(), lo.f1(), all.precision(), all.recall(), all.f1()
+            all.docs,
+            u.f1(),
+            c4.f1(),
+            lo.f1(),
+            all.precision(),
+            all.recall(),
+            all.f1()
         );
     }
     if std::env::var_os("CLEAN_EVAL_SHOW").is_some() {
@@ -167,6 +197,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bbc_counter.observe(d);
     }
     let bbc_rep = bbc_counter.finish()?;
+    let mut kept_score = Score::default();
+    for (d, (_, b)) in bbc_docs.iter().zip(&articles) {
+        let mut t = d.clone();
+        bbc_rep.process(&mut t, &mut Counters::default());
+        kept_score.add(&t.text, &norm.normalize(b));
+    }
+    println!(
+        "\nraw BBC after line rules + repeated lines vs the original: P {:.4} R {:.4} F1 {:.4}",
+        kept_score.precision(),
+        kept_score.recall(),
+        kept_score.f1()
+    );
     let mut bbc_dropped = 0;
     let mut langs: std::collections::BTreeMap<&str, usize> = Default::default();
     for d in &mut bbc_docs {
@@ -176,7 +218,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             *qdrops.entry(x.rule).or_insert(0) += 1;
         }
         lang.process(d, &mut c);
-        *langs.entry(d.lang.as_ref().map_or("none", |l| l.code)).or_insert(0) += 1;
+        *langs
+            .entry(d.lang.as_ref().map_or("none", |l| l.code))
+            .or_insert(0) += 1;
     }
     println!(
         "\nraw BBC: {} articles, quality dropped {} ({:.2}%): {:?}; languages {:?}",
@@ -204,11 +248,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut c = Counters::default();
         let timed = |name: &str, f: &mut dyn FnMut(&mut Doc)| {
             let mut docs: Vec<Vec<Doc>> = (0..reps)
-                .map(|_| texts.iter().map(|t| {
-                    let mut d = Doc::from_text("x", t.clone());
-                    d.site = Some("s".into());
-                    d
-                }).collect())
+                .map(|_| {
+                    texts
+                        .iter()
+                        .map(|t| {
+                            let mut d = Doc::from_text("x", t.clone());
+                            d.site = Some("s".into());
+                            d
+                        })
+                        .collect()
+                })
                 .collect();
             let (t0, c0) = (Instant::now(), cpu_seconds());
             for round in &mut docs {
@@ -224,7 +273,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  {label}: {name:<28} {:>8.1} MB/s", mb / secs);
             secs
         };
-        println!("\nthroughput, one thread, {label} ({:.1} MB x {reps}):", bytes as f64 / 1e6);
+        println!(
+            "\nthroughput, one thread, {label} ({:.1} MB x {reps}):",
+            bytes as f64 / 1e6
+        );
         let mut total = 0.0;
         total += timed("line_rules", &mut |d| {
             rules.process(d, &mut c);
@@ -262,7 +314,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 q.process(d, &mut c);
             });
         }
-        println!("  {label}: {:<28} {:>8.1} MB/s", "sum of the stages above", mb / total);
+        println!(
+            "  {label}: {:<28} {:>8.1} MB/s",
+            "sum of the stages above",
+            mb / total
+        );
         // The pipeline's two passes, stages chained per document (lang sees cleaned text):
         // pre-scan = line rules + observe; main = line rules + repeated + quality + lang.
         let mut counter = cfg.repeated_lines.counter()?;
@@ -278,7 +334,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 lang.process(d, &mut c);
             }
         });
-        println!("  {label}: {:<28} {:>8.1} MB/s", "END-TO-END (both passes)", mb / (scan + main));
+        println!(
+            "  {label}: {:<28} {:>8.1} MB/s",
+            "END-TO-END (both passes)",
+            mb / (scan + main)
+        );
     }
     Ok(())
 }

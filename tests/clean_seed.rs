@@ -65,10 +65,18 @@ fn clean_seed(cfg: &Config) -> (Verdict, Doc, Counters) {
 #[test]
 fn seed_body_intact_and_boilerplate_gone() {
     let (v, doc, counters) = clean_seed(&Config::default());
-    assert_eq!(v, Verdict::Keep, "the seed article must pass the quality filters");
+    assert_eq!(
+        v,
+        Verdict::Keep,
+        "the seed article must pass the quality filters"
+    );
     let lines: Vec<&str> = doc.text.lines().collect();
     for s in BODY {
-        assert!(lines.contains(s), "body sentence lost or altered: {s}\n---\n{}", doc.text);
+        assert!(
+            lines.contains(s),
+            "body sentence lost or altered: {s}\n---\n{}",
+            doc.text
+        );
     }
     for b in BOILERPLATE {
         assert!(

@@ -128,7 +128,10 @@ mod tests {
     fn shingle_scores() {
         let truth = "The firm said it was unable to estimate the amount it needed to set aside.";
         assert_eq!(shingle_pr(truth, truth), (1.0, 1.0));
-        let (p, r) = shingle_pr(&format!("Sign up for our free weekly newsletter\n{truth}"), truth);
+        let (p, r) = shingle_pr(
+            &format!("Sign up for our free weekly newsletter\n{truth}"),
+            truth,
+        );
         assert!(p < 1.0 && p > 0.5, "{p}");
         assert_eq!(r, 1.0);
         let (p, r) = shingle_pr("", truth);

@@ -50,16 +50,26 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "Anna", "James", "Priya", "Tom", "Sofia", "Daniel", "Grace", "Omar", "Helen", "Lucas",
-    "Maria", "Peter", "Aisha", "Ben", "Clara", "David", "Elena", "Frank",
+    "Anna", "James", "Priya", "Tom", "Sofia", "Daniel", "Grace", "Omar", "Helen", "Lucas", "Maria",
+    "Peter", "Aisha", "Ben", "Clara", "David", "Elena", "Frank",
 ];
 const LAST: &[&str] = &[
     "Hughes", "Patel", "Okafor", "Larsen", "Moreno", "Fischer", "Kowalski", "Nguyen", "Walsh",
     "Brennan", "Silva", "Chen", "Dubois", "Ahmed", "Jensen", "Rossi", "Murphy", "Tanaka",
 ];
 const MONTHS: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const AGENCIES: &[&str] = &["Reuters", "AP", "AFP", "Getty Images", "EPA", "PA"];
 
@@ -143,7 +153,14 @@ fn metrowire(c: &mut Ctx) -> String {
 fn global_observer(c: &mut Ctx) -> String {
     let date = c.date();
     let body = c.body("\n\n", 0, "");
-    let topics = ["Economy", "Politics", "Europe", "Technology", "Culture", "Sport"];
+    let topics = [
+        "Economy",
+        "Politics",
+        "Europe",
+        "Technology",
+        "Culture",
+        "Sport",
+    ];
     let t1 = c.rng.pick(&topics);
     let t2 = c.rng.pick(&topics);
     format!(
@@ -222,7 +239,10 @@ pub fn build_set(articles: &[(String, String)], seed: u64) -> Vec<EvalDoc> {
         let s = i % SITES.len();
         let mut ctx = Ctx {
             title,
-            paras: body.split("\n\n").filter(|p| !p.trim().is_empty()).collect(),
+            paras: body
+                .split("\n\n")
+                .filter(|p| !p.trim().is_empty())
+                .collect(),
             titles: &titles,
             rng: Rng(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
         };
@@ -244,8 +264,15 @@ mod tests {
     #[test]
     fn deterministic_and_contains_body() {
         let arts = vec![
-            ("Ad sales boost Time Warner profit".to_string(), "Quarterly profits at US media giant TimeWarner jumped 76%.\n\nThe firm said.".to_string()),
-            ("Dollar gains on Greenspan speech".to_string(), "The dollar has hit its highest level against the euro.\n\nAnd more.".to_string()),
+            (
+                "Ad sales boost Time Warner profit".to_string(),
+                "Quarterly profits at US media giant TimeWarner jumped 76%.\n\nThe firm said."
+                    .to_string(),
+            ),
+            (
+                "Dollar gains on Greenspan speech".to_string(),
+                "The dollar has hit its highest level against the euro.\n\nAnd more.".to_string(),
+            ),
         ];
         let a = build_set(&arts, 7);
         let b = build_set(&arts, 7);

@@ -134,7 +134,10 @@ impl LangId {
     fn by_function_words(sample: &str) -> Option<Lang> {
         let mut hits = [0usize; 7];
         let mut words = 0usize;
-        for w in sample.as_bytes().split(|c| !(c.is_ascii_alphanumeric() || *c >= 0x80)) {
+        for w in sample
+            .as_bytes()
+            .split(|c| !(c.is_ascii_alphanumeric() || *c >= 0x80))
+        {
             if w.is_empty() {
                 continue;
             }

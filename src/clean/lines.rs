@@ -315,9 +315,10 @@ impl LineRules {
     /// the heading is dominated by appeal vocabulary.
     fn appeal_tail(&self, text: &str, lines: &mut [Line]) {
         let min_start = (text.len() as f64 * self.appeal_block_min_start) as usize;
-        let Some(first) = lines.iter().position(|l| {
-            l.start >= min_start && l.class == Class::Boiler(CTA as u8)
-        }) else {
+        let Some(first) = lines
+            .iter()
+            .position(|l| l.start >= min_start && l.class == Class::Boiler(CTA as u8))
+        else {
             return;
         };
         // Suffix sums of (appeal words, words) from `first` to the end.
@@ -420,7 +421,11 @@ fn core_range(lower: &[u8]) -> (usize, usize) {
         s += 1;
     }
     // A UTF-8 bullet "•" (E2 80 A2) or arrow "›" (E2 80 BA) before the text.
-    if lower.len() >= s + 3 && lower[s] == 0xE2 && lower[s + 1] == 0x80 && matches!(lower[s + 2], 0xA2 | 0xBA) {
+    if lower.len() >= s + 3
+        && lower[s] == 0xE2
+        && lower[s + 1] == 0x80
+        && matches!(lower[s + 2], 0xA2 | 0xBA)
+    {
         s += 3;
         while s < lower.len() && lower[s] == b' ' {
             s += 1;
@@ -428,7 +433,10 @@ fn core_range(lower: &[u8]) -> (usize, usize) {
     }
     let mut e = lower.len();
     while e > s
-        && matches!(lower[e - 1], b'.' | b'!' | b'?' | b':' | b' ' | b'>' | b'|' | b'-' | b')' | b'(')
+        && matches!(
+            lower[e - 1],
+            b'.' | b'!' | b'?' | b':' | b' ' | b'>' | b'|' | b'-' | b')' | b'('
+        )
     {
         e -= 1;
     }
@@ -491,7 +499,8 @@ fn is_byline(b: &[u8]) -> bool {
         return false;
     };
     rest.split(|&c| c == b' ').all(|w| {
-        w.first().is_some_and(|c| c.is_ascii_uppercase() || *c >= 0x80)
+        w.first()
+            .is_some_and(|c| c.is_ascii_uppercase() || *c >= 0x80)
             || matches!(w, b"and" | b"&" | b"in" | b"de" | b"van" | b"von")
     })
 }

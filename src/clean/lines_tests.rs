@@ -9,7 +9,9 @@ fn rules() -> LineRules {
 /// Cleans `text` and returns the kept text and the per-rule counts.
 fn clean(text: &str) -> (String, [u64; RULES.len()]) {
     let mut counts = [0u64; RULES.len()];
-    let out = rules().clean(text, &mut counts).unwrap_or_else(|| text.to_string());
+    let out = rules()
+        .clean(text, &mut counts)
+        .unwrap_or_else(|| text.to_string());
     (out, counts)
 }
 
@@ -25,7 +27,10 @@ const P2: &str = "Time Warner said on Friday that it now owns 8% of search-engin
 fn removed_in_body(line: &str) -> bool {
     let text = format!("{P1}\n\n{line}\n\n{P2}");
     let (out, _) = clean(&text);
-    assert!(out.contains(P1) && out.contains(P2), "body lost around {line:?}: {out}");
+    assert!(
+        out.contains(P1) && out.contains(P2),
+        "body lost around {line:?}: {out}"
+    );
     !out.contains(line)
 }
 
@@ -154,7 +159,10 @@ fn extra_phrases_are_matched() {
     .unwrap();
     let mut counts = [0u64; RULES.len()];
     let out = r
-        .clean(&format!("{P1}\n\nBack the Herald today.\n\n{P2}"), &mut counts)
+        .clean(
+            &format!("{P1}\n\nBack the Herald today.\n\n{P2}"),
+            &mut counts,
+        )
         .unwrap();
     assert_eq!(out, format!("{P1}\n\n{P2}"));
     assert_eq!(counts[rule_index("custom_phrase")], 1);
@@ -163,6 +171,8 @@ fn extra_phrases_are_matched() {
 #[test]
 fn untouched_text_is_not_copied() {
     let mut counts = [0u64; RULES.len()];
-    assert!(rules().clean(&format!("{P1}\n\n{P2}"), &mut counts).is_none());
+    assert!(rules()
+        .clean(&format!("{P1}\n\n{P2}"), &mut counts)
+        .is_none());
     assert_eq!(counts.iter().sum::<u64>(), 0);
 }

@@ -206,9 +206,18 @@ impl QualityConfig {
                 "quality.gopher_quality.min_mean_word_length exceeds max_mean_word_length".into(),
             ));
         }
-        check_frac("gopher_quality.max_bullet_lines_ratio", g.max_bullet_lines_ratio)?;
-        check_frac("gopher_quality.max_ellipsis_lines_ratio", g.max_ellipsis_lines_ratio)?;
-        check_frac("gopher_quality.min_alpha_words_ratio", g.min_alpha_words_ratio)?;
+        check_frac(
+            "gopher_quality.max_bullet_lines_ratio",
+            g.max_bullet_lines_ratio,
+        )?;
+        check_frac(
+            "gopher_quality.max_ellipsis_lines_ratio",
+            g.max_ellipsis_lines_ratio,
+        )?;
+        check_frac(
+            "gopher_quality.min_alpha_words_ratio",
+            g.min_alpha_words_ratio,
+        )?;
         if g.max_symbol_word_ratio < 0.0 {
             return Err(crate::Error::Config(
                 "quality.gopher_quality.max_symbol_word_ratio must not be negative".into(),
@@ -217,8 +226,14 @@ impl QualityConfig {
         let r = &self.gopher_repetition;
         check_frac("gopher_repetition.max_dup_line_frac", r.max_dup_line_frac)?;
         check_frac("gopher_repetition.max_dup_para_frac", r.max_dup_para_frac)?;
-        check_frac("gopher_repetition.max_dup_line_char_frac", r.max_dup_line_char_frac)?;
-        check_frac("gopher_repetition.max_dup_para_char_frac", r.max_dup_para_char_frac)?;
+        check_frac(
+            "gopher_repetition.max_dup_line_char_frac",
+            r.max_dup_line_char_frac,
+        )?;
+        check_frac(
+            "gopher_repetition.max_dup_para_char_frac",
+            r.max_dup_para_char_frac,
+        )?;
         for v in r.max_top_ngram_char_frac {
             check_frac("gopher_repetition.max_top_ngram_char_frac", v)?;
         }
@@ -294,7 +309,8 @@ impl Quality {
         let mut s = Stats::default();
         let b = text.as_bytes();
         s.hashes = memchr::memchr_iter(b'#', b).count();
-        s.ellipses = memmem::find_iter(b, b"...").count() + memmem::find_iter(b, "\u{2026}").count();
+        s.ellipses =
+            memmem::find_iter(b, b"...").count() + memmem::find_iter(b, "\u{2026}").count();
         let short = self.cfg.fineweb.short_line_chars;
         let mut pos = 0;
         while pos <= b.len() {
@@ -327,7 +343,10 @@ impl Quality {
                 s.words += 1;
                 let mut content = 0usize;
                 let mut alpha = false;
+                // FNV-1a-style word hash, folded into this byte loop (no second pass).
+                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
                 for &c in w {
+                    h = (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3);
                     if c.is_ascii_alphabetic() {
                         content += 1;
                         alpha = true;
@@ -360,7 +379,7 @@ impl Quality {
                     s.sentences += 1;
                 }
                 if hash_words {
-                    words.push((repetition::hash_word(w), w.len() as u32));
+                    words.push((repetition::finish_word_hash(h), w.len() as u32));
                 }
             }
         }
@@ -373,7 +392,8 @@ impl Quality {
         if c.c4.enabled {
             let b = text.as_bytes();
             if c.c4.lorem_ipsum
-                && (memmem::find(b, b"orem ipsum").is_some() || memmem::find(b, b"OREM IPSUM").is_some())
+                && (memmem::find(b, b"orem ipsum").is_some()
+                    || memmem::find(b, b"OREM IPSUM").is_some())
             {
                 return drop("c4_lorem_ipsum", 1.0, 0.0);
             }
@@ -384,16 +404,28 @@ impl Quality {
         let mut hashed = Vec::new();
         let s = self.measure(text, c.gopher_repetition.enabled, &mut hashed);
         if c.c4.enabled && c.c4.min_sentences > 0 && s.sentences < c.c4.min_sentences {
-            return drop("c4_min_sentences", s.sentences as f64, c.c4.min_sentences as f64);
+            return drop(
+                "c4_min_sentences",
+                s.sentences as f64,
+                c.c4.min_sentences as f64,
+            );
         }
         let g = &c.gopher_quality;
         let words = s.words.max(1) as f64;
         if g.enabled {
             if s.content_words < g.min_words {
-                return drop("gopher_min_words", s.content_words as f64, g.min_words as f64);
+                return drop(
+                    "gopher_min_words",
+                    s.content_words as f64,
+                    g.min_words as f64,
+                );
             }
             if s.content_words > g.max_words {
-                return drop("gopher_max_words", s.content_words as f64, g.max_words as f64);
+                return drop(
+                    "gopher_max_words",
+                    s.content_words as f64,
+                    g.max_words as f64,
+                );
             }
             let mean = s.content_bytes as f64 / s.content_words.max(1) as f64;
             if mean < g.min_mean_word_length {
@@ -424,7 +456,11 @@ impl Quality {
                 return drop("gopher_alpha_words", r, g.min_alpha_words_ratio);
             }
             if s.stop_words < g.min_stop_words {
-                return drop("gopher_stop_words", s.stop_words as f64, g.min_stop_words as f64);
+                return drop(
+                    "gopher_stop_words",
+                    s.stop_words as f64,
+                    g.min_stop_words as f64,
+                );
             }
         }
         let f = &c.fineweb;
@@ -461,7 +497,11 @@ impl Quality {
         }
         let v = bytes as f64 / len;
         if v > r.max_dup_para_char_frac {
-            return Some(drop("gopher_dup_para_char_frac", v, r.max_dup_para_char_frac));
+            return Some(drop(
+                "gopher_dup_para_char_frac",
+                v,
+                r.max_dup_para_char_frac,
+            ));
         }
         let (n, d, bytes) = repetition::duplicates(text.split('\n'));
         let v = d as f64 / n.max(1) as f64;
@@ -470,7 +510,11 @@ impl Quality {
         }
         let v = bytes as f64 / len;
         if v > r.max_dup_line_char_frac {
-            return Some(drop("gopher_dup_line_char_frac", v, r.max_dup_line_char_frac));
+            return Some(drop(
+                "gopher_dup_line_char_frac",
+                v,
+                r.max_dup_line_char_frac,
+            ));
         }
         const TOP: [&str; 3] = ["gopher_top_2gram", "gopher_top_3gram", "gopher_top_4gram"];
         // Upper bound on the count of the most frequent n-gram, from the (n-1)-gram pass.
@@ -497,7 +541,11 @@ impl Quality {
             "gopher_dup_9gram",
             "gopher_dup_10gram",
         ];
-        let min_t = r.max_dup_ngram_char_frac.iter().copied().fold(f64::INFINITY, f64::min);
+        let min_t = r
+            .max_dup_ngram_char_frac
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
         if repetition::dup_ngram_bound(words, 10) as f64 / len <= min_t {
             return None;
         }
@@ -513,8 +561,14 @@ impl Quality {
 
 /// Strips leading and trailing ASCII punctuation from a word.
 fn trim_punct(w: &[u8]) -> &[u8] {
-    let s = w.iter().position(|c| !c.is_ascii_punctuation()).unwrap_or(w.len());
-    let e = w.iter().rposition(|c| !c.is_ascii_punctuation()).map_or(s, |i| i + 1);
+    let s = w
+        .iter()
+        .position(|c| !c.is_ascii_punctuation())
+        .unwrap_or(w.len());
+    let e = w
+        .iter()
+        .rposition(|c| !c.is_ascii_punctuation())
+        .map_or(s, |i| i + 1);
     &w[s..e.max(s)]
 }
 

@@ -24,15 +24,24 @@ fn real_article_passes() {
 #[test]
 fn gopher_quality_rules() {
     // Too few words.
-    assert_eq!(rule("Shares in the firm fell 3%. The firm said so. It was bad. He left. She came."), Some("gopher_min_words"));
+    assert_eq!(
+        rule("Shares in the firm fell 3%. The firm said so. It was bad. He left. She came."),
+        Some("gopher_min_words")
+    );
     // Hashtag spam.
-    let tags = format!("{BBC}\n\n{}", "#news #business #google #aol #profit ".repeat(20));
+    let tags = format!(
+        "{BBC}\n\n{}",
+        "#news #business #google #aol #profit ".repeat(20)
+    );
     assert_eq!(rule(&tags), Some("gopher_hash_word_ratio"));
     // No stop words: a list of names.
     let names = "Paulo Ferreira, Robben, Lampard, Cole, Terry, Gallas, Makelele, Tiago, Duff, Drogba, Gudjohnsen. ".repeat(6);
     assert_eq!(rule(&names), Some("gopher_stop_words"));
     // Mostly numbers.
-    let nums = format!("The results were. {}", "1,234.5 3,456.7 5,678.9 7,890.1 9,123.4. ".repeat(20));
+    let nums = format!(
+        "The results were. {}",
+        "1,234.5 3,456.7 5,678.9 7,890.1 9,123.4. ".repeat(20)
+    );
     assert_eq!(rule(&nums), Some("gopher_alpha_words"));
 }
 
@@ -63,7 +72,13 @@ fn fineweb_rules() {
     let menu = "Home\nNews\nBusiness\nPolitics\nSport\nCulture\nOpinion\nWorld\nVideo\nAudio\nWeather\nTravel\n".repeat(3);
     let page = format!("{menu}{BBC}");
     let r = rule(&page);
-    assert!(matches!(r, Some("fineweb_line_punct_ratio" | "fineweb_short_line_ratio")), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Some("fineweb_line_punct_ratio" | "fineweb_short_line_ratio")
+        ),
+        "{r:?}"
+    );
     // A list page: one short sentence per line.
     let list = "The firm said it was.\n".repeat(40);
     let r = rule(&format!("{BBC}\n{list}"));
@@ -109,5 +124,9 @@ fn thresholds_are_configurable_and_validated() {
     }
     .build()
     .unwrap_err();
-    assert!(bad.to_string().contains("quality.fineweb.max_short_line_ratio"), "{bad}");
+    assert!(
+        bad.to_string()
+            .contains("quality.fineweb.max_short_line_ratio"),
+        "{bad}"
+    );
 }

@@ -29,7 +29,7 @@ use crate::doc::Doc;
 use crate::stage::{Counters, Stage, Verdict};
 
 /// Fixed seed for site hashes (determinism across runs).
-const SITE_SEED: u64 = 0x5eed_0f_5173_11e5;
+const SITE_SEED: u64 = 0x005e_ed0f_5173_11e5;
 
 /// Config for the `[repeated_lines]` section.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

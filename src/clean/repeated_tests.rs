@@ -58,7 +58,11 @@ fn sites_are_counted_separately() {
     for (k, site) in ["a.example", "b.example", "c.example"].iter().enumerate() {
         for i in 0..20 {
             let n = k * 100 + i;
-            docs.push(if i < 3 { doc(n, site, &[APPEAL]) } else { doc(n, site, &[]) });
+            docs.push(if i < 3 {
+                doc(n, site, &[APPEAL])
+            } else {
+                doc(n, site, &[])
+            });
         }
     }
     assert_eq!(stage(&docs, 1).boilerplate_lines(), 0);
@@ -68,12 +72,24 @@ fn sites_are_counted_separately() {
 fn fraction_threshold_protects_large_sites() {
     // 6 of 1,000 documents (0.6% < 1%): kept although 6 >= min_docs.
     let docs: Vec<Doc> = (0..1000)
-        .map(|i| if i < 6 { doc(i, "big.example", &[QUOTE]) } else { doc(i, "big.example", &[]) })
+        .map(|i| {
+            if i < 6 {
+                doc(i, "big.example", &[QUOTE])
+            } else {
+                doc(i, "big.example", &[])
+            }
+        })
         .collect();
     assert_eq!(stage(&docs, 3).boilerplate_lines(), 0);
     // 12 of 1,000 (1.2%): removed.
     let docs: Vec<Doc> = (0..1000)
-        .map(|i| if i < 12 { doc(i, "big.example", &[QUOTE]) } else { doc(i, "big.example", &[]) })
+        .map(|i| {
+            if i < 12 {
+                doc(i, "big.example", &[QUOTE])
+            } else {
+                doc(i, "big.example", &[])
+            }
+        })
         .collect();
     assert_eq!(stage(&docs, 3).boilerplate_lines(), 1);
 }

@@ -32,16 +32,23 @@ pub fn duplicates<'a>(parts: impl Iterator<Item = &'a str>) -> (usize, usize, us
     (total, dups, dup_bytes)
 }
 
-/// The hash of one word.
+/// Final mixing of a word's FNV-1a state, so n-gram hashes built from word hashes stay
+/// well spread.
 #[inline]
-pub fn hash_word(w: &[u8]) -> u64 {
-    xxh3_64_with_seed(w, SEED)
+pub fn finish_word_hash(h: u64) -> u64 {
+    let h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }
 
-/// Words of a text as (hash, byte length).
+/// Words of a text as (hash, byte length), hashed as [`super::quality`] does.
 pub fn words(text: &str) -> Vec<(u64, u32)> {
     text.split_ascii_whitespace()
-        .map(|w| (hash_word(w.as_bytes()), w.len() as u32))
+        .map(|w| {
+            let h = w.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
+                (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+            (finish_word_hash(h), w.len() as u32)
+        })
         .collect()
 }
 
