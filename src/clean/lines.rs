@@ -136,6 +136,7 @@ impl LineRulesConfig {
             )));
         }
         Ok(LineRules {
+            enabled: self.enabled,
             lexicon: Lexicon::new(&self.extra_phrases)?,
             disabled,
             keyword_max_words: self.keyword_max_words,
@@ -157,6 +158,7 @@ fn rule_index(name: &str) -> usize {
 /// The line-rules stage.
 #[derive(Clone, Debug)]
 pub struct LineRules {
+    enabled: bool,
     lexicon: Lexicon,
     disabled: [bool; RULES.len()],
     keyword_max_words: usize,
@@ -606,6 +608,9 @@ impl Stage for LineRules {
     }
 
     fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
+        if !self.enabled {
+            return Verdict::Keep;
+        }
         let mut counts = [0u64; RULES.len()];
         if let Some(t) = self.clean(&doc.text, &mut counts) {
             doc.text = t;
