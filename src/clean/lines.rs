@@ -1,41 +1,627 @@
-//! Line-level boilerplate rules (navigation, calls to action, share prompts, button labels...).
-//! STUB: replaced by the real implementation.
+//! Line-level boilerplate rules: the first cleaning stage after normalization.
+//!
+//! Works on normalized text (trimmed lines, single spaces, at most one blank line between
+//! paragraphs) and removes site furniture line by line, in the spirit of the C4 line filter but
+//! tuned for news, where headlines, datelines, list items and tables of figures are legitimate
+//! short lines. Each line is classified once with a byte scan and, for short lines only, one
+//! Aho-Corasick pass over the lowercased line ([`super::lexicon`]):
+//!
+//! * **boilerplate** — a lexicon phrase (navigation, call to action, share/follow prompt,
+//!   cookie/policy notice, button label, byline/credit/timestamp, copyright) on a line of at most
+//!   `keyword_max_words` words (or two distinct phrases on a line of at most `policy_max_words`
+//!   words), a bare byline ("By Jane Doe"), or a line of at most `short_max_words` words with no
+//!   terminal punctuation and no digits (C4's rule, restricted to very short lines). Always
+//!   removed.
+//! * **title-like** — no terminal punctuation, at most `title_max_words` words, no digits, not a
+//!   list item: a headline, caption or related-story link. Removed only where it cannot be body:
+//!   at the head or tail of the document (edge peeling) or right after a navigation heading.
+//! * **body** — everything else; kept, except inside an appeal block.
+//!
+//! **Appeal block**: a call-to-action heading in the back part of a document ("Sign up for our
+//! newsletter", "A message from ...", "Support us") followed, up to the end, by text dominated by
+//! appeal vocabulary (second person, "our", support, journalism, subscribe, ...) is dropped as a
+//! whole. This catches full-sentence donation and newsletter appeals in a single document, where
+//! the per-site repeated-line stage cannot help.
 
 use serde::{Deserialize, Serialize};
 
+use super::lexicon::{is_word_byte, Cat, Lexicon};
 use crate::doc::Doc;
 use crate::stage::{Counters, Stage, Verdict};
+
+/// Names of the rules of this stage, as used in `disabled_rules` and `stats.json`.
+pub const RULES: &[&str] = &[
+    "navigation",
+    "call_to_action",
+    "share_follow",
+    "cookie_policy",
+    "button_label",
+    "byline_credit",
+    "copyright",
+    "custom_phrase",
+    "short_no_punct",
+    "edge_title",
+    "appeal_block",
+];
 
 /// Config for the `[line_rules]` section.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LineRulesConfig {
-    /// Run this stage.
+    /// Run this stage (default true).
     pub enabled: bool,
+    /// Rules to switch off, by name (default none). Names: navigation, call_to_action,
+    /// share_follow, cookie_policy, button_label, byline_credit, copyright, custom_phrase,
+    /// short_no_punct, edge_title, appeal_block.
+    pub disabled_rules: Vec<String>,
+    /// A lexicon phrase removes a line of at most this many words (default 15).
+    pub keyword_max_words: usize,
+    /// Two distinct lexicon phrases remove a line of at most this many words, e.g. a cookie
+    /// notice written as a sentence (default 40).
+    pub policy_max_words: usize,
+    /// Lines of at most this many words with no terminal punctuation and no digits are removed
+    /// anywhere (default 3; 0 switches the rule off).
+    pub short_max_words: usize,
+    /// Lines of at most this many words with no terminal punctuation count as title-like and
+    /// are removed at the document's head and tail and after navigation headings (default 15).
+    pub title_max_words: usize,
+    /// Peel boilerplate and title-like lines off the head and tail of each document
+    /// (default true; the rule is also switchable as `edge_title`).
+    pub peel_edges: bool,
+    /// Share of appeal words (you, your, our, support, subscribe, journalism, ...) from a
+    /// call-to-action heading to the end of the document above which that whole tail is
+    /// removed (default 0.08).
+    pub appeal_block_density: f64,
+    /// The call-to-action heading of an appeal block must start after this fraction of the
+    /// document's characters (default 0.3), so an article's opening is never cut.
+    pub appeal_block_min_start: f64,
+    /// Extra phrases (case-insensitive, matched on word boundaries anywhere in short lines)
+    /// that mark a line as boilerplate under the rule `custom_phrase` (default none).
+    pub extra_phrases: Vec<String>,
 }
 
 impl Default for LineRulesConfig {
     fn default() -> Self {
-        LineRulesConfig { enabled: true }
+        LineRulesConfig {
+            enabled: true,
+            disabled_rules: Vec::new(),
+            keyword_max_words: 15,
+            policy_max_words: 40,
+            short_max_words: 3,
+            title_max_words: 15,
+            peel_edges: true,
+            appeal_block_density: 0.08,
+            appeal_block_min_start: 0.3,
+            extra_phrases: Vec::new(),
+        }
     }
 }
 
 impl LineRulesConfig {
     /// Validates the config and builds the stage.
     pub fn build(&self) -> crate::Result<LineRules> {
-        Ok(LineRules {})
+        let mut disabled = [false; RULES.len()];
+        for name in &self.disabled_rules {
+            match RULES.iter().position(|r| r == name) {
+                Some(i) => disabled[i] = true,
+                None => {
+                    return Err(crate::Error::Config(format!(
+                        "line_rules.disabled_rules: unknown rule `{name}` (known rules: {})",
+                        RULES.join(", ")
+                    )))
+                }
+            }
+        }
+        if !(0.0..=1.0).contains(&self.appeal_block_density) {
+            return Err(crate::Error::Config(format!(
+                "line_rules.appeal_block_density = {} is outside 0..=1; use a share such as 0.08",
+                self.appeal_block_density
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.appeal_block_min_start) {
+            return Err(crate::Error::Config(format!(
+                "line_rules.appeal_block_min_start = {} is outside 0..=1; use a fraction such as 0.3",
+                self.appeal_block_min_start
+            )));
+        }
+        if self.policy_max_words < self.keyword_max_words {
+            return Err(crate::Error::Config(format!(
+                "line_rules.policy_max_words ({}) must be at least keyword_max_words ({})",
+                self.policy_max_words, self.keyword_max_words
+            )));
+        }
+        if let Some(p) = self.extra_phrases.iter().find(|p| p.trim().is_empty()) {
+            return Err(crate::Error::Config(format!(
+                "line_rules.extra_phrases: empty phrase {p:?}; remove it"
+            )));
+        }
+        Ok(LineRules {
+            enabled: self.enabled,
+            lexicon: Lexicon::new(&self.extra_phrases)?,
+            disabled,
+            keyword_max_words: self.keyword_max_words,
+            policy_max_words: self.policy_max_words,
+            short_max_words: self.short_max_words,
+            title_max_words: self.title_max_words,
+            peel_edges: self.peel_edges && !disabled[rule_index("edge_title")],
+            appeal_block: !disabled[rule_index("appeal_block")],
+            appeal_block_density: self.appeal_block_density,
+            appeal_block_min_start: self.appeal_block_min_start,
+        })
     }
 }
 
+fn rule_index(name: &str) -> usize {
+    RULES.iter().position(|r| *r == name).unwrap_or(0)
+}
+
 /// The line-rules stage.
-#[derive(Debug)]
-pub struct LineRules {}
+#[derive(Clone, Debug)]
+pub struct LineRules {
+    enabled: bool,
+    lexicon: Lexicon,
+    disabled: [bool; RULES.len()],
+    keyword_max_words: usize,
+    policy_max_words: usize,
+    short_max_words: usize,
+    title_max_words: usize,
+    peel_edges: bool,
+    appeal_block: bool,
+    appeal_block_density: f64,
+    appeal_block_min_start: f64,
+}
+
+/// How one line was classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Blank,
+    /// Boilerplate by the rule with this index in [`RULES`].
+    Boiler(u8),
+    /// Title-like: removable at the edges and after navigation headings.
+    Title,
+    /// A short line that ends like a sentence: may be peeled only between boilerplate lines.
+    ShortSentence,
+    Body,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    start: usize,
+    end: usize,
+    class: Class,
+    /// Rule index that removed the line, if removed.
+    removed: Option<u8>,
+}
+
+/// Longest line (bytes) that is lowercased and matched against the lexicon.
+const MAX_MATCH_BYTES: usize = 512;
+
+impl LineRules {
+    /// Cleans `text`, returning the new text (None when nothing was removed) and adding the
+    /// number of removed lines per rule to `counts` (indexed like [`RULES`]).
+    pub fn clean(&self, text: &str, counts: &mut [u64; RULES.len()]) -> Option<String> {
+        let mut lines = Vec::with_capacity(64);
+        let mut buf = [0u8; MAX_MATCH_BYTES];
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        while pos <= bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+            let line = &text[pos..end];
+            let (class, _words) = self.classify(line, &mut buf);
+            lines.push(Line {
+                start: pos,
+                end,
+                class,
+                removed: None,
+            });
+            pos = end + 1;
+        }
+        for l in lines.iter_mut() {
+            if let Class::Boiler(r) = l.class {
+                l.removed = Some(r);
+            }
+        }
+        self.after_headings(&mut lines);
+        if self.appeal_block {
+            self.appeal_tail(text, &mut lines);
+        }
+        if self.peel_edges {
+            peel(&mut lines, false);
+            peel(&mut lines, true);
+        }
+        let mut any = false;
+        for l in &lines {
+            if let (Some(r), false) = (l.removed, l.class == Class::Blank) {
+                counts[r as usize] += 1;
+                any = true;
+            }
+        }
+        if !any {
+            return None;
+        }
+        Some(join_kept(text, &lines))
+    }
+
+    /// Classifies one line; returns the class and the word count.
+    fn classify(&self, line: &str, buf: &mut [u8; MAX_MATCH_BYTES]) -> (Class, usize) {
+        let b = line.as_bytes();
+        if b.is_empty() {
+            return (Class::Blank, 0);
+        }
+        let words = b.iter().filter(|&&c| c == b' ').count() + 1;
+        let terminal = ends_terminal(b);
+        let digits = b.iter().any(|c| c.is_ascii_digit());
+        if words <= self.policy_max_words && b.len() <= MAX_MATCH_BYTES {
+            let lower = &mut buf[..b.len()];
+            for (d, s) in lower.iter_mut().zip(b) {
+                *d = s.to_ascii_lowercase();
+            }
+            let core = core_range(lower);
+            let label = !terminal || words <= 4;
+            let mut first: Option<Cat> = None;
+            let mut distinct = 0u32;
+            let mut last_pat = u32::MAX;
+            self.lexicon.hits(lower, core, label, |h| {
+                if self.disabled[cat_rule(h.cat)] {
+                    return;
+                }
+                if first.is_none() {
+                    first = Some(h.cat);
+                }
+                if h.pattern != last_pat {
+                    distinct += 1;
+                    last_pat = h.pattern;
+                }
+            });
+            if let Some(cat) = first {
+                if words <= self.keyword_max_words || distinct >= 2 {
+                    return (Class::Boiler(cat_rule(cat) as u8), words);
+                }
+            }
+            if !terminal && words <= 6 && !self.disabled[CREDIT] && is_byline(b) {
+                return (Class::Boiler(CREDIT as u8), words);
+            }
+        }
+        let list_item = is_list_item(b);
+        // A line ending in a colon introduces what follows ("The winners were:").
+        let intro = b.last() == Some(&b':');
+        if !terminal && !intro && !digits && !list_item {
+            if words <= self.short_max_words && !self.disabled[SHORT] {
+                return (Class::Boiler(SHORT as u8), words);
+            }
+            if words <= self.title_max_words {
+                return (Class::Title, words);
+            }
+        }
+        if words <= self.title_max_words && !list_item {
+            return (Class::ShortSentence, words);
+        }
+        (Class::Body, words)
+    }
+
+    /// Removes title-like lines that follow a navigation heading ("Related stories", "Most
+    /// read") up to the next body line: related-story lists in the middle of a page.
+    fn after_headings(&self, lines: &mut [Line]) {
+        let mut active = false;
+        for l in lines.iter_mut() {
+            match l.class {
+                Class::Boiler(r) if r as usize == NAV => active = true,
+                Class::Blank | Class::Boiler(_) => {}
+                Class::Title if active => l.removed = Some(NAV as u8),
+                _ => active = false,
+            }
+        }
+    }
+
+    /// Drops the tail of the document from a call-to-action heading on when the text after
+    /// the heading is dominated by appeal vocabulary.
+    fn appeal_tail(&self, text: &str, lines: &mut [Line]) {
+        let min_start = (text.len() as f64 * self.appeal_block_min_start) as usize;
+        let Some(first) = lines
+            .iter()
+            .position(|l| l.start >= min_start && l.class == Class::Boiler(CTA as u8))
+        else {
+            return;
+        };
+        // Suffix sums of (appeal words, words) from `first` to the end.
+        let n = lines.len();
+        let mut hits = vec![0usize; n - first + 1];
+        let mut words = vec![0usize; n - first + 1];
+        for i in (first..n).rev() {
+            let l = &lines[i];
+            let (h, w) = appeal_counts(&text[l.start..l.end]);
+            hits[i - first] = hits[i - first + 1] + h;
+            words[i - first] = words[i - first + 1] + w;
+        }
+        for i in first..n {
+            if lines[i].class != Class::Boiler(CTA as u8) {
+                continue;
+            }
+            // The heading itself is always appeal-dense: judge what follows it.
+            let (h, w) = (hits[i - first + 1], words[i - first + 1]);
+            if w > 0 && h as f64 >= self.appeal_block_density * w as f64 {
+                for l in &mut lines[i..] {
+                    if l.removed.is_none() {
+                        l.removed = Some(APPEAL as u8);
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+const NAV: usize = 0;
+const CTA: usize = 1;
+const CREDIT: usize = 5;
+const SHORT: usize = 8;
+const EDGE: usize = 9;
+const APPEAL: usize = 10;
+
+fn cat_rule(c: Cat) -> usize {
+    match c {
+        Cat::Nav => 0,
+        Cat::Cta => 1,
+        Cat::Share => 2,
+        Cat::Policy => 3,
+        Cat::Button => 4,
+        Cat::Credit => 5,
+        Cat::Copyright => 6,
+        Cat::Custom => 7,
+    }
+}
+
+/// Peels removable lines off one end. Short sentence-like lines are peeled only when more
+/// boilerplate lies beyond them, so an article's last short sentence survives.
+fn peel(lines: &mut [Line], from_end: bool) {
+    let n = lines.len();
+    let idx = |k: usize| if from_end { n - 1 - k } else { k };
+    // Furthest position (in peel order) of a removable line in the peelable region.
+    let mut last_removable: Option<usize> = None;
+    for k in 0..n {
+        let l = &lines[idx(k)];
+        match (l.class, l.removed) {
+            (_, Some(_)) | (Class::Title, _) => last_removable = Some(k),
+            (Class::Blank, _) | (Class::ShortSentence, _) => {}
+            _ => break,
+        }
+    }
+    let Some(last) = last_removable else { return };
+    for k in 0..=last {
+        let l = &mut lines[idx(k)];
+        if l.removed.is_none() && l.class != Class::Blank {
+            l.removed = Some(EDGE as u8);
+        }
+    }
+}
+
+/// Rebuilds the text from kept lines, keeping paragraph breaks and at most one blank line.
+fn join_kept(text: &str, lines: &[Line]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_blank = false;
+    for l in lines {
+        if l.class == Class::Blank {
+            pending_blank = true;
+            continue;
+        }
+        if l.removed.is_some() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if pending_blank { "\n\n" } else { "\n" });
+        }
+        pending_blank = false;
+        out.push_str(&text[l.start..l.end]);
+    }
+    out
+}
+
+/// Byte range of the line without leading bullets/symbols and trailing punctuation.
+fn core_range(lower: &[u8]) -> (usize, usize) {
+    let mut s = 0;
+    while s < lower.len() && matches!(lower[s], b'-' | b'*' | b'|' | b'>' | b'#' | b' ' | b'+') {
+        s += 1;
+    }
+    // A UTF-8 bullet "•" (E2 80 A2) or arrow "›" (E2 80 BA) before the text.
+    if lower.len() >= s + 3
+        && lower[s] == 0xE2
+        && lower[s + 1] == 0x80
+        && matches!(lower[s + 2], 0xA2 | 0xBA)
+    {
+        s += 3;
+        while s < lower.len() && lower[s] == b' ' {
+            s += 1;
+        }
+    }
+    let mut e = lower.len();
+    while e > s
+        && matches!(
+            lower[e - 1],
+            b'.' | b'!' | b'?' | b':' | b' ' | b'>' | b'|' | b'-' | b')' | b'('
+        )
+    {
+        e -= 1;
+    }
+    // Trailing arrows and ellipses, "»" (C2 BB), "…" (E2 80 A6), "→" (E2 86 92).
+    loop {
+        if e >= s + 2 && lower[e - 2] == 0xC2 && lower[e - 1] == 0xBB {
+            e -= 2;
+        } else if e >= s + 3
+            && lower[e - 3] == 0xE2
+            && ((lower[e - 2] == 0x80 && lower[e - 1] == 0xA6)
+                || (lower[e - 2] == 0x86 && lower[e - 1] == 0x92))
+        {
+            e -= 3;
+        } else {
+            break;
+        }
+        while e > s && lower[e - 1] == b' ' {
+            e -= 1;
+        }
+    }
+    (s, e)
+}
+
+/// True when the line ends like a sentence: `.`, `!`, `?` or an ellipsis, possibly followed by
+/// closing quotes or brackets.
+fn ends_terminal(b: &[u8]) -> bool {
+    let mut e = b.len();
+    loop {
+        if e == 0 {
+            return false;
+        }
+        match b[e - 1] {
+            b'"' | b'\'' | b')' | b']' => e -= 1,
+            // Closing curly quotes (E2 80 9D / 99) and guillemet (C2 BB).
+            0x9D | 0x99 if e >= 3 && b[e - 3] == 0xE2 && b[e - 2] == 0x80 => e -= 3,
+            0xBB if e >= 2 && b[e - 2] == 0xC2 => e -= 2,
+            b'.' | b'!' | b'?' => return true,
+            // "…"
+            0xA6 if e >= 3 && b[e - 3] == 0xE2 && b[e - 2] == 0x80 => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// List items ("- text", "* text", "• text", "1. text") are body, never title-like.
+fn is_list_item(b: &[u8]) -> bool {
+    match b {
+        [b'-' | b'*' | b'+', b' ', ..] => true,
+        [0xE2, 0x80, 0xA2, ..] => true,
+        _ => {
+            let d = b.iter().take_while(|c| c.is_ascii_digit()).count();
+            d > 0 && d < 4 && matches!(b.get(d), Some(b'.' | b')')) && b.get(d + 1) == Some(&b' ')
+        }
+    }
+}
+
+/// "By Jane Doe", "By Jane Doe and John Roe, Reuters": a byline with no other text.
+fn is_byline(b: &[u8]) -> bool {
+    let Some(rest) = b.strip_prefix(b"By ").or_else(|| b.strip_prefix(b"BY ")) else {
+        return false;
+    };
+    rest.split(|&c| c == b' ').all(|w| {
+        w.first()
+            .is_some_and(|c| c.is_ascii_uppercase() || *c >= 0x80)
+            || matches!(w, b"and" | b"&" | b"in" | b"de" | b"van" | b"von")
+    })
+}
+
+/// Counts appeal words and all words in a line.
+fn appeal_counts(line: &str) -> (usize, usize) {
+    let b = line.as_bytes();
+    let (mut hits, mut words) = (0, 0);
+    let mut i = 0;
+    let mut w = [0u8; 16];
+    while i < b.len() {
+        while i < b.len() && !is_word_byte(b[i]) {
+            i += 1;
+        }
+        let s = i;
+        while i < b.len() && is_word_byte(b[i]) {
+            i += 1;
+        }
+        if i == s {
+            break;
+        }
+        words += 1;
+        let len = i - s;
+        if len <= w.len() {
+            for (d, c) in w.iter_mut().zip(&b[s..i]) {
+                *d = c.to_ascii_lowercase();
+            }
+            if is_appeal_word(&w[..len]) {
+                hits += 1;
+            }
+        }
+    }
+    (hits, words)
+}
+
+/// Vocabulary of donation, membership and newsletter appeals: direct address and the words
+/// such appeals are made of. News bodies use these too, but rarely this densely.
+fn is_appeal_word(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"you"
+            | b"your"
+            | b"yours"
+            | b"our"
+            | b"us"
+            | b"we"
+            | b"support"
+            | b"supporting"
+            | b"supporter"
+            | b"supporters"
+            | b"donate"
+            | b"donation"
+            | b"donations"
+            | b"contribute"
+            | b"contribution"
+            | b"contributions"
+            | b"subscribe"
+            | b"subscriber"
+            | b"subscribers"
+            | b"subscription"
+            | b"newsletter"
+            | b"newsletters"
+            | b"inbox"
+            | b"mailbox"
+            | b"email"
+            | b"journalism"
+            | b"journalists"
+            | b"independent"
+            | b"reader"
+            | b"readers"
+            | b"member"
+            | b"members"
+            | b"membership"
+            | b"join"
+            | b"help"
+            | b"please"
+            | b"thank"
+            | b"thanks"
+            | b"free"
+            | b"monthly"
+            | b"weekly"
+            | b"daily"
+            | b"sign"
+            | b"mission"
+            | b"fund"
+            | b"funding"
+            | b"click"
+            | b"app"
+            | b"download"
+            | b"follow"
+            | b"privacy"
+            | b"policy"
+            | b"access"
+            | b"unlimited"
+            | b"account"
+            | b"register"
+    )
+}
 
 impl Stage for LineRules {
     fn name(&self) -> &'static str {
         "line_rules"
     }
-    fn process(&self, _doc: &mut Doc, _counters: &mut Counters) -> Verdict {
+
+    fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
+        if !self.enabled {
+            return Verdict::Keep;
+        }
+        let mut counts = [0u64; RULES.len()];
+        if let Some(t) = self.clean(&doc.text, &mut counts) {
+            doc.text = t;
+        }
+        for (rule, n) in RULES.iter().zip(counts) {
+            counters.add("line_rules", rule, n);
+        }
         Verdict::Keep
     }
 }
+
+#[cfg(test)]
+#[path = "lines_tests.rs"]
+mod tests;

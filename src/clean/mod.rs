@@ -3,9 +3,13 @@
 //!
 //! Each stage takes a [`Doc`](crate::doc::Doc) from the workers, edits its text or drops it.
 
+pub mod eval;
+pub mod eval_sites;
 pub mod lang;
 pub mod length;
+pub mod lexicon;
 pub mod lines;
 pub mod normalize;
 pub mod quality;
 pub mod repeated;
+pub mod repetition;

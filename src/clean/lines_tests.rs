@@ -1,0 +1,178 @@
+//! Tests of the line rules on real lines: the seed page, BBC articles, common site furniture.
+
+use super::*;
+
+fn rules() -> LineRules {
+    LineRulesConfig::default().build().unwrap()
+}
+
+/// Cleans `text` and returns the kept text and the per-rule counts.
+fn clean(text: &str) -> (String, [u64; RULES.len()]) {
+    let mut counts = [0u64; RULES.len()];
+    let out = rules()
+        .clean(text, &mut counts)
+        .unwrap_or_else(|| text.to_string());
+    (out, counts)
+}
+
+fn count(c: &[u64; RULES.len()], rule: &str) -> u64 {
+    c[rule_index(rule)]
+}
+
+/// A BBC body paragraph (long, punctuated): context that keeps edges away from test lines.
+const P1: &str = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (\u{a3}600m) for the three months to December, from $639m year-earlier.";
+const P2: &str = "Time Warner said on Friday that it now owns 8% of search-engine Google. But its own internet business, AOL, had has mixed fortunes.";
+
+/// Wraps one line between two body paragraphs and reports whether it was removed.
+fn removed_in_body(line: &str) -> bool {
+    let text = format!("{P1}\n\n{line}\n\n{P2}");
+    let (out, _) = clean(&text);
+    assert!(
+        out.contains(P1) && out.contains(P2),
+        "body lost around {line:?}: {out}"
+    );
+    !out.contains(line)
+}
+
+#[test]
+fn furniture_goes_anywhere() {
+    for line in [
+        "Share this article",
+        "Sign up for our free weekly newsletter",
+        "Subscribers agree to the Privacy Policy",
+        "Remind me later.",
+        "Read more",
+        "Once",
+        "Monthly",
+        "Continue",
+        "Advertisement",
+        "Follow us on Twitter",
+        "We use cookies to give you the best experience on our website. By continuing to browse the site, you agree to our use of cookies.",
+        "\u{a9} 2005 The Daily Ledger Media Group. All rights reserved.",
+        "By Anna Hughes",
+        "Photo: Reuters",
+        "Skip to main content",
+        "Leave a comment",
+        "Listen to this article",
+        "paiment methods",
+    ] {
+        assert!(removed_in_body(line), "kept: {line}");
+    }
+}
+
+#[test]
+fn body_lines_stay() {
+    for line in [
+        // Short BBC lines that look like furniture to a naive filter.
+        "Shares in the firm fell 3%.",
+        "Subscribers to the service rose by 8%.",
+        "He returned home on Friday.",
+        "By early 2005 the net could have two new domain names.",
+        "Updated figures showed inflation rose to 3%.",
+        "Tottenham manager Jacques Santini has resigned for \"personal reasons\".",
+        "Result: Nadal 6-7 (6/8) 6-2 7-6 (8/6) 6-2 Roddick",
+        "22 Ivan Ljubicic (Croatia)",
+        "- Reduced corporate tax rates to 30%",
+        "The winners were:",
+        "TimeWarner will try to sign up AOL's existing customers for high-speed broadband.",
+        // A subheading-like line inside the body (title-like, but not at an edge).
+        "Price war looms for mobile firms",
+        "\u{201c}We regret that the agreements we had reached with such difficulty were thwarted,\u{201d} he said.",
+    ] {
+        assert!(!removed_in_body(line), "removed: {line}");
+    }
+}
+
+#[test]
+fn headline_and_related_list_at_edges_go() {
+    let text = format!(
+        "Ad sales boost Time Warner profit\n\n{P1}\n\n{P2}\n\nRelated stories\nDollar gains on Greenspan speech\nYukos unit buyer faces loan claim\nHigh fuel prices hit BA's profits"
+    );
+    let (out, c) = clean(&text);
+    assert_eq!(out, format!("{P1}\n\n{P2}"));
+    assert!(count(&c, "edge_title") >= 1);
+    assert!(count(&c, "navigation") >= 1);
+}
+
+#[test]
+fn related_list_after_heading_in_the_middle_goes() {
+    let text = format!("{P1}\n\nMost read\nDollar gains on Greenspan speech\nYukos unit buyer faces loan claim\n\n{P2}");
+    let (out, _) = clean(&text);
+    assert_eq!(out, format!("{P1}\n\n{P2}"));
+}
+
+#[test]
+fn last_short_sentence_of_the_body_stays() {
+    let text = format!("{P1}\n\nTalks between Russia and the U.S. on Syria were suspended on Oct.3.\n\nShare\nFacebook\nTwitter");
+    let (out, _) = clean(&text);
+    assert_eq!(
+        out,
+        format!("{P1}\n\nTalks between Russia and the U.S. on Syria were suspended on Oct.3.")
+    );
+}
+
+#[test]
+fn appeal_block_at_the_end_goes_but_not_a_quote_in_the_body() {
+    let appeal = "A note to our readers\n\nQuality journalism takes time, money and hard work to produce. Our correspondents report from more than 40 countries, and we are funded by our members.\n\nIf you value our reporting, please consider becoming a member for as little as $1 a week. It only takes a minute.";
+    let (out, c) = clean(&format!("{P1}\n\n{P2}\n\n{P1}\n\nSupport us\n\n{appeal}"));
+    assert_eq!(out, format!("{P1}\n\n{P2}\n\n{P1}"));
+    assert!(count(&c, "appeal_block") >= 1);
+    // A first-person quote is body, with no call-to-action heading before it.
+    let quote = "\"We are very pleased with our results and we thank our customers for their support,\" chairman Richard Parsons said.";
+    let (out, _) = clean(&format!("{P1}\n\n{P2}\n\n{quote}"));
+    assert!(out.ends_with(quote));
+}
+
+#[test]
+fn disabled_rules_and_validation() {
+    let r = LineRulesConfig {
+        disabled_rules: vec!["short_no_punct".into(), "button_label".into()],
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let mut counts = [0u64; RULES.len()];
+    let text = format!("{P1}\n\nMonthly\n\n{P2}");
+    assert!(r.clean(&text, &mut counts).is_none());
+    let e = LineRulesConfig {
+        disabled_rules: vec!["menus".into()],
+        ..Default::default()
+    }
+    .build()
+    .unwrap_err();
+    assert!(e.to_string().contains("line_rules.disabled_rules"), "{e}");
+    assert!(LineRulesConfig {
+        appeal_block_density: 1.5,
+        ..Default::default()
+    }
+    .build()
+    .is_err());
+}
+
+#[test]
+fn extra_phrases_are_matched() {
+    let r = LineRulesConfig {
+        extra_phrases: vec!["Back the Herald".into()],
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let mut counts = [0u64; RULES.len()];
+    let out = r
+        .clean(
+            &format!("{P1}\n\nBack the Herald today.\n\n{P2}"),
+            &mut counts,
+        )
+        .unwrap();
+    assert_eq!(out, format!("{P1}\n\n{P2}"));
+    assert_eq!(counts[rule_index("custom_phrase")], 1);
+}
+
+#[test]
+fn untouched_text_is_not_copied() {
+    let mut counts = [0u64; RULES.len()];
+    assert!(rules()
+        .clean(&format!("{P1}\n\n{P2}"), &mut counts)
+        .is_none());
+    assert_eq!(counts.iter().sum::<u64>(), 0);
+}

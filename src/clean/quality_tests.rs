@@ -1,0 +1,132 @@
+//! Tests of the quality filters on a real BBC article and on degraded versions of it.
+
+use super::*;
+
+/// bbc-business-001, as in the corpus.
+const BBC: &str = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (\u{a3}600m) for the three months to December, from $639m year-earlier.\n\nThe firm, which is now one of the biggest investors in Google, benefited from sales of high-speed internet connections and higher advert sales. TimeWarner said fourth quarter sales rose 2% to $11.1bn from $10.9bn. Its profits were buoyed by one-off gains which offset a profit dip at Warner Bros, and less users for AOL.\n\nTime Warner said on Friday that it now owns 8% of search-engine Google. But its own internet business, AOL, had has mixed fortunes. It lost 464,000 subscribers in the fourth quarter profits were lower than in the preceding three quarters. However, the company said AOL's underlying profit before exceptional items rose 8% on the back of stronger internet advertising revenues. It hopes to increase subscribers by offering the online service free to TimeWarner internet customers and will try to sign up AOL's existing customers for high-speed broadband.\n\nTime Warner's fourth quarter profits were slightly better than analysts' expectations. But its film division saw profits slump 27% to $284m, helped by box-office flops Alexander and Catwoman, a sharp contrast to year-earlier, when the third and final film in the Lord of the Rings trilogy boosted results.";
+
+fn q() -> Quality {
+    QualityConfig::default().build().unwrap()
+}
+
+fn rule(text: &str) -> Option<&'static str> {
+    match q().check(text) {
+        Verdict::Keep => None,
+        Verdict::Drop(d) => Some(d.rule),
+    }
+}
+
+#[test]
+fn real_article_passes() {
+    assert_eq!(rule(BBC), None);
+}
+
+#[test]
+fn gopher_quality_rules() {
+    // Too few words.
+    assert_eq!(
+        rule("Shares in the firm fell 3%. The firm said so. It was bad. He left. She came."),
+        Some("gopher_min_words")
+    );
+    // Hashtag spam.
+    let tags = format!(
+        "{BBC}\n\n{}",
+        "#news #business #google #aol #profit ".repeat(20)
+    );
+    assert_eq!(rule(&tags), Some("gopher_hash_word_ratio"));
+    // No stop words: a list of names.
+    let names = "Paulo Ferreira, Robben, Lampard, Cole, Terry, Gallas, Makelele, Tiago, Duff, Drogba, Gudjohnsen. ".repeat(6);
+    assert_eq!(rule(&names), Some("gopher_stop_words"));
+    // Mostly numbers.
+    let nums = format!(
+        "The results were. {}",
+        "1,234.5 3,456.7 5,678.9 7,890.1 9,123.4. ".repeat(20)
+    );
+    assert_eq!(rule(&nums), Some("gopher_alpha_words"));
+}
+
+#[test]
+fn c4_rules() {
+    let lorem = format!("{BBC}\n\nLorem ipsum dolor sit amet, consectetur adipiscing elit.");
+    assert_eq!(rule(&lorem), Some("c4_lorem_ipsum"));
+    let code = format!("{BBC}\n\nfunction f() {{ return 1; }}");
+    assert_eq!(rule(&code), None, "curly braces are allowed by default");
+    let strict = QualityConfig {
+        c4: C4Config {
+            curly_braces: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    assert!(matches!(strict.check(&code), Verdict::Drop(d) if d.rule == "c4_curly_braces"));
+    // One long sentence without a full stop: too few sentences.
+    let one = BBC.replace(['.', '!', '?'], ",");
+    assert_eq!(rule(&one), Some("c4_min_sentences"));
+}
+
+#[test]
+fn fineweb_rules() {
+    // A menu-like page: many short lines without punctuation, padded with real prose.
+    let menu = "Home\nNews\nBusiness\nPolitics\nSport\nCulture\nOpinion\nWorld\nVideo\nAudio\nWeather\nTravel\n".repeat(3);
+    let page = format!("{menu}{BBC}");
+    let r = rule(&page);
+    assert!(
+        matches!(
+            r,
+            Some("fineweb_line_punct_ratio" | "fineweb_short_line_ratio")
+        ),
+        "{r:?}"
+    );
+    // A list page: one short sentence per line.
+    let list = "The firm said it was.\n".repeat(40);
+    let r = rule(&format!("{BBC}\n{list}"));
+    assert!(r.is_some(), "list page kept");
+}
+
+#[test]
+fn gopher_repetition_rules() {
+    let para = BBC.split("\n\n").nth(1).unwrap();
+    let dup = format!("{BBC}\n\n{para}\n\n{para}\n\n{para}");
+    let r = rule(&dup);
+    assert!(r.is_some_and(|r| r.starts_with("gopher_dup_")), "{r:?}");
+    let spam = format!("{BBC} {}", "buy cheap pills now ".repeat(60));
+    let r = rule(&spam);
+    assert!(r.is_some_and(|r| r.starts_with("gopher_")), "{r:?}");
+}
+
+#[test]
+fn thresholds_are_configurable_and_validated() {
+    let lax = QualityConfig {
+        gopher_quality: GopherQualityConfig {
+            min_words: 5,
+            ..Default::default()
+        },
+        c4: C4Config {
+            min_sentences: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    assert_eq!(
+        lax.check("Shares in the firm fell 3% on Friday, and that was with the market."),
+        Verdict::Keep
+    );
+    let bad = QualityConfig {
+        fineweb: FineWebConfig {
+            max_short_line_ratio: 2.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .build()
+    .unwrap_err();
+    assert!(
+        bad.to_string()
+            .contains("quality.fineweb.max_short_line_ratio"),
+        "{bad}"
+    );
+}
