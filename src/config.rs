@@ -231,6 +231,33 @@ mod tests {
         c.validate().unwrap();
     }
 
+    /// config/default.toml must spell out every key, so it doubles as the reference.
+    #[test]
+    fn default_toml_lists_every_key() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml"))
+                .unwrap();
+        let written: toml::Value = toml::from_str(&text).unwrap();
+        let code = toml::Value::try_from(Config::default()).unwrap();
+        fn missing(code: &toml::Value, written: &toml::Value, path: &str, out: &mut Vec<String>) {
+            if let (toml::Value::Table(c), Some(w)) = (code, written.as_table()) {
+                for (k, v) in c {
+                    let p = format!("{path}{k}");
+                    match w.get(k) {
+                        None => out.push(p),
+                        Some(wv) => missing(v, wv, &format!("{p}."), out),
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        missing(&code, &written, "", &mut out);
+        assert!(
+            out.is_empty(),
+            "keys missing from config/default.toml: {out:?}"
+        );
+    }
+
     #[test]
     fn unknown_keys_are_rejected() {
         let e = Config::from_toml("[input]\ntext_kye = \"body\"\n", "x.toml").unwrap_err();
