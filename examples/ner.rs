@@ -33,6 +33,40 @@ fn main() -> anyhow::Result<()> {
             let s = t.elapsed().as_secs_f64();
             println!("{r}{} tokens in {s:.3}s = {:.0} tok/s", r.tokens, r.tokens as f64 / s);
         }
+        Some("speed") => {
+            use std::io::BufRead;
+            let f = std::fs::File::open("../shared/data/bbc/articles.jsonl.zst")?;
+            let texts: Vec<String> = std::io::BufReader::new(zstd::Decoder::new(f)?)
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(&l.unwrap()).unwrap()["text"].as_str().unwrap().to_string())
+                .collect();
+            let mut cfg = corpusmill::entities::EntitiesConfig::default();
+            if let Some(m) = args.get(2) { cfg.model = m.clone(); }
+            let stage = cfg.build()?;
+            let mut buf = corpusmill::entities::Buffers::default();
+            let mut toks = Vec::new();
+            let tokens: usize = texts.iter().map(|t| { corpusmill::entities::tokenize::tokenize(t, &mut toks); toks.len() }).sum();
+            // On-CPU time of this thread (ns), so that a busy machine does not distort the rate.
+            let cpu = || -> f64 {
+                std::fs::read_to_string("/proc/thread-self/schedstat")
+                    .ok()
+                    .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()))
+                    .unwrap_or(0.0)
+                    / 1e9
+            };
+            let bytes: usize = texts.iter().map(String::len).sum();
+            for round in 0..5 {
+                let (t, c) = (std::time::Instant::now(), cpu());
+                let n: usize = texts.iter().map(|x| stage.extract(x, &mut buf).len()).sum();
+                let (s, cs) = (t.elapsed().as_secs_f64(), cpu() - c);
+                println!(
+                    "round {round}: {} docs, {bytes} bytes, {tokens} tokens, {n} entities, wall {s:.3}s, cpu {cs:.3}s = {:.0} tok/s/core ({:.1} MB/s)",
+                    texts.len(),
+                    tokens as f64 / cs,
+                    bytes as f64 / cs / 1e6
+                );
+            }
+        }
         _ => anyhow::bail!("usage: ner train OUT | eval MODEL FILE"),
     }
     Ok(())

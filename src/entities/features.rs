@@ -14,6 +14,9 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Number of tags: `O` plus B/I/L/U for each of the four entity types.
 pub const N_TAGS: usize = 17;
+/// Weight columns per feature row: one per entity tag. `O` is the reference class whose score
+/// is always 0, which makes a row exactly 32 bytes of `i16` (one aligned half cache line).
+pub const COLS: usize = 16;
 /// Entity types, in tag order.
 pub const TYPES: [&str; 4] = ["PER", "ORG", "LOC", "MISC"];
 
@@ -64,6 +67,45 @@ pub fn split_tag(t: u8) -> (usize, Pos) {
 /// Whether tag `t` may follow tag `prev` (use `prev = 0` at a sentence start) under BILOU.
 #[inline]
 pub fn allowed(prev: u8, t: u8, last: bool) -> bool {
+    ALLOWED[usize::from(last)][prev as usize % N_TAGS] & (1 << t) != 0
+}
+
+/// [`allowed`] as bit masks: `ALLOWED[last][prev]` has bit `t` set when `t` may follow.
+const ALLOWED: [[u32; N_TAGS]; 2] = {
+    let mut table = [[0u32; N_TAGS]; 2];
+    let mut last = 0;
+    while last < 2 {
+        let mut prev = 0;
+        while prev < N_TAGS {
+            let mut t = 0;
+            while t < N_TAGS {
+                if allowed_slow(prev as u8, t as u8, last == 1) {
+                    table[last][prev] |= 1 << t;
+                }
+                t += 1;
+            }
+            prev += 1;
+        }
+        last += 1;
+    }
+    table
+};
+
+const fn allowed_slow(prev: u8, t: u8, last: bool) -> bool {
+    // Positions: 0 = O, else (t - 1) % 4 is B, I, L, U; types are (t - 1) / 4.
+    let open = prev != 0 && ((prev - 1) % 4 == 0 || (prev - 1) % 4 == 1);
+    let pos = if t == 0 { 4 } else { (t - 1) % 4 };
+    let ok = if open {
+        (pos == 1 || pos == 2) && (t - 1) / 4 == (prev - 1) / 4
+    } else {
+        pos == 0 || pos == 3 || pos == 4
+    };
+    ok && !(last && (pos == 0 || pos == 1))
+}
+
+/// The straightforward version of [`allowed`], kept to check the table against.
+#[cfg(test)]
+fn allowed_reference(prev: u8, t: u8, last: bool) -> bool {
     let (pt, pp) = split_tag(prev);
     let (ty, pos) = split_tag(t);
     let open = matches!(pp, Pos::B | Pos::I);
@@ -138,6 +180,11 @@ pub struct WordInfo {
     pub cluster: u64,
     /// Gazetteer matches: bit `type * 4 + pos` for B, I, L, U.
     pub gaz: u16,
+    /// Lowercase form of the last word of the run of capitalized words this token is in
+    /// (its likely head noun: "Road", "Forum", "Ministry"), or 0.
+    pub head: u64,
+    /// Word cluster of that head word, or 0.
+    pub head_cl: u64,
     /// First character is uppercase.
     pub cap: bool,
     /// Has letters and all of them are uppercase.
@@ -146,8 +193,29 @@ pub struct WordInfo {
     pub alpha: bool,
 }
 
-/// Computes the [`WordInfo`] of `word`; `lower` is a reusable scratch buffer.
+/// Maps typographic quotes and dashes to the ASCII forms the training data uses.
+#[inline]
+fn ascii_punct(c: char) -> char {
+    match c {
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' | '\u{ab}' | '\u{bb}' => '"',
+        '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}' => '\'',
+        '\u{2013}' | '\u{2014}' | '\u{2212}' => '-',
+        c => c,
+    }
+}
+
+/// Computes the [`WordInfo`] of `word`; `lower` is a reusable scratch buffer. Typographic
+/// quotes and dashes are read as their ASCII forms.
 pub fn word_info(word: &str, lower: &mut String) -> WordInfo {
+    if !word.is_ascii() && word.chars().any(|c| ascii_punct(c) != c) {
+        let mut norm = String::with_capacity(word.len());
+        norm.extend(word.chars().map(ascii_punct));
+        return word_info_plain(&norm, lower);
+    }
+    word_info_plain(word, lower)
+}
+
+fn word_info_plain(word: &str, lower: &mut String) -> WordInfo {
     lower.clear();
     let mut shape: u64 = 0x51;
     let mut sshape: u64 = 0x73;
@@ -216,6 +284,9 @@ pub fn word_info(word: &str, lower: &mut String) -> WordInfo {
     info
 }
 
+/// Marks a gazetteer key that is a proper prefix of a longer phrase.
+const PREFIX: u8 = 0x80;
+
 /// Phrases seen as entities in the training data, keyed by the hash of their token forms.
 #[derive(Clone, Debug, Default)]
 pub struct Gazetteer {
@@ -237,10 +308,13 @@ impl Gazetteer {
         if words.is_empty() || words.len() > 8 {
             return;
         }
-        *self
-            .map
-            .entry(phrase_hash(words.iter().copied()))
-            .or_insert(0) |= 1 << ty;
+        // Every proper prefix gets the PREFIX bit so that matching can stop early.
+        let mut h = 0x9a7e;
+        for (k, &w) in words.iter().enumerate() {
+            h = mix(h, w);
+            let bit = if k + 1 == words.len() { 1 << ty } else { PREFIX };
+            *self.map.entry(h).or_insert(0) |= bit;
+        }
         self.max_len = self.max_len.max(words.len());
     }
 
@@ -254,7 +328,7 @@ impl Gazetteer {
             for e in s..range.end.min(s + self.max_len) {
                 h = mix(h, infos[e].w);
                 let Some(&mask) = self.map.get(&h) else {
-                    continue;
+                    break;
                 };
                 for ty in 0..4 {
                     if mask & (1 << ty) == 0 {
@@ -306,6 +380,7 @@ const T_D_MAJ: u64 = 33;
 const T_D_ANY: u64 = 34;
 const T_D_MAJ_SH: u64 = 35;
 const T_TRI: u64 = 36;
+const T_HEAD: u64 = 37;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
@@ -333,6 +408,8 @@ pub fn static_rows(
         suf: [0; 4],
         cluster: 0,
         gaz: 0,
+        head: 0,
+        head_cl: 0,
         cap: false,
         upper: false,
         alpha: false,
@@ -383,6 +460,10 @@ pub fn static_rows(
         let b = g.trailing_zeros();
         push(f(T_GAZ, u64::from(b)));
         g &= g - 1;
+    }
+    if me.head != 0 {
+        push(f(T_HEAD, mix(me.head, u64::from(me.head == me.lw))));
+        push(f(T_HEAD + 1000, me.head_cl));
     }
     push(f(T_GAZ_L, u64::from(at(-1).gaz)));
     push(f(T_GAZ_R, u64::from(at(1).gaz)));
@@ -452,6 +533,44 @@ impl DocContext {
     }
 }
 
+/// Lowercase words that may join capitalized words into one name ("Ministry of Defense").
+const CONNECTORS: [&str; 6] = ["of", "al", "de", "la", "for", "and"];
+
+/// Sets [`WordInfo::head`] for runs of capitalized words in `infos[sent]` (not in headlines).
+pub fn mark_runs(infos: &mut [WordInfo], sent: Range<usize>, caps: bool, connectors: &[u64]) {
+    if caps {
+        return;
+    }
+    let mut i = sent.start;
+    while i < sent.end {
+        if !infos[i].cap {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        loop {
+            if j < sent.end && infos[j].cap {
+                j += 1;
+            } else if j + 1 < sent.end && connectors.contains(&infos[j].lw) && infos[j + 1].cap {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        let (head, head_cl) = (infos[j - 1].lw, infos[j - 1].cluster);
+        for x in &mut infos[i..j] {
+            x.head = head;
+            x.head_cl = head_cl;
+        }
+        i = j;
+    }
+}
+
+/// Hashes of [`CONNECTORS`] for [`mark_runs`].
+pub fn connector_hashes() -> [u64; 6] {
+    CONNECTORS.map(hash_str)
+}
+
 /// Whether every alphabetic token of the sentence is upper case (a headline or dateline).
 pub fn sentence_caps(infos: &[WordInfo], sent: &Range<usize>) -> bool {
     let mut any = false;
@@ -482,6 +601,13 @@ mod tests {
         assert!(!allowed(b_org, 0, false));
         assert!(!allowed(0, tag(1, Pos::B), true));
         assert!(allowed(0, tag(1, Pos::U), true));
+        for last in [false, true] {
+            for p in 0..N_TAGS as u8 {
+                for t in 0..N_TAGS as u8 {
+                    assert_eq!(allowed(p, t, last), allowed_reference(p, t, last));
+                }
+            }
+        }
     }
 
     #[test]

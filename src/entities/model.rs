@@ -3,8 +3,8 @@
 //!
 //! Tagging a document runs two passes of a greedy left-to-right averaged-perceptron tagger over
 //! hashed features ([`super::features`]). The second pass adds document-level features built
-//! from the first pass's output. Weights are `i16`, laid out `[row][tag]` so each feature costs
-//! one contiguous 34-byte read. Files are a small little-endian binary format compressed with
+//! from the first pass's output. Weights are `i16`, laid out `[feature row][pass][tag]` in
+//! 64-byte rows, so a feature costs one cache line for both passes. Files are a small little-endian binary format compressed with
 //! zstd; [`Model::from_bytes`] also reads the copy embedded in the binary.
 
 use std::io::{Read, Write};
@@ -12,52 +12,109 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::features::{
-    allowed, dynamic_rows, sentence_caps, static_rows, word_info, DocContext, Gazetteer,
-    HashedMap, WordInfo, N_TAGS,
+    allowed, connector_hashes, dynamic_rows, mark_runs, sentence_caps, static_rows, word_info, DocContext, Gazetteer,
+    HashedMap, WordInfo, COLS, N_TAGS,
 };
 use crate::Error;
 
-const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x01";
+const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x03";
 
 /// A weight table that adds the weights of a set of rows to per-tag scores.
 pub(crate) trait Table {
     /// Adds the weights of `rows` to `acc`.
     fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]);
+
+    /// Asks the CPU to start loading `rows`, which will be needed soon.
+    fn prefetch(&self, _rows: &[u32]) {}
 }
 
-/// A quantized weight table: `2^bits` rows of [`N_TAGS`] `i16` weights.
+/// One feature row: the `i16` weights of the 16 entity tags for pass 1, then for pass 2.
+/// Aligned to 64 bytes, a row is exactly one cache line, and pass 2 reads the line that
+/// pass 1 just loaded for the same feature.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+pub(crate) struct Row(pub(crate) [i16; 2 * COLS]);
+
+impl Default for Row {
+    fn default() -> Self {
+        Row([0; 2 * COLS])
+    }
+}
+
+/// The quantized weight table of both passes: `2^bits` [`Row`]s.
 #[derive(Clone, Debug)]
 pub(crate) struct Weights {
-    pub(crate) w: Vec<i16>,
+    pub(crate) rows: Vec<Row>,
 }
 
 impl Weights {
-    /// Quantizes float weights to `i16` with one scale for the whole table (the argmax of a
-    /// sum does not depend on a common scale).
-    pub(crate) fn quantize(w: &[f32]) -> Weights {
-        let max = w.iter().fold(0f32, |m, x| m.max(x.abs()));
-        let scale = if max > 0.0 { 32767.0 / max } else { 1.0 };
-        Weights {
-            w: w.iter().map(|x| (x * scale).round() as i16).collect(),
+    /// Quantizes float weights (`[row][col]`, one table per pass) to `i16`, with one scale
+    /// per pass (the argmax of a sum does not depend on a common scale).
+    pub(crate) fn quantize(pass1: &[f32], pass2: Option<&[f32]>) -> Weights {
+        let mut rows = vec![Row::default(); pass1.len() / COLS];
+        for (half, w) in std::iter::once(pass1).chain(pass2).enumerate() {
+            let max = w.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let scale = if max > 0.0 { 32767.0 / max } else { 1.0 };
+            for (r, c) in rows.iter_mut().zip(w.chunks_exact(COLS)) {
+                for (d, x) in r.0[half * COLS..(half + 1) * COLS].iter_mut().zip(c) {
+                    *d = (x * scale).round() as i16;
+                }
+            }
+        }
+        Weights { rows }
+    }
+
+    /// The table of one pass (0 or 1).
+    pub(crate) fn pass(&self, pass: usize) -> Pass<'_> {
+        Pass {
+            rows: &self.rows,
+            off: pass.min(1) * COLS,
         }
     }
 }
 
-impl Table for Weights {
+/// One pass's half of [`Weights`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pass<'a> {
+    rows: &'a [Row],
+    off: usize,
+}
+
+impl Table for Pass<'_> {
     #[inline]
     fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]) {
-        let mut sum = [0i32; N_TAGS];
+        let mut sum = [0i32; COLS];
         for &r in rows {
-            let base = r as usize * N_TAGS;
-            if let Some(row) = self.w.get(base..base + N_TAGS) {
-                for (s, &x) in sum.iter_mut().zip(row) {
-                    *s += i32::from(x);
+            let Some(row) = self.rows.get(r as usize) else {
+                continue;
+            };
+            let half = &row.0[self.off..self.off + COLS];
+            for t in 0..COLS {
+                sum[t] += i32::from(half[t]);
+            }
+        }
+        for (a, s) in acc[1..].iter_mut().zip(sum) {
+            *a += s as f32;
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, rows: &[u32]) {
+        #[cfg(target_arch = "x86_64")]
+        for &r in rows {
+            if let Some(row) = self.rows.get(r as usize) {
+                // SAFETY: prefetching has no effect on program semantics; the pointer comes
+                // from a live reference.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch(
+                        (row as *const Row).cast::<i8>(),
+                        std::arch::x86_64::_MM_HINT_T0,
+                    );
                 }
             }
         }
-        for (a, s) in acc.iter_mut().zip(sum) {
-            *a += s as f32;
-        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = rows;
     }
 }
 
@@ -104,10 +161,12 @@ impl Resources {
         }
         p.caps.clear();
         p.caps.resize(words.len(), false);
+        let connectors = connector_hashes();
         for s in sentences {
             self.gaz.mark(&mut p.infos, s.clone());
             let caps = sentence_caps(&p.infos, s);
             p.caps[s.clone()].fill(caps);
+            mark_runs(&mut p.infos, s.clone(), caps, &connectors);
         }
         p.rows.clear();
         p.offs.clear();
@@ -149,6 +208,14 @@ pub(crate) fn decode<T: Table>(
 ) {
     let (mut p1, mut p2) = (0u8, 0u8);
     for i in sent.clone() {
+        // Weight rows are random reads into a table larger than L2: start the next token's
+        // loads while this one is scored.
+        if i + 1 < sent.end {
+            table.prefetch(&p.rows[p.offs[i + 1] as usize..p.offs[i + 2] as usize]);
+            if second {
+                table.prefetch(&p.rows2[p.offs2[i + 1] as usize..p.offs2[i + 2] as usize]);
+            }
+        }
         let mut acc = [0f32; N_TAGS];
         table.add_rows(&p.rows[p.offs[i] as usize..p.offs[i + 1] as usize], &mut acc);
         if second {
@@ -180,8 +247,8 @@ pub(crate) fn decode<T: Table>(
 #[derive(Clone, Debug)]
 pub struct Model {
     pub(crate) res: Resources,
-    pub(crate) pass1: Weights,
-    pub(crate) pass2: Option<Weights>,
+    pub(crate) weights: Weights,
+    pub(crate) two_pass: bool,
 }
 
 impl Model {
@@ -202,22 +269,23 @@ impl Model {
         }
         self.res.prepare(words, sentences, scratch);
         let bits = self.res.bits;
-        let Some(pass2) = &self.pass2 else {
+        let (pass1, pass2) = (self.weights.pass(0), self.weights.pass(1));
+        if !self.two_pass {
             for s in sentences {
-                decode(&self.pass1, scratch, false, s, bits, out);
+                decode(&pass1, scratch, false, s, bits, out);
             }
             return;
-        };
+        }
         let mut tags1 = std::mem::take(&mut scratch.tags1);
         tags1.clear();
         tags1.resize(words.len(), 0);
         for s in sentences {
-            decode(&self.pass1, scratch, false, s, bits, &mut tags1);
+            decode(&pass1, scratch, false, s, bits, &mut tags1);
         }
         scratch.tags1 = tags1;
         self.res.prepare_doc(sentences, scratch);
         for s in sentences {
-            decode(pass2, scratch, true, s, bits, out);
+            decode(&pass2, scratch, true, s, bits, out);
         }
     }
 
@@ -241,10 +309,10 @@ impl Model {
             raw.extend_from_slice(&k.to_le_bytes());
             raw.extend_from_slice(&v.to_le_bytes());
         }
-        raw.push(u8::from(self.pass2.is_some()));
-        for w in std::iter::once(&self.pass1).chain(self.pass2.as_ref()) {
-            raw.extend_from_slice(&(w.w.len() as u64).to_le_bytes());
-            for x in &w.w {
+        raw.push(u8::from(self.two_pass));
+        raw.extend_from_slice(&((self.weights.rows.len() * 2 * COLS) as u64).to_le_bytes());
+        for r in &self.weights.rows {
+            for x in r.0 {
                 raw.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -300,27 +368,34 @@ impl Model {
             clusters.insert(k, v);
         }
         let two = r.take(1)?[0] == 1;
-        let expect = (1usize << bits) * N_TAGS;
-        let mut table = || -> crate::Result<Weights> {
-            let n = r.u64()? as usize;
-            if n != expect {
-                return Err(Error::Model(format!("weight table has {n} entries, expected {expect}")));
-            }
-            let b = r.take(n * 2)?;
-            Ok(Weights {
-                w: b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect(),
-            })
+        let expect = (1usize << bits) * 2 * COLS;
+        let n = r.u64()? as usize;
+        if n != expect {
+            return Err(Error::Model(format!(
+                "weight table has {n} entries, expected {expect}"
+            )));
+        }
+        let b = r.take(n * 2)?;
+        let weights = Weights {
+            rows: b
+                .chunks_exact(4 * COLS)
+                .map(|c| {
+                    let mut row = Row::default();
+                    for (d, x) in row.0.iter_mut().zip(c.chunks_exact(2)) {
+                        *d = i16::from_le_bytes([x[0], x[1]]);
+                    }
+                    row
+                })
+                .collect(),
         };
-        let pass1 = table()?;
-        let pass2 = if two { Some(table()?) } else { None };
         Ok(Model {
             res: Resources {
                 bits,
                 gaz,
                 clusters,
             },
-            pass1,
-            pass2,
+            weights,
+            two_pass: two,
         })
     }
 }

@@ -49,6 +49,12 @@ fn is_word_char(c: char) -> bool {
         | '\u{3099}'..='\u{309a}')
 }
 
+/// Lowercase prefixes split from a capitalized word ("anti-Islamic" -> "anti" "-" "Islamic"),
+/// so that the name after them can be tagged.
+fn is_prefix(w: &str) -> bool {
+    matches!(w, "anti" | "pro" | "non" | "ex" | "pre" | "post" | "mid" | "neo" | "pan" | "un")
+}
+
 #[inline]
 fn char_at(text: &str, i: usize) -> Option<char> {
     text.get(i..).and_then(|s| s.chars().next())
@@ -125,6 +131,7 @@ fn word(text: &str, start: usize, newline: bool, out: &mut Vec<Token>) -> usize 
             '.' if next_word => {
                 has_dot = true;
             }
+            '-' if next.is_some_and(char::is_uppercase) && is_prefix(&text[start..i]) => break,
             '-' | '&' | '/' if next_word && prev.is_alphanumeric() => {}
             ',' if prev.is_ascii_digit()
                 && b.len() >= i + 4
@@ -206,8 +213,10 @@ fn word(text: &str, start: usize, newline: bool, out: &mut Vec<Token>) -> usize 
 /// True when the period after `word` belongs to it (abbreviation, initial, `U.S`).
 fn keeps_period(word: &str, has_dot: bool) -> bool {
     if has_dot {
-        // "U.S", "p.m", "e.g": dotted abbreviations, but not numbers like "1.5".
-        return word.bytes().any(|c| c.is_ascii_alphabetic()) && word.len() <= 12;
+        // "U.S", "p.m", "Ph.D": dotted abbreviations, but not "1.5" or "Oct.3".
+        return word.split('.').all(|seg| {
+            !seg.is_empty() && seg.len() <= 3 && seg.chars().all(char::is_alphabetic)
+        });
     }
     let mut chars = word.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
@@ -340,6 +349,10 @@ mod tests {
             ["It", "lost", "464,000", "subscribers", ",", "analysts", "'", "expectations", ",", "do", "n't", "."]
         );
         assert_eq!(toks("Dr. J. Smith met Mr Brown"), ["Dr.", "J.", "Smith", "met", "Mr", "Brown"]);
+        assert_eq!(
+            toks("the anti-Islamic State coalition, al-Nusra, American-backed"),
+            ["the", "anti", "-", "Islamic", "State", "coalition", ",", "al-Nusra", ",", "American-backed"]
+        );
     }
 
     #[test]
@@ -354,6 +367,7 @@ mod tests {
             .map(|r| t[r.clone()].iter().map(|x| &text[x.start..x.end]).collect())
             .collect();
         assert_eq!(words.len(), 3, "{words:?}");
+        assert_eq!(words[0], ["Talks", "were", "suspended", "on", "Oct.3", "."]);
         assert_eq!(words[1], ["Antonov", "said", "so", "."]);
         // "Dr." does not end a sentence.
         let text = "Dr. Smith came. He left.";

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::clusters;
 use super::conll::{read_conll, spans_from_bilou, ConllDoc, EvalReport};
-use super::features::{allowed, dynamic_rows, Gazetteer, HashedMap, N_TAGS};
+use super::features::{allowed, dynamic_rows, Gazetteer, HashedMap, COLS, N_TAGS};
 use super::model::{decode, Model, Prepared, Resources, Table, Weights};
 
 /// What to train on and how.
@@ -93,8 +93,8 @@ impl Table for FloatTable<'_> {
     #[inline]
     fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]) {
         for &r in rows {
-            let base = r as usize * N_TAGS;
-            for (a, x) in acc.iter_mut().zip(&self.0[base..base + N_TAGS]) {
+            let base = r as usize * COLS;
+            for (a, x) in acc[1..].iter_mut().zip(&self.0[base..base + COLS]) {
                 *a += x;
             }
         }
@@ -103,7 +103,7 @@ impl Table for FloatTable<'_> {
 
 impl Perceptron {
     fn new(bits: u32) -> Perceptron {
-        let n = (1usize << bits) * N_TAGS;
+        let n = (1usize << bits) * COLS;
         Perceptron {
             w: vec![0.0; n],
             u: vec![0.0; n],
@@ -113,11 +113,16 @@ impl Perceptron {
 
     fn update(&mut self, rows: &[u32], gold: u8, pred: u8) {
         for &r in rows {
-            let b = r as usize * N_TAGS;
-            self.w[b + gold as usize] += 1.0;
-            self.u[b + gold as usize] += self.c;
-            self.w[b + pred as usize] -= 1.0;
-            self.u[b + pred as usize] -= self.c;
+            // Column t - 1 holds tag t; `O` (tag 0) has no column: its score stays 0.
+            let b = r as usize * COLS;
+            if gold != 0 {
+                self.w[b + gold as usize - 1] += 1.0;
+                self.u[b + gold as usize - 1] += self.c;
+            }
+            if pred != 0 {
+                self.w[b + pred as usize - 1] -= 1.0;
+                self.u[b + pred as usize - 1] -= self.c;
+            }
         }
     }
 
@@ -336,8 +341,8 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     let (w1, e1, dev1) = fit(&train, |_| true, false, opts.epochs, &full, opts.seed, Some(&mut dev), opts.verbose);
     let mut model = Model {
         res: full.clone(),
-        pass1: Weights::quantize(&w1),
-        pass2: None,
+        weights: Weights::quantize(&w1, None),
+        two_pass: false,
     };
     let mut best_epochs = (e1, 0);
     let mut dev_final = dev1.clone();
@@ -364,7 +369,8 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
         }
         let (w2, e2, dev2) = fit(&train, |_| true, true, opts.epochs, &full, opts.seed, Some(&mut dev), opts.verbose);
         if dev2.f1() > dev1.f1() {
-            model.pass2 = Some(Weights::quantize(&w2));
+            model.weights = Weights::quantize(&w1, Some(&w2));
+            model.two_pass = true;
             best_epochs.1 = e2;
             dev_final = dev2;
         }
