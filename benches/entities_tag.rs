@@ -4,12 +4,15 @@
 
 use std::io::{BufRead, BufReader};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use corpusmill::entities::tokenize::tokenize;
 use corpusmill::entities::{Buffers, EntitiesConfig};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bbc_texts(n: usize) -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/bbc/articles.jsonl.zst");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/bbc/articles.jsonl.zst"
+    );
     let file = std::fs::File::open(path).expect("BBC corpus");
     let reader = BufReader::new(zstd::Decoder::new(file).expect("zstd"));
     reader
@@ -33,11 +36,17 @@ fn bench(c: &mut Criterion) {
             toks.len()
         })
         .sum();
-    eprintln!("entities bench: {} docs, {bytes} bytes, {tokens} tokens", texts.len());
+    eprintln!(
+        "entities bench: {} docs, {bytes} bytes, {tokens} tokens",
+        texts.len()
+    );
     let full = EntitiesConfig::default().build().expect("stage");
-    let mut cfg = EntitiesConfig::default();
-    cfg.ner = false;
-    let patterns_only = cfg.build().expect("stage");
+    let patterns_only = EntitiesConfig {
+        ner: false,
+        ..EntitiesConfig::default()
+    }
+    .build()
+    .expect("stage");
     let mut g = c.benchmark_group("entities");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.sample_size(10);

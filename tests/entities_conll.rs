@@ -8,7 +8,10 @@ use corpusmill::entities::conll::{evaluate, read_conll, tag_file};
 use corpusmill::entities::train::{train, TrainOptions};
 use corpusmill::entities::{Model, EMBEDDED_MODEL};
 
-const SMALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/entities_small.conll");
+const SMALL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/entities_small.conll"
+);
 
 fn check_tagged(input: &Path, output: &Path) {
     let inp = std::fs::read_to_string(input).unwrap();

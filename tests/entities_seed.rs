@@ -32,8 +32,16 @@ fn seed_article_entities() {
     let mut missing = Vec::new();
     let any = ["PER", "ORG", "LOC", "MISC"];
     for name in [
-        "Russia", "U.S.", "Syria", "Aleppo", "TASS", "Antonov", "Beijing", "Washington",
-        "Jabhat al-Nusra", "Al Qaeda",
+        "Russia",
+        "U.S.",
+        "Syria",
+        "Aleppo",
+        "TASS",
+        "Antonov",
+        "Beijing",
+        "Washington",
+        "Jabhat al-Nusra",
+        "Al Qaeda",
     ] {
         if !has(name, &any) {
             missing.push(name);

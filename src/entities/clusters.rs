@@ -6,6 +6,9 @@
 //! again (coarse clusters). A word's cluster code is `1 << 16 | coarse << 8 | fine`, so the
 //! tagger can use both levels. Words that share contexts ("Monday"/"Tuesday",
 //! "Ministry"/"Department") share codes, which helps on words the labeled data lacks.
+//! The same pass records how often each word is capitalized away from the sentence start
+//! (bucketed, stored above [`CAP_SHIFT`]): names are, common words are not, which tells a
+//! sentence-initial or headline name from an ordinary word.
 //! Deterministic: no random initialization, fixed iteration counts.
 
 use std::collections::HashMap;
@@ -22,6 +25,8 @@ const CONTEXT: usize = 150;
 const FINE: usize = 256;
 const COARSE: usize = 24;
 const MIN_COUNT: u32 = 3;
+/// Bit position of the capitalization bucket in a word's code (below it: the cluster code).
+pub const CAP_SHIFT: u32 = 20;
 
 fn lower(w: &str) -> String {
     w.to_lowercase()
@@ -55,7 +60,11 @@ fn read_texts(path: &Path, out: &mut Vec<Vec<String>>) -> crate::Result<()> {
         for para in text.split('\n') {
             tokenize(para, &mut toks);
             if !toks.is_empty() {
-                out.push(toks.iter().map(|t| lower(&para[t.start..t.end])).collect());
+                out.push(
+                    toks.iter()
+                        .map(|t| para[t.start..t.end].to_string())
+                        .collect(),
+                );
             }
         }
     }
@@ -97,19 +106,29 @@ fn kmeans(vecs: &[Vec<f32>], k: usize, iters: usize) -> (Vec<usize>, Vec<Vec<f32
 
 /// Learns cluster codes (keyed by the hash of the lowercase word) from the training words and
 /// the given unlabeled text files.
-pub fn learn(
-    docs: &[ConllDoc],
-    texts: &[PathBuf],
-    verbose: bool,
-) -> crate::Result<HashedMap<u64>> {
+pub fn learn(docs: &[ConllDoc], texts: &[PathBuf], verbose: bool) -> crate::Result<HashedMap<u64>> {
     let mut sents: Vec<Vec<String>> = Vec::new();
     for d in docs {
         for s in &d.sentences {
-            sents.push(d.words[s.clone()].iter().map(|w| lower(w)).collect());
+            sents.push(d.words[s.clone()].to_vec());
         }
     }
     for t in texts {
         read_texts(t, &mut sents)?;
+    }
+    // Capitalization statistics over non-initial positions, then lowercase everything.
+    let mut caps: HashMap<String, (u32, u32)> = HashMap::new();
+    for s in sents.iter_mut() {
+        let upper_sentence = s.iter().all(|w| !w.chars().any(char::is_lowercase));
+        for (i, w) in s.iter_mut().enumerate() {
+            let l = lower(w);
+            if i > 0 && !upper_sentence && w.chars().any(char::is_alphabetic) {
+                let c = caps.entry(l.clone()).or_insert((0, 0));
+                c.0 += 1;
+                c.1 += u32::from(w.starts_with(char::is_uppercase));
+            }
+            *w = l;
+        }
     }
     let mut freq: HashMap<&str, u32> = HashMap::new();
     for s in &sents {
@@ -151,11 +170,33 @@ pub fn learn(
     let (fine, cent) = kmeans(&vecs, FINE, 12);
     let (coarse, _) = kmeans(&cent, COARSE, 12);
     if verbose {
-        eprintln!("clusters: {} words from {} sentences", vocab.len(), sents.len());
+        eprintln!(
+            "clusters: {} words from {} sentences",
+            vocab.len(),
+            sents.len()
+        );
     }
     Ok(vocab
         .iter()
         .zip(&fine)
-        .map(|((w, _), &f)| (hash_str(w), 1 << 16 | (coarse[f] as u64) << 8 | f as u64))
+        .map(|((w, _), &f)| {
+            let bucket = match caps.get(*w) {
+                None | Some((0, _)) => 5,
+                Some(&(n, c)) => {
+                    let r = f64::from(c) / f64::from(n);
+                    if r < 0.1 {
+                        1
+                    } else if r < 0.5 {
+                        2
+                    } else if r < 0.9 {
+                        3
+                    } else {
+                        4
+                    }
+                }
+            };
+            let code = 1 << 16 | (coarse[f] as u64) << 8 | f as u64;
+            (hash_str(w), bucket << CAP_SHIFT | code)
+        })
         .collect())
 }

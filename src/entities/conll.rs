@@ -92,8 +92,8 @@ pub fn spans_from_iob<S: AsRef<str>>(labels: &[S]) -> Vec<Span> {
             Some((p, t)) => (p, type_index(t)),
             None => ("O", None),
         };
-        let continues = matches!(prefix, "I" | "L" | "E")
-            && cur.is_some_and(|(_, t)| Some(t) == ty);
+        let continues =
+            matches!(prefix, "I" | "L" | "E") && cur.is_some_and(|(_, t)| Some(t) == ty);
         if !continues {
             if let Some((s, t)) = cur.take() {
                 spans.push((s, i, t));
@@ -172,9 +172,21 @@ pub struct EvalReport {
 }
 
 fn prf(tp: u64, fp: u64, fneg: u64) -> (f64, f64, f64) {
-    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-    let r = if tp + fneg == 0 { 0.0 } else { tp as f64 / (tp + fneg) as f64 };
-    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    let p = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fneg == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fneg) as f64
+    };
+    let f = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
     (p, r, f)
 }
 
@@ -218,14 +230,30 @@ impl EvalReport {
 
 impl fmt::Display for EvalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<8} {:>9} {:>9} {:>9} {:>7}", "type", "precision", "recall", "f1", "gold")?;
+        writeln!(
+            f,
+            "{:<8} {:>9} {:>9} {:>9} {:>7}",
+            "type", "precision", "recall", "f1", "gold"
+        )?;
         let (p, r, f1) = self.overall();
         let gold: u64 = self.counts.iter().map(|c| c.0 + c.2).sum();
-        writeln!(f, "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>7}", "overall", p, r, f1, gold)?;
+        writeln!(
+            f,
+            "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>7}",
+            "overall", p, r, f1, gold
+        )?;
         for (ty, name) in TYPES.iter().enumerate() {
             let (p, r, f1) = self.of_type(ty);
             let c = self.counts[ty];
-            writeln!(f, "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>7}", name, p, r, f1, c.0 + c.2)?;
+            writeln!(
+                f,
+                "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>7}",
+                name,
+                p,
+                r,
+                f1,
+                c.0 + c.2
+            )?;
         }
         Ok(())
     }

@@ -176,8 +176,11 @@ pub struct WordInfo {
     pub pre: [u64; 4],
     /// Lowercase suffixes of 1..=4 characters.
     pub suf: [u64; 4],
-    /// Word-cluster bit string (with a leading 1), or 0.
+    /// Word-cluster code (with a leading 1), or 0.
     pub cluster: u64,
+    /// How often the word is capitalized in running text: 0 unknown, 1 (never) to 4 (always),
+    /// 5 seen only sentence-initially.
+    pub capr: u8,
     /// Gazetteer matches: bit `type * 4 + pos` for B, I, L, U.
     pub gaz: u16,
     /// Lowercase form of the last word of the run of capitalized words this token is in
@@ -312,7 +315,11 @@ impl Gazetteer {
         let mut h = 0x9a7e;
         for (k, &w) in words.iter().enumerate() {
             h = mix(h, w);
-            let bit = if k + 1 == words.len() { 1 << ty } else { PREFIX };
+            let bit = if k + 1 == words.len() {
+                1 << ty
+            } else {
+                PREFIX
+            };
             *self.map.entry(h).or_insert(0) |= bit;
         }
         self.max_len = self.max_len.max(words.len());
@@ -381,11 +388,16 @@ const T_D_ANY: u64 = 34;
 const T_D_MAJ_SH: u64 = 35;
 const T_TRI: u64 = 36;
 const T_HEAD: u64 = 37;
+const T_CAPR: u64 = 38;
+const T_SH_CTX: u64 = 39;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
     mix(t.wrapping_mul(0x2545_f491_4f6c_dd1d), v)
 }
+
+/// Indices, among a token's static rows, of its word-identity features (form, lowercase form).
+pub const WORD_ROWS: std::ops::Range<usize> = 1..3;
 
 /// Pushes the rows of the features of token `i` that do not depend on predicted tags.
 ///
@@ -407,6 +419,7 @@ pub fn static_rows(
         pre: [0; 4],
         suf: [0; 4],
         cluster: 0,
+        capr: 0,
         gaz: 0,
         head: 0,
         head_cl: 0,
@@ -424,10 +437,13 @@ pub fn static_rows(
     };
     let me = &infos[i];
     let mut push = |h: u64| out.push(row(h, bits));
+    // The first three rows are fixed: bias, then the two word-identity features (training
+    // drops those at random; see `WORD_ROWS`).
     push(f(T_BIAS, 0));
     push(f(T_W, me.w));
-    for (k, t) in T_LW.iter().enumerate() {
-        push(f(*t, at(k as isize - 2).lw));
+    push(f(T_LW[2], me.lw));
+    for k in [0, 1, 3, 4] {
+        push(f(T_LW[k], at(k as isize - 2).lw));
     }
     for (k, t) in T_SH.iter().enumerate() {
         push(f(*t, at(k as isize - 1).shape));
@@ -440,10 +456,20 @@ pub fn static_rows(
             push(f(T_SUF + (k as u64) * 100, me.suf[k]));
         }
     }
+    // Shape with neighbouring words generalizes to unseen names ("Xxxx said", "Mr Xxxx").
+    push(f(T_SH_CTX, mix(at(-1).lw, me.shape)));
+    push(f(T_SH_CTX + 1000, mix(me.shape, at(1).lw)));
+    push(f(T_SH_CTX + 2000, mix(me.shape, mix(at(1).lw, at(2).lw))));
     push(f(T_BI_L, mix(at(-1).lw, me.lw)));
     push(f(T_BI_R, mix(me.lw, at(1).lw)));
     push(f(T_TRI, mix(mix(at(-1).lw, me.lw), at(1).lw)));
     push(f(T_INIT, mix(u64::from(i == sent.start), me.shape)));
+    let ctx = u64::from(i == sent.start) | u64::from(caps) << 1 | u64::from(me.cap) << 2;
+    push(f(T_CAPR, mix(u64::from(me.capr), ctx)));
+    push(f(
+        T_CAPR + 1000,
+        mix(u64::from(me.capr) << 8 | u64::from(at(1).capr), ctx),
+    ));
     if caps {
         push(f(T_CAPS, me.shape));
         push(f(T_CAPS_LW, me.lw));

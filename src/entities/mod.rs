@@ -34,8 +34,10 @@ use features::TYPES;
 use tokenize::{split_sentences, tokenize, CharOffsets, Token};
 
 /// The shipped English model, embedded at build time.
-pub static EMBEDDED_MODEL: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/ner-en.bin.zst"));
+pub static EMBEDDED_MODEL: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/ner-en.bin.zst"
+));
 
 /// All labels the stage can produce.
 pub const ALL_LABELS: [&str; 7] = ["PER", "ORG", "LOC", "MISC", "DATE", "MONEY", "PERCENT"];
@@ -87,9 +89,13 @@ impl EntitiesConfig {
         let model = if !self.ner {
             None
         } else if self.model.is_empty() {
-            Some(Arc::new(Model::from_bytes(EMBEDDED_MODEL).map_err(|e| {
-                Error::Model(format!("embedded model: {e} (set entities.model to a model file)"))
-            })?))
+            Some(Arc::new(Model::from_bytes(EMBEDDED_MODEL).map_err(
+                |e| {
+                    Error::Model(format!(
+                        "embedded model: {e} (set entities.model to a model file)"
+                    ))
+                },
+            )?))
         } else {
             let path = PathBuf::from(&self.model);
             Some(Arc::new(Model::load(&path).map_err(|e| {

@@ -11,9 +11,10 @@ use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
+use super::clusters::CAP_SHIFT;
 use super::features::{
-    allowed, connector_hashes, dynamic_rows, mark_runs, sentence_caps, static_rows, word_info, DocContext, Gazetteer,
-    HashedMap, WordInfo, COLS, N_TAGS,
+    allowed, connector_hashes, dynamic_rows, mark_runs, sentence_caps, static_rows, word_info,
+    DocContext, Gazetteer, HashedMap, WordInfo, COLS, N_TAGS,
 };
 use crate::Error;
 
@@ -155,7 +156,8 @@ impl Resources {
         for w in words {
             let mut info = word_info(w.as_ref(), &mut p.lower);
             if let Some(&c) = self.clusters.get(&info.lw) {
-                info.cluster = c;
+                info.cluster = c & ((1 << CAP_SHIFT) - 1);
+                info.capr = (c >> CAP_SHIFT) as u8;
             }
             p.infos.push(info);
         }
@@ -217,7 +219,10 @@ pub(crate) fn decode<T: Table>(
             }
         }
         let mut acc = [0f32; N_TAGS];
-        table.add_rows(&p.rows[p.offs[i] as usize..p.offs[i + 1] as usize], &mut acc);
+        table.add_rows(
+            &p.rows[p.offs[i] as usize..p.offs[i + 1] as usize],
+            &mut acc,
+        );
         if second {
             table.add_rows(
                 &p.rows2[p.offs2[i] as usize..p.offs2[i + 1] as usize],
@@ -316,8 +321,8 @@ impl Model {
                 raw.extend_from_slice(&x.to_le_bytes());
             }
         }
-        let mut enc = zstd::Encoder::new(Vec::new(), 19)
-            .map_err(|e| Error::Model(format!("zstd: {e}")))?;
+        let mut enc =
+            zstd::Encoder::new(Vec::new(), 19).map_err(|e| Error::Model(format!("zstd: {e}")))?;
         enc.write_all(&raw)
             .and_then(|_| enc.finish())
             .map_err(|e| Error::Model(format!("zstd: {e}")))
@@ -332,8 +337,12 @@ impl Model {
     /// Reads a model written by [`Model::save`].
     pub fn load(path: &Path) -> crate::Result<Model> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Model::from_bytes(&bytes)
-            .map_err(|e| Error::Model(format!("{}: {e} (retrain with `corpusmill ner train`)", path.display())))
+        Model::from_bytes(&bytes).map_err(|e| {
+            Error::Model(format!(
+                "{}: {e} (retrain with `corpusmill ner train`)",
+                path.display()
+            ))
+        })
     }
 
     /// Decodes a model from the compressed bytes written by [`Model::to_bytes`].
@@ -344,7 +353,9 @@ impl Model {
             .map_err(|e| Error::Model(format!("not a zstd-compressed model: {e}")))?;
         let mut r = Reader { b: &raw, pos: 0 };
         if r.take(8)? != MAGIC {
-            return Err(Error::Model("not a corpusmill NER model (bad magic)".into()));
+            return Err(Error::Model(
+                "not a corpusmill NER model (bad magic)".into(),
+            ));
         }
         let bits = r.u32()?;
         if !(8..=26).contains(&bits) {

@@ -12,14 +12,30 @@ use super::tokenize::Token;
 use super::ByteSpan;
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 const MONTH_ABBR: [&str; 13] = [
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "may",
 ];
 const WEEKDAYS: [&str; 7] = [
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
 ];
 const YEAR_PREPS: [&str; 14] = [
     "in", "since", "by", "until", "till", "from", "during", "before", "after", "early", "late",
@@ -179,10 +195,8 @@ impl<'a> Scan<'a> {
         };
         if parts.len() == 3 {
             let dmy = day(parts[0]) && month(parts[1]).is_some() && all_digits(parts[2]);
-            let iso = year(parts[0])
-                && parts[1].len() == 2
-                && all_digits(parts[1])
-                && day(parts[2]);
+            let iso =
+                year(parts[0]) && parts[1].len() == 2 && all_digits(parts[1]) && day(parts[2]);
             if dmy || iso {
                 return Some(i + 1);
             }
@@ -276,7 +290,9 @@ mod tests {
         tokenize(text, &mut t);
         let mut out = Vec::new();
         find(text, &t, &mut out);
-        out.iter().map(|s| (&text[s.start..s.end], s.label)).collect()
+        out.iter()
+            .map(|s| (&text[s.start..s.end], s.label))
+            .collect()
     }
 
     #[test]
@@ -315,7 +331,11 @@ mod tests {
         );
         assert_eq!(
             found("BRUSSELS 1996-08-22 The club said on Tuesday that in January 2004 it grew"),
-            [("1996-08-22", "DATE"), ("Tuesday", "DATE"), ("January 2004", "DATE")]
+            [
+                ("1996-08-22", "DATE"),
+                ("Tuesday", "DATE"),
+                ("January 2004", "DATE")
+            ]
         );
     }
 

@@ -52,7 +52,10 @@ fn is_word_char(c: char) -> bool {
 /// Lowercase prefixes split from a capitalized word ("anti-Islamic" -> "anti" "-" "Islamic"),
 /// so that the name after them can be tagged.
 fn is_prefix(w: &str) -> bool {
-    matches!(w, "anti" | "pro" | "non" | "ex" | "pre" | "post" | "mid" | "neo" | "pan" | "un")
+    matches!(
+        w,
+        "anti" | "pro" | "non" | "ex" | "pre" | "post" | "mid" | "neo" | "pan" | "un"
+    )
 }
 
 #[inline]
@@ -165,7 +168,8 @@ fn word(text: &str, start: usize, newline: bool, out: &mut Vec<Token>) -> usize 
                     }
                     break;
                 }
-                if matches!(n, 'l' | 'L' | 'd' | 'D' | 'm' | 'M' | 'r' | 'R' | 'v' | 'V') && clitic_end
+                if matches!(n, 'l' | 'L' | 'd' | 'D' | 'm' | 'M' | 'r' | 'R' | 'v' | 'V')
+                    && clitic_end
                 {
                     // 'll 'd 'm 're 've are separate tokens too.
                     break;
@@ -214,9 +218,9 @@ fn word(text: &str, start: usize, newline: bool, out: &mut Vec<Token>) -> usize 
 fn keeps_period(word: &str, has_dot: bool) -> bool {
     if has_dot {
         // "U.S", "p.m", "Ph.D": dotted abbreviations, but not "1.5" or "Oct.3".
-        return word.split('.').all(|seg| {
-            !seg.is_empty() && seg.len() <= 3 && seg.chars().all(char::is_alphabetic)
-        });
+        return word
+            .split('.')
+            .all(|seg| !seg.is_empty() && seg.len() <= 3 && seg.chars().all(char::is_alphabetic));
     }
     let mut chars = word.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
@@ -326,15 +330,46 @@ mod tests {
     fn seed_lines() {
         assert_eq!(
             toks("Russia's Ministry of Defense blamed the U.S. for the breakdown"),
-            ["Russia", "'s", "Ministry", "of", "Defense", "blamed", "the", "U.S.", "for", "the", "breakdown"]
+            [
+                "Russia",
+                "'s",
+                "Ministry",
+                "of",
+                "Defense",
+                "blamed",
+                "the",
+                "U.S.",
+                "for",
+                "the",
+                "breakdown"
+            ]
         );
         assert_eq!(
             toks("and Jabhat al-Nusra, an Islamist group with ties to Al Qaeda."),
-            ["and", "Jabhat", "al-Nusra", ",", "an", "Islamist", "group", "with", "ties", "to", "Al", "Qaeda", "."]
+            [
+                "and", "Jabhat", "al-Nusra", ",", "an", "Islamist", "group", "with", "ties", "to",
+                "Al", "Qaeda", "."
+            ]
         );
         assert_eq!(
             toks("“We regret that the agreements on Sept.9 were thwarted by the USA,”"),
-            ["“", "We", "regret", "that", "the", "agreements", "on", "Sept.9", "were", "thwarted", "by", "the", "USA", ",", "”"]
+            [
+                "“",
+                "We",
+                "regret",
+                "that",
+                "the",
+                "agreements",
+                "on",
+                "Sept.9",
+                "were",
+                "thwarted",
+                "by",
+                "the",
+                "USA",
+                ",",
+                "”"
+            ]
         );
     }
 
@@ -342,16 +377,62 @@ mod tests {
     fn bbc_lines() {
         assert_eq!(
             toks("TimeWarner jumped 76% to $1.13bn (£600m) for the three months to December."),
-            ["TimeWarner", "jumped", "76", "%", "to", "$", "1.13bn", "(", "£", "600m", ")", "for", "the", "three", "months", "to", "December", "."]
+            [
+                "TimeWarner",
+                "jumped",
+                "76",
+                "%",
+                "to",
+                "$",
+                "1.13bn",
+                "(",
+                "£",
+                "600m",
+                ")",
+                "for",
+                "the",
+                "three",
+                "months",
+                "to",
+                "December",
+                "."
+            ]
         );
         assert_eq!(
             toks("It lost 464,000 subscribers, analysts' expectations, don't."),
-            ["It", "lost", "464,000", "subscribers", ",", "analysts", "'", "expectations", ",", "do", "n't", "."]
+            [
+                "It",
+                "lost",
+                "464,000",
+                "subscribers",
+                ",",
+                "analysts",
+                "'",
+                "expectations",
+                ",",
+                "do",
+                "n't",
+                "."
+            ]
         );
-        assert_eq!(toks("Dr. J. Smith met Mr Brown"), ["Dr.", "J.", "Smith", "met", "Mr", "Brown"]);
+        assert_eq!(
+            toks("Dr. J. Smith met Mr Brown"),
+            ["Dr.", "J.", "Smith", "met", "Mr", "Brown"]
+        );
         assert_eq!(
             toks("the anti-Islamic State coalition, al-Nusra, American-backed"),
-            ["the", "anti", "-", "Islamic", "State", "coalition", ",", "al-Nusra", ",", "American-backed"]
+            [
+                "the",
+                "anti",
+                "-",
+                "Islamic",
+                "State",
+                "coalition",
+                ",",
+                "al-Nusra",
+                ",",
+                "American-backed"
+            ]
         );
     }
 

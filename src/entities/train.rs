@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::clusters;
 use super::conll::{read_conll, spans_from_bilou, ConllDoc, EvalReport};
-use super::features::{allowed, dynamic_rows, Gazetteer, HashedMap, COLS, N_TAGS};
+use super::features::{allowed, dynamic_rows, Gazetteer, HashedMap, COLS, N_TAGS, WORD_ROWS};
 use super::model::{decode, Model, Prepared, Resources, Table, Weights};
 
 /// What to train on and how.
@@ -37,6 +37,8 @@ pub struct TrainOptions {
     pub folds: usize,
     /// Train the second, document-level pass (default true).
     pub two_pass: bool,
+    /// Probability of hiding a training token's word-identity features (default 0).
+    pub word_dropout: f32,
     /// Print progress to stderr.
     pub verbose: bool,
 }
@@ -53,6 +55,7 @@ impl TrainOptions {
             hash_bits: 20,
             folds: 4,
             two_pass: true,
+            word_dropout: 0.0,
             verbose: false,
         }
     }
@@ -135,7 +138,15 @@ impl Perceptron {
     }
 
     /// One epoch over the sentences `order` (doc index, sentence index), gold history.
-    fn epoch(&mut self, docs: &[TrainDoc], order: &[(u32, u32)], second: bool, bits: u32) {
+    fn epoch(
+        &mut self,
+        docs: &[TrainDoc],
+        order: &[(u32, u32)],
+        second: bool,
+        bits: u32,
+        dropout: u64,
+        rng: &mut Rng,
+    ) {
         let mut rows: Vec<u32> = Vec::with_capacity(128);
         for &(d, s) in order {
             let d = &docs[d as usize];
@@ -143,7 +154,15 @@ impl Perceptron {
             let (mut p1, mut p2) = (0u8, 0u8);
             for i in sent.clone() {
                 rows.clear();
-                rows.extend_from_slice(&d.p.rows[d.p.offs[i] as usize..d.p.offs[i + 1] as usize]);
+                let own = &d.p.rows[d.p.offs[i] as usize..d.p.offs[i + 1] as usize];
+                // Word dropout: now and then hide the token's identity so that the model also
+                // learns from context and shape, as it must for words it has never seen.
+                if dropout > 0 && rng.next() % 1000 < dropout && own.len() > WORD_ROWS.end {
+                    rows.extend_from_slice(&own[..WORD_ROWS.start]);
+                    rows.extend_from_slice(&own[WORD_ROWS.end..]);
+                } else {
+                    rows.extend_from_slice(own);
+                }
                 if second {
                     rows.extend_from_slice(
                         &d.p.rows2[d.p.offs2[i] as usize..d.p.offs2[i + 1] as usize],
@@ -248,6 +267,7 @@ fn fit(
     seed: u64,
     mut dev: Option<&mut [TrainDoc]>,
     verbose: bool,
+    dropout: u64,
 ) -> (Vec<f32>, usize, EvalReport) {
     let mut order: Vec<(u32, u32)> = Vec::new();
     for (di, d) in docs.iter().enumerate() {
@@ -263,16 +283,20 @@ fn fit(
     let mut since_best = 0;
     for e in 1..=epochs {
         rng.shuffle(&mut order);
-        p.epoch(docs, &order, second, res.bits);
+        p.epoch(docs, &order, second, res.bits, dropout, &mut rng);
         let Some(dev) = dev.as_deref_mut() else {
             continue;
         };
         let avg = p.averaged();
         let r = dev_eval(&avg, res, dev, second);
         if verbose {
-            eprintln!("  pass {} epoch {e}: dev F1 {:.4}", 1 + usize::from(second), r.f1());
+            eprintln!(
+                "  pass {} epoch {e}: dev F1 {:.4}",
+                1 + usize::from(second),
+                r.f1()
+            );
         }
-        if best.as_ref().is_none_or(|b| r.f1() > b.0) {
+        if !best.as_ref().is_some_and(|b| r.f1() <= b.0) {
             best = Some((r.f1(), e, avg, r));
             since_best = 0;
         } else {
@@ -310,6 +334,7 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
         )));
     }
     let folds = opts.folds.max(2);
+    let dropout = (opts.word_dropout.clamp(0.0, 1.0) * 1000.0).round() as u64;
     let train_docs = read_conll(&opts.train)?;
     let dev_docs = read_conll(&opts.dev)?;
     if train_docs.is_empty() {
@@ -328,7 +353,11 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     let fold_res: Vec<Resources> = (0..folds)
         .map(|k| {
             base(gazetteer(
-                train_docs.iter().enumerate().filter(|(i, _)| i % folds != k).map(|(_, d)| d),
+                train_docs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % folds != k)
+                    .map(|(_, d)| d),
             ))
         })
         .collect();
@@ -338,7 +367,17 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     if opts.verbose {
         eprintln!("features ready in {:.1}s", t0.elapsed().as_secs_f64());
     }
-    let (w1, e1, dev1) = fit(&train, |_| true, false, opts.epochs, &full, opts.seed, Some(&mut dev), opts.verbose);
+    let (w1, e1, dev1) = fit(
+        &train,
+        |_| true,
+        false,
+        opts.epochs,
+        &full,
+        opts.seed,
+        Some(&mut dev),
+        opts.verbose,
+        dropout,
+    );
     let mut model = Model {
         res: full.clone(),
         weights: Weights::quantize(&w1, None),
@@ -350,7 +389,17 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
         // Honest first-pass tags for every training document, from models that did not see it.
         let mut tags = Vec::new();
         for k in 0..folds {
-            let (wk, _, _) = fit(&train, |d| d.fold != k, false, e1, &full, opts.seed + k as u64, None, false);
+            let (wk, _, _) = fit(
+                &train,
+                |d| d.fold != k,
+                false,
+                e1,
+                &full,
+                opts.seed + k as u64,
+                None,
+                false,
+                dropout,
+            );
             for d in train.iter_mut().filter(|d| d.fold == k) {
                 tag_with(&wk, &full, d, false, &mut tags);
                 d.p.tags1.clone_from(&tags);
@@ -367,7 +416,17 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
             d.p.tags1.clone_from(&tags);
             full.prepare_doc(&d.doc.sentences, &mut d.p);
         }
-        let (w2, e2, dev2) = fit(&train, |_| true, true, opts.epochs, &full, opts.seed, Some(&mut dev), opts.verbose);
+        let (w2, e2, dev2) = fit(
+            &train,
+            |_| true,
+            true,
+            opts.epochs,
+            &full,
+            opts.seed,
+            Some(&mut dev),
+            opts.verbose,
+            dropout,
+        );
         if dev2.f1() > dev1.f1() {
             model.weights = Weights::quantize(&w1, Some(&w2));
             model.two_pass = true;
