@@ -294,6 +294,11 @@ impl Model {
         }
     }
 
+    /// The model embedded in the binary (`models/ner-en.bin.zst` at build time).
+    pub fn embedded() -> crate::Result<Model> {
+        Model::from_bytes(super::EMBEDDED_MODEL)
+    }
+
     /// Serializes and zstd-compresses the model.
     pub fn to_bytes(&self) -> crate::Result<Vec<u8>> {
         let mut raw = Vec::new();
@@ -387,18 +392,21 @@ impl Model {
             )));
         }
         let b = r.take(n * 2)?;
-        let weights = Weights {
-            rows: b
-                .chunks_exact(4 * COLS)
-                .map(|c| {
-                    let mut row = Row::default();
-                    for (d, x) in row.0.iter_mut().zip(c.chunks_exact(2)) {
-                        *d = i16::from_le_bytes([x[0], x[1]]);
-                    }
-                    row
-                })
-                .collect(),
-        };
+        // Reserve first and ask for huge pages before the rows are written: random reads over a
+        // 32 MiB table otherwise spend most of their time in TLB misses.
+        let mut rows: Vec<Row> = Vec::with_capacity(n / (2 * COLS));
+        advise_huge_pages(
+            rows.as_ptr().cast(),
+            rows.capacity() * std::mem::size_of::<Row>(),
+        );
+        rows.extend(b.chunks_exact(4 * COLS).map(|c| {
+            let mut row = Row::default();
+            for (d, x) in row.0.iter_mut().zip(c.chunks_exact(2)) {
+                *d = i16::from_le_bytes([x[0], x[1]]);
+            }
+            row
+        }));
+        let weights = Weights { rows };
         Ok(Model {
             res: Resources {
                 bits,
@@ -409,6 +417,25 @@ impl Model {
             two_pass: two,
         })
     }
+}
+
+/// Asks the kernel to back `[ptr, ptr + len)` with transparent huge pages (Linux, best effort).
+fn advise_huge_pages(ptr: *const u8, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = (ptr as usize).div_ceil(PAGE) * PAGE;
+        let end = (ptr as usize + len) / PAGE * PAGE;
+        if end > start {
+            // SAFETY: the range lies inside an allocation we own; MADV_HUGEPAGE only changes
+            // how the kernel backs it, never its contents. Failure is harmless and ignored.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (ptr, len);
 }
 
 struct Reader<'a> {
