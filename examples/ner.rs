@@ -1,5 +1,6 @@
-//! Drives NER training and evaluation during development:
-//! `cargo run --release --example ner -- train OUT` / `eval MODEL FILE`.
+//! Drives NER work during development (run from the repository root):
+//! `train OUT` (the shipped model's exact recipe), `eval MODEL CONLL`, `text MODEL FILE`
+//! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
 use std::path::PathBuf;
 
 use corpusmill::entities::{conll, train};

@@ -210,10 +210,16 @@ fn ascii_punct(c: char) -> char {
 /// Computes the [`WordInfo`] of `word`; `lower` is a reusable scratch buffer. Typographic
 /// quotes and dashes are read as their ASCII forms.
 pub fn word_info(word: &str, lower: &mut String) -> WordInfo {
-    if !word.is_ascii() && word.chars().any(|c| ascii_punct(c) != c) {
-        let mut norm = String::with_capacity(word.len());
-        norm.extend(word.chars().map(ascii_punct));
-        return word_info_plain(&norm, lower);
+    if !word.is_ascii() && word.len() <= 64 && word.chars().any(|c| ascii_punct(c) != c) {
+        // Rewrite into a stack buffer: the replacements are shorter, so it always fits.
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        for c in word.chars().map(ascii_punct) {
+            n += c.encode_utf8(&mut buf[n..]).len();
+        }
+        if let Ok(norm) = std::str::from_utf8(&buf[..n]) {
+            return word_info_plain(norm, lower);
+        }
     }
     word_info_plain(word, lower)
 }
@@ -647,6 +653,14 @@ mod tests {
         assert_ne!(a.w, c.w);
         assert_eq!(a.pre, b.pre);
         assert!(a.cap && !a.upper && c.upper);
+        assert_eq!(
+            word_info("\u{201c}", &mut buf).w,
+            word_info("\"", &mut buf).w
+        );
+        assert_eq!(
+            word_info("\u{2019}s", &mut buf).w,
+            word_info("'s", &mut buf).w
+        );
         let d = word_info("Zoë", &mut buf);
         let e = word_info("Joë", &mut buf);
         assert_eq!(d.suf[1], e.suf[1]);
