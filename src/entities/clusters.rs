@@ -1,0 +1,202 @@
+//! Word clusters learned from unlabeled text, used as tagger features.
+//!
+//! A cheap stand-in for Brown clusters: every frequent lowercase word is described by the
+//! counts of its left and right neighbours among the most frequent words, the vectors are
+//! normalized and grouped with k-means (fine clusters), and the fine centroids are grouped
+//! again (coarse clusters). A word's cluster code is `1 << 16 | coarse << 8 | fine`, so the
+//! tagger can use both levels. Words that share contexts ("Monday"/"Tuesday",
+//! "Ministry"/"Department") share codes, which helps on words the labeled data lacks.
+//! The same pass records how often each word is capitalized away from the sentence start
+//! (bucketed, stored above [`CAP_SHIFT`]): names are, common words are not, which tells a
+//! sentence-initial or headline name from an ordinary word.
+//! Deterministic: no random initialization, fixed iteration counts.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use super::conll::ConllDoc;
+use super::features::{hash_str, HashedMap};
+use super::tokenize::tokenize;
+use crate::Error;
+
+const VOCAB: usize = 20_000;
+const CONTEXT: usize = 150;
+const FINE: usize = 256;
+const COARSE: usize = 24;
+const MIN_COUNT: u32 = 3;
+/// Bit position of the capitalization bucket in a word's code (below it: the cluster code).
+pub const CAP_SHIFT: u32 = 20;
+
+fn lower(w: &str) -> String {
+    w.to_lowercase()
+}
+
+/// Reads plain text, or the `text` field of JSONL records; `.zst` files are decompressed.
+fn read_texts(path: &Path, out: &mut Vec<Vec<String>>) -> crate::Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let name = path.to_string_lossy();
+    let reader: Box<dyn Read> = if name.ends_with(".zst") {
+        Box::new(zstd::Decoder::new(file).map_err(|e| Error::io(path, e))?)
+    } else {
+        Box::new(file)
+    };
+    let json = name.contains(".jsonl") || name.contains(".json");
+    let mut toks = Vec::new();
+    for line in BufReader::new(reader).lines() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        let text = if json {
+            match serde_json::from_str::<serde_json::Value>(&line) {
+                Ok(v) => v
+                    .get("text")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                Err(_) => continue,
+            }
+        } else {
+            line
+        };
+        for para in text.split('\n') {
+            tokenize(para, &mut toks);
+            if !toks.is_empty() {
+                out.push(
+                    toks.iter()
+                        .map(|t| para[t.start..t.end].to_string())
+                        .collect(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kmeans(vecs: &[Vec<f32>], k: usize, iters: usize) -> (Vec<usize>, Vec<Vec<f32>>) {
+    let dim = vecs.first().map_or(0, Vec::len);
+    let k = k.min(vecs.len()).max(1);
+    // Deterministic spread initialization over the frequency-sorted items.
+    let mut cent: Vec<Vec<f32>> = (0..k).map(|c| vecs[c * vecs.len() / k].clone()).collect();
+    let mut assign = vec![0usize; vecs.len()];
+    for _ in 0..iters {
+        for (v, a) in vecs.iter().zip(assign.iter_mut()) {
+            let mut best = (f32::NEG_INFINITY, 0);
+            for (c, cv) in cent.iter().enumerate() {
+                let dot: f32 = v.iter().zip(cv).map(|(x, y)| x * y).sum();
+                if dot > best.0 {
+                    best = (dot, c);
+                }
+            }
+            *a = best.1;
+        }
+        let mut sums = vec![vec![0f32; dim]; k];
+        for (v, &a) in vecs.iter().zip(&assign) {
+            for (s, x) in sums[a].iter_mut().zip(v) {
+                *s += x;
+            }
+        }
+        for (c, s) in cent.iter_mut().zip(sums) {
+            let norm = s.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                *c = s.iter().map(|x| x / norm).collect();
+            }
+        }
+    }
+    (assign, cent)
+}
+
+/// Learns cluster codes (keyed by the hash of the lowercase word) from the training words and
+/// the given unlabeled text files.
+pub fn learn(docs: &[ConllDoc], texts: &[PathBuf], verbose: bool) -> crate::Result<HashedMap<u64>> {
+    let mut sents: Vec<Vec<String>> = Vec::new();
+    for d in docs {
+        for s in &d.sentences {
+            sents.push(d.words[s.clone()].to_vec());
+        }
+    }
+    for t in texts {
+        read_texts(t, &mut sents)?;
+    }
+    // Capitalization statistics over non-initial positions, then lowercase everything.
+    let mut caps: HashMap<String, (u32, u32)> = HashMap::new();
+    for s in sents.iter_mut() {
+        let upper_sentence = s.iter().all(|w| !w.chars().any(char::is_lowercase));
+        for (i, w) in s.iter_mut().enumerate() {
+            let l = lower(w);
+            if i > 0 && !upper_sentence && w.chars().any(char::is_alphabetic) {
+                let c = caps.entry(l.clone()).or_insert((0, 0));
+                c.0 += 1;
+                c.1 += u32::from(w.starts_with(char::is_uppercase));
+            }
+            *w = l;
+        }
+    }
+    let mut freq: HashMap<&str, u32> = HashMap::new();
+    for s in &sents {
+        for w in s {
+            *freq.entry(w.as_str()).or_insert(0) += 1;
+        }
+    }
+    let mut vocab: Vec<(&str, u32)> = freq.into_iter().filter(|x| x.1 >= MIN_COUNT).collect();
+    vocab.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    vocab.truncate(VOCAB);
+    if vocab.len() < 2 * FINE {
+        return Ok(HashedMap::default());
+    }
+    let index: HashMap<&str, usize> = vocab.iter().enumerate().map(|(i, w)| (w.0, i)).collect();
+    let dim = 2 * (CONTEXT + 1);
+    let mut counts = vec![0f32; vocab.len() * dim];
+    for s in &sents {
+        for (i, w) in s.iter().enumerate() {
+            let Some(&wi) = index.get(w.as_str()) else {
+                continue;
+            };
+            let ctx = |j: Option<usize>| {
+                j.and_then(|j| s.get(j))
+                    .and_then(|c| index.get(c.as_str()))
+                    .map_or(CONTEXT, |&c| c.min(CONTEXT))
+            };
+            counts[wi * dim + ctx(i.checked_sub(1))] += 1.0;
+            counts[wi * dim + CONTEXT + 1 + ctx(Some(i + 1))] += 1.0;
+        }
+    }
+    let vecs: Vec<Vec<f32>> = counts
+        .chunks_exact(dim)
+        .map(|c| {
+            let v: Vec<f32> = c.iter().map(|x| x.sqrt()).collect();
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+            v.iter().map(|x| x / n).collect()
+        })
+        .collect();
+    let (fine, cent) = kmeans(&vecs, FINE, 12);
+    let (coarse, _) = kmeans(&cent, COARSE, 12);
+    if verbose {
+        eprintln!(
+            "clusters: {} words from {} sentences",
+            vocab.len(),
+            sents.len()
+        );
+    }
+    Ok(vocab
+        .iter()
+        .zip(&fine)
+        .map(|((w, _), &f)| {
+            let bucket = match caps.get(*w) {
+                None | Some((0, _)) => 5,
+                Some(&(n, c)) => {
+                    let r = f64::from(c) / f64::from(n);
+                    if r < 0.1 {
+                        1
+                    } else if r < 0.5 {
+                        2
+                    } else if r < 0.9 {
+                        3
+                    } else {
+                        4
+                    }
+                }
+            };
+            let code = 1 << 16 | (coarse[f] as u64) << 8 | f as u64;
+            (hash_str(w), bucket << CAP_SHIFT | code)
+        })
+        .collect())
+}

@@ -1,0 +1,684 @@
+//! Feature extraction for the tagger: hashed, allocation-free per token.
+//!
+//! Each token is first summarized once in a [`WordInfo`] (hashes of its form, lowercase form,
+//! word shape, affixes, word cluster, gazetteer matches). Feature templates then combine the
+//! summaries of the token and its ±2 neighbours into 64-bit hashes, and the top `bits` bits of
+//! each hash pick a row of the weight table ([`row`]). Nothing here allocates per token: the
+//! caller owns and reuses every buffer.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Number of tags: `O` plus B/I/L/U for each of the four entity types.
+pub const N_TAGS: usize = 17;
+/// Weight columns per feature row: one per entity tag. `O` is the reference class whose score
+/// is always 0, which makes a row exactly 32 bytes of `i16` (one aligned half cache line).
+pub const COLS: usize = 16;
+/// Entity types, in tag order.
+pub const TYPES: [&str; 4] = ["PER", "ORG", "LOC", "MISC"];
+
+/// BILOU position of a tag inside an entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pos {
+    /// Outside any entity.
+    O,
+    /// First token of a multi-token entity.
+    B,
+    /// Inside token of a multi-token entity.
+    I,
+    /// Last token of a multi-token entity.
+    L,
+    /// Single-token entity.
+    U,
+}
+
+/// The tag index for entity type `ty` (0..4) at position `pos`.
+#[inline]
+pub fn tag(ty: usize, pos: Pos) -> u8 {
+    let p = match pos {
+        Pos::O => return 0,
+        Pos::B => 0,
+        Pos::I => 1,
+        Pos::L => 2,
+        Pos::U => 3,
+    };
+    (1 + ty * 4 + p) as u8
+}
+
+/// The entity type (0..4) and position of a tag.
+#[inline]
+pub fn split_tag(t: u8) -> (usize, Pos) {
+    if t == 0 {
+        return (0, Pos::O);
+    }
+    let t = t as usize - 1;
+    let pos = match t % 4 {
+        0 => Pos::B,
+        1 => Pos::I,
+        2 => Pos::L,
+        _ => Pos::U,
+    };
+    (t / 4, pos)
+}
+
+/// Whether tag `t` may follow tag `prev` (use `prev = 0` at a sentence start) under BILOU.
+#[inline]
+pub fn allowed(prev: u8, t: u8, last: bool) -> bool {
+    ALLOWED[usize::from(last)][prev as usize % N_TAGS] & (1 << t) != 0
+}
+
+/// [`allowed`] as bit masks: `ALLOWED[last][prev]` has bit `t` set when `t` may follow.
+const ALLOWED: [[u32; N_TAGS]; 2] = {
+    let mut table = [[0u32; N_TAGS]; 2];
+    let mut last = 0;
+    while last < 2 {
+        let mut prev = 0;
+        while prev < N_TAGS {
+            let mut t = 0;
+            while t < N_TAGS {
+                if allowed_slow(prev as u8, t as u8, last == 1) {
+                    table[last][prev] |= 1 << t;
+                }
+                t += 1;
+            }
+            prev += 1;
+        }
+        last += 1;
+    }
+    table
+};
+
+const fn allowed_slow(prev: u8, t: u8, last: bool) -> bool {
+    // Positions: 0 = O, else (t - 1) % 4 is B, I, L, U; types are (t - 1) / 4.
+    let open = prev != 0 && ((prev - 1) % 4 == 0 || (prev - 1) % 4 == 1);
+    let pos = if t == 0 { 4 } else { (t - 1) % 4 };
+    let ok = if open {
+        (pos == 1 || pos == 2) && (t - 1) / 4 == (prev - 1) / 4
+    } else {
+        pos == 0 || pos == 3 || pos == 4
+    };
+    ok && !(last && (pos == 0 || pos == 1))
+}
+
+/// The straightforward version of [`allowed`], kept to check the table against.
+#[cfg(test)]
+fn allowed_reference(prev: u8, t: u8, last: bool) -> bool {
+    let (pt, pp) = split_tag(prev);
+    let (ty, pos) = split_tag(t);
+    let open = matches!(pp, Pos::B | Pos::I);
+    let ok = if open {
+        matches!(pos, Pos::I | Pos::L) && ty == pt
+    } else {
+        matches!(pos, Pos::O | Pos::B | Pos::U)
+    };
+    ok && !(last && matches!(pos, Pos::B | Pos::I))
+}
+
+/// A hasher for keys that already are good 64-bit hashes.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A map keyed by precomputed hashes.
+pub type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+const SEED: u64 = 0x636f_7270_7573_6d6c;
+
+/// Hash of a string (fixed seed).
+#[inline]
+pub fn hash_str(s: &str) -> u64 {
+    xxh3_64_with_seed(s.as_bytes(), SEED)
+}
+
+/// Combines two hashes.
+#[inline]
+pub fn mix(a: u64, b: u64) -> u64 {
+    let x = (a ^ b.rotate_left(29)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let x = (x ^ (x >> 32)).wrapping_mul(0xd6e8_feb8_6659_fd93);
+    let x = (x ^ (x >> 32)).wrapping_mul(0xd6e8_feb8_6659_fd93);
+    x ^ (x >> 32)
+}
+
+/// The weight-table row of feature hash `h` in a table of `2^bits` rows.
+#[inline]
+pub fn row(h: u64, bits: u32) -> u32 {
+    (h >> (64 - bits)) as u32
+}
+
+/// Token summary computed once per token.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WordInfo {
+    /// Exact form.
+    pub w: u64,
+    /// Lowercase form.
+    pub lw: u64,
+    /// Shape with runs capped at 3 (`Xxxx`, `dd.dd`).
+    pub shape: u64,
+    /// Shape with runs collapsed (`Xx`, `d.d`).
+    pub sshape: u64,
+    /// Lowercase prefixes of 1..=4 characters (0 when the word is shorter).
+    pub pre: [u64; 4],
+    /// Lowercase suffixes of 1..=4 characters.
+    pub suf: [u64; 4],
+    /// Word-cluster code (with a leading 1), or 0.
+    pub cluster: u64,
+    /// How often the word is capitalized in running text: 0 unknown, 1 (never) to 4 (always),
+    /// 5 seen only sentence-initially.
+    pub capr: u8,
+    /// Gazetteer matches: bit `type * 4 + pos` for B, I, L, U.
+    pub gaz: u16,
+    /// Lowercase form of the last word of the run of capitalized words this token is in
+    /// (its likely head noun: "Road", "Forum", "Ministry"), or 0.
+    pub head: u64,
+    /// Word cluster of that head word, or 0.
+    pub head_cl: u64,
+    /// First character is uppercase.
+    pub cap: bool,
+    /// Has letters and all of them are uppercase.
+    pub upper: bool,
+    /// Has an alphabetic character.
+    pub alpha: bool,
+}
+
+/// Maps typographic quotes and dashes to the ASCII forms the training data uses.
+#[inline]
+fn ascii_punct(c: char) -> char {
+    match c {
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' | '\u{ab}' | '\u{bb}' => '"',
+        '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}' => '\'',
+        '\u{2013}' | '\u{2014}' | '\u{2212}' => '-',
+        c => c,
+    }
+}
+
+/// Computes the [`WordInfo`] of `word`; `lower` is a reusable scratch buffer. Typographic
+/// quotes and dashes are read as their ASCII forms.
+pub fn word_info(word: &str, lower: &mut String) -> WordInfo {
+    if !word.is_ascii() && word.len() <= 64 && word.chars().any(|c| ascii_punct(c) != c) {
+        // Rewrite into a stack buffer: the replacements are shorter, so it always fits.
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        for c in word.chars().map(ascii_punct) {
+            n += c.encode_utf8(&mut buf[n..]).len();
+        }
+        if let Ok(norm) = std::str::from_utf8(&buf[..n]) {
+            return word_info_plain(norm, lower);
+        }
+    }
+    word_info_plain(word, lower)
+}
+
+fn word_info_plain(word: &str, lower: &mut String) -> WordInfo {
+    lower.clear();
+    let mut shape: u64 = 0x51;
+    let mut sshape: u64 = 0x73;
+    let mut last = '\0';
+    let mut run = 0;
+    let mut cap = false;
+    let mut upper = true;
+    let mut alpha = false;
+    for (k, c) in word.chars().enumerate() {
+        let class = if c.is_uppercase() {
+            alpha = true;
+            if k == 0 {
+                cap = true;
+            }
+            'X'
+        } else if c.is_lowercase() || c.is_alphabetic() {
+            alpha = true;
+            upper = false;
+            'x'
+        } else if c.is_numeric() {
+            'd'
+        } else {
+            c
+        };
+        if class == last {
+            run += 1;
+        } else {
+            run = 1;
+            sshape = sshape.wrapping_mul(0x100_0000_01b3) ^ u64::from(class);
+        }
+        if run <= 3 {
+            shape = shape.wrapping_mul(0x100_0000_01b3) ^ u64::from(class);
+        }
+        last = class;
+        if c.is_ascii() {
+            lower.push(c.to_ascii_lowercase());
+        } else {
+            lower.extend(c.to_lowercase());
+        }
+    }
+    let mut info = WordInfo {
+        w: hash_str(word),
+        lw: hash_str(lower),
+        shape: mix(shape, 1),
+        sshape: mix(sshape, 2),
+        cap,
+        upper: upper && alpha,
+        alpha,
+        ..WordInfo::default()
+    };
+    let l: &str = lower;
+    if l.is_ascii() {
+        for k in 0..4.min(l.len()) {
+            info.pre[k] = hash_str(&l[..k + 1]);
+            info.suf[k] = hash_str(&l[l.len() - k - 1..]);
+        }
+    } else {
+        let n = l.chars().count();
+        for k in 0..4.min(n) {
+            let p = l.char_indices().nth(k + 1).map_or(l.len(), |(i, _)| i);
+            let s = l.char_indices().nth(n - k - 1).map_or(0, |(i, _)| i);
+            info.pre[k] = hash_str(&l[..p]);
+            info.suf[k] = hash_str(&l[s..]);
+        }
+    }
+    info
+}
+
+/// Marks a gazetteer key that is a proper prefix of a longer phrase.
+const PREFIX: u8 = 0x80;
+
+/// Phrases seen as entities in the training data, keyed by the hash of their token forms.
+#[derive(Clone, Debug, Default)]
+pub struct Gazetteer {
+    /// Phrase hash → bit mask of entity types.
+    pub map: HashedMap<u8>,
+    /// Longest phrase, in tokens.
+    pub max_len: usize,
+}
+
+/// Hash of a token sequence given the exact-form hashes of its tokens.
+#[inline]
+pub fn phrase_hash(words: impl Iterator<Item = u64>) -> u64 {
+    words.fold(0x9a7e, mix)
+}
+
+impl Gazetteer {
+    /// Adds a phrase (exact-form token hashes) of entity type `ty`.
+    pub fn add(&mut self, words: &[u64], ty: usize) {
+        if words.is_empty() || words.len() > 8 {
+            return;
+        }
+        // Every proper prefix gets the PREFIX bit so that matching can stop early.
+        let mut h = 0x9a7e;
+        for (k, &w) in words.iter().enumerate() {
+            h = mix(h, w);
+            let bit = if k + 1 == words.len() {
+                1 << ty
+            } else {
+                PREFIX
+            };
+            *self.map.entry(h).or_insert(0) |= bit;
+        }
+        self.max_len = self.max_len.max(words.len());
+    }
+
+    /// Marks gazetteer matches inside `infos[range]` (a sentence) in their `gaz` bits.
+    pub fn mark(&self, infos: &mut [WordInfo], range: Range<usize>) {
+        if self.map.is_empty() {
+            return;
+        }
+        for s in range.clone() {
+            let mut h = 0x9a7e;
+            for e in s..range.end.min(s + self.max_len) {
+                h = mix(h, infos[e].w);
+                let Some(&mask) = self.map.get(&h) else {
+                    break;
+                };
+                for ty in 0..4 {
+                    if mask & (1 << ty) == 0 {
+                        continue;
+                    }
+                    if e == s {
+                        infos[s].gaz |= 1 << (ty * 4 + 3);
+                    } else {
+                        infos[s].gaz |= 1 << (ty * 4);
+                        for i in infos.iter_mut().take(e).skip(s + 1) {
+                            i.gaz |= 1 << (ty * 4 + 1);
+                        }
+                        infos[e].gaz |= 1 << (ty * 4 + 2);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Template ids. Each feature hash mixes one of these with its values.
+const T_BIAS: u64 = 1;
+const T_W: u64 = 2;
+const T_LW: [u64; 5] = [3, 4, 5, 6, 7];
+const T_SH: [u64; 3] = [8, 9, 10];
+const T_SS_L: u64 = 11;
+const T_SS_R: u64 = 12;
+const T_PRE: u64 = 13;
+const T_SUF: u64 = 14;
+const T_BI_L: u64 = 15;
+const T_BI_R: u64 = 16;
+const T_INIT: u64 = 17;
+const T_CAPS: u64 = 18;
+const T_CAPS_LW: u64 = 19;
+const T_CL: u64 = 20;
+const T_CL_L: u64 = 21;
+const T_CL_R: u64 = 22;
+const T_GAZ: u64 = 23;
+const T_GAZ_L: u64 = 24;
+const T_GAZ_R: u64 = 25;
+const T_P1: u64 = 26;
+const T_P12: u64 = 27;
+const T_P1_LW: u64 = 28;
+const T_P1_SH: u64 = 29;
+const T_D_OWN: u64 = 30;
+const T_D_OWN_L: u64 = 31;
+const T_D_OWN_R: u64 = 32;
+const T_D_MAJ: u64 = 33;
+const T_D_ANY: u64 = 34;
+const T_D_MAJ_SH: u64 = 35;
+const T_TRI: u64 = 36;
+const T_HEAD: u64 = 37;
+const T_CAPR: u64 = 38;
+const T_SH_CTX: u64 = 39;
+
+#[inline]
+fn f(t: u64, v: u64) -> u64 {
+    mix(t.wrapping_mul(0x2545_f491_4f6c_dd1d), v)
+}
+
+/// Indices, among a token's static rows, of its word-identity features (form, lowercase form).
+pub const WORD_ROWS: std::ops::Range<usize> = 1..3;
+
+/// Pushes the rows of the features of token `i` that do not depend on predicted tags.
+///
+/// `sent` is the token's sentence; `caps` says whether the whole sentence is upper case (a
+/// headline), which changes what capitalization means.
+pub fn static_rows(
+    infos: &[WordInfo],
+    sent: &Range<usize>,
+    i: usize,
+    caps: bool,
+    bits: u32,
+    out: &mut Vec<u32>,
+) {
+    const PAD: WordInfo = WordInfo {
+        w: 11,
+        lw: 11,
+        shape: 11,
+        sshape: 11,
+        pre: [0; 4],
+        suf: [0; 4],
+        cluster: 0,
+        capr: 0,
+        gaz: 0,
+        head: 0,
+        head_cl: 0,
+        cap: false,
+        upper: false,
+        alpha: false,
+    };
+    let at = |k: isize| -> &WordInfo {
+        let j = i as isize + k;
+        if j < sent.start as isize || j >= sent.end as isize {
+            &PAD
+        } else {
+            &infos[j as usize]
+        }
+    };
+    let me = &infos[i];
+    let mut push = |h: u64| out.push(row(h, bits));
+    // The first three rows are fixed: bias, then the two word-identity features (training
+    // drops those at random; see `WORD_ROWS`).
+    push(f(T_BIAS, 0));
+    push(f(T_W, me.w));
+    push(f(T_LW[2], me.lw));
+    for k in [0, 1, 3, 4] {
+        push(f(T_LW[k], at(k as isize - 2).lw));
+    }
+    for (k, t) in T_SH.iter().enumerate() {
+        push(f(*t, at(k as isize - 1).shape));
+    }
+    push(f(T_SS_L, mix(at(-1).sshape, me.sshape)));
+    push(f(T_SS_R, mix(me.sshape, at(1).sshape)));
+    for k in 0..4 {
+        if me.pre[k] != 0 {
+            push(f(T_PRE + (k as u64) * 100, me.pre[k]));
+            push(f(T_SUF + (k as u64) * 100, me.suf[k]));
+        }
+    }
+    // Shape with neighbouring words generalizes to unseen names ("Xxxx said", "Mr Xxxx").
+    push(f(T_SH_CTX, mix(at(-1).lw, me.shape)));
+    push(f(T_SH_CTX + 1000, mix(me.shape, at(1).lw)));
+    push(f(T_SH_CTX + 2000, mix(me.shape, mix(at(1).lw, at(2).lw))));
+    push(f(T_BI_L, mix(at(-1).lw, me.lw)));
+    push(f(T_BI_R, mix(me.lw, at(1).lw)));
+    push(f(T_TRI, mix(mix(at(-1).lw, me.lw), at(1).lw)));
+    push(f(T_INIT, mix(u64::from(i == sent.start), me.shape)));
+    let ctx = u64::from(i == sent.start) | u64::from(caps) << 1 | u64::from(me.cap) << 2;
+    push(f(T_CAPR, mix(u64::from(me.capr), ctx)));
+    push(f(
+        T_CAPR + 1000,
+        mix(u64::from(me.capr) << 8 | u64::from(at(1).capr), ctx),
+    ));
+    if caps {
+        push(f(T_CAPS, me.shape));
+        push(f(T_CAPS_LW, me.lw));
+    }
+    if me.cluster != 0 {
+        push(f(T_CL, me.cluster));
+        push(f(T_CL + 1000, me.cluster >> 8));
+        push(f(T_CL + 2000, mix(me.cluster >> 8, me.shape)));
+    }
+    push(f(T_CL_L, at(-1).cluster));
+    push(f(T_CL_R, at(1).cluster));
+    let mut g = me.gaz;
+    while g != 0 {
+        let b = g.trailing_zeros();
+        push(f(T_GAZ, u64::from(b)));
+        g &= g - 1;
+    }
+    if me.head != 0 {
+        push(f(T_HEAD, mix(me.head, u64::from(me.head == me.lw))));
+        push(f(T_HEAD + 1000, me.head_cl));
+    }
+    push(f(T_GAZ_L, u64::from(at(-1).gaz)));
+    push(f(T_GAZ_R, u64::from(at(1).gaz)));
+}
+
+/// The rows of the features that depend on the two previous predicted tags.
+#[inline]
+pub fn dynamic_rows(info: &WordInfo, p1: u8, p2: u8, bits: u32) -> [u32; 4] {
+    let p1h = u64::from(p1);
+    [
+        row(f(T_P1, p1h), bits),
+        row(f(T_P12, p1h * 32 + u64::from(p2)), bits),
+        row(f(T_P1_LW, mix(p1h, info.lw)), bits),
+        row(f(T_P1_SH, mix(p1h, info.shape)), bits),
+    ]
+}
+
+/// Document-level context for the second pass: what the first pass said about each word form
+/// elsewhere in the same document (Ratinov & Roth's "prediction history").
+#[derive(Debug, Default)]
+pub struct DocContext {
+    counts: HashedMap<[u16; 4]>,
+}
+
+impl DocContext {
+    /// Rebuilds the context from first-pass `tags` of the document's tokens.
+    pub fn build(&mut self, infos: &[WordInfo], tags: &[u8]) {
+        self.counts.clear();
+        for (info, &t) in infos.iter().zip(tags) {
+            if t != 0 && info.alpha {
+                let (ty, _) = split_tag(t);
+                let c = self.counts.entry(info.w).or_insert([0; 4]);
+                c[ty] = c[ty].saturating_add(1);
+            }
+        }
+    }
+
+    /// Pushes the document-level feature rows of token `i`.
+    pub fn rows(
+        &self,
+        infos: &[WordInfo],
+        tags: &[u8],
+        sent: &Range<usize>,
+        i: usize,
+        bits: u32,
+        out: &mut Vec<u32>,
+    ) {
+        let own = u64::from(tags[i]);
+        out.push(row(f(T_D_OWN, own), bits));
+        let l = if i > sent.start { tags[i - 1] } else { 99 };
+        let r = if i + 1 < sent.end { tags[i + 1] } else { 99 };
+        out.push(row(f(T_D_OWN_L, mix(u64::from(l), own)), bits));
+        out.push(row(f(T_D_OWN_R, mix(own, u64::from(r))), bits));
+        if let Some(c) = self.counts.get(&infos[i].w) {
+            let mut best = 0;
+            for ty in 0..4 {
+                if c[ty] > 0 {
+                    out.push(row(f(T_D_ANY, ty as u64), bits));
+                }
+                if c[ty] > c[best] {
+                    best = ty;
+                }
+            }
+            out.push(row(f(T_D_MAJ, best as u64), bits));
+            out.push(row(f(T_D_MAJ_SH, mix(best as u64, infos[i].shape)), bits));
+        }
+    }
+}
+
+/// Lowercase words that may join capitalized words into one name ("Ministry of Defense").
+const CONNECTORS: [&str; 6] = ["of", "al", "de", "la", "for", "and"];
+
+/// Sets [`WordInfo::head`] for runs of capitalized words in `infos[sent]` (not in headlines).
+pub fn mark_runs(infos: &mut [WordInfo], sent: Range<usize>, caps: bool, connectors: &[u64]) {
+    if caps {
+        return;
+    }
+    let mut i = sent.start;
+    while i < sent.end {
+        if !infos[i].cap {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        loop {
+            if j < sent.end && infos[j].cap {
+                j += 1;
+            } else if j + 1 < sent.end && connectors.contains(&infos[j].lw) && infos[j + 1].cap {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        let (head, head_cl) = (infos[j - 1].lw, infos[j - 1].cluster);
+        for x in &mut infos[i..j] {
+            x.head = head;
+            x.head_cl = head_cl;
+        }
+        i = j;
+    }
+}
+
+/// Hashes of [`CONNECTORS`] for [`mark_runs`].
+pub fn connector_hashes() -> [u64; 6] {
+    CONNECTORS.map(hash_str)
+}
+
+/// Whether every alphabetic token of the sentence is upper case (a headline or dateline).
+pub fn sentence_caps(infos: &[WordInfo], sent: &Range<usize>) -> bool {
+    let mut any = false;
+    for i in &infos[sent.clone()] {
+        if i.alpha {
+            if !i.upper {
+                return false;
+            }
+            any = true;
+        }
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_roundtrip_and_constraints() {
+        for t in 0..N_TAGS as u8 {
+            let (ty, pos) = split_tag(t);
+            assert_eq!(tag(ty, pos), t);
+        }
+        let b_org = tag(1, Pos::B);
+        assert!(allowed(b_org, tag(1, Pos::L), false));
+        assert!(!allowed(b_org, tag(2, Pos::L), false));
+        assert!(!allowed(b_org, 0, false));
+        assert!(!allowed(0, tag(1, Pos::B), true));
+        assert!(allowed(0, tag(1, Pos::U), true));
+        for last in [false, true] {
+            for p in 0..N_TAGS as u8 {
+                for t in 0..N_TAGS as u8 {
+                    assert_eq!(allowed(p, t, last), allowed_reference(p, t, last));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_and_affixes() {
+        let mut buf = String::new();
+        let a = word_info("Washington", &mut buf);
+        let b = word_info("Washingtonians", &mut buf);
+        let c = word_info("WASHINGTON", &mut buf);
+        assert_eq!(a.shape, b.shape);
+        assert_eq!(a.lw, c.lw);
+        assert_ne!(a.w, c.w);
+        assert_eq!(a.pre, b.pre);
+        assert!(a.cap && !a.upper && c.upper);
+        assert_eq!(
+            word_info("\u{201c}", &mut buf).w,
+            word_info("\"", &mut buf).w
+        );
+        assert_eq!(
+            word_info("\u{2019}s", &mut buf).w,
+            word_info("'s", &mut buf).w
+        );
+        let d = word_info("Zoë", &mut buf);
+        let e = word_info("Joë", &mut buf);
+        assert_eq!(d.suf[1], e.suf[1]);
+        assert_eq!(d.shape, word_info("Abc", &mut buf).shape);
+    }
+
+    #[test]
+    fn gazetteer_marks_phrases() {
+        let mut buf = String::new();
+        let words = ["near", "Castello", "Road", "in", "Aleppo"];
+        let mut infos: Vec<WordInfo> = words.iter().map(|w| word_info(w, &mut buf)).collect();
+        let mut g = Gazetteer::default();
+        g.add(&[infos[1].w, infos[2].w], 2);
+        g.add(&[infos[4].w], 2);
+        g.mark(&mut infos, 0..5);
+        assert_eq!(infos[0].gaz, 0);
+        assert_eq!(infos[1].gaz, 1 << 8);
+        assert_eq!(infos[2].gaz, 1 << 10);
+        assert_eq!(infos[4].gaz, 1 << 11);
+    }
+}

@@ -1,0 +1,465 @@
+//! The trained tagger: quantized weight tables, gazetteer, word clusters, greedy BILOU decoding,
+//! and the compressed on-disk format.
+//!
+//! Tagging a document runs two passes of a greedy left-to-right averaged-perceptron tagger over
+//! hashed features ([`super::features`]). The second pass adds document-level features built
+//! from the first pass's output. Weights are `i16`, laid out `[feature row][pass][tag]` in
+//! 64-byte rows, so a feature costs one cache line for both passes. Files are a small little-endian binary format compressed with
+//! zstd; [`Model::from_bytes`] also reads the copy embedded in the binary.
+
+use std::io::{Read, Write};
+use std::ops::Range;
+use std::path::Path;
+
+use super::clusters::CAP_SHIFT;
+use super::features::{
+    allowed, connector_hashes, dynamic_rows, mark_runs, sentence_caps, static_rows, word_info,
+    DocContext, Gazetteer, HashedMap, WordInfo, COLS, N_TAGS,
+};
+use crate::Error;
+
+const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x03";
+
+/// A weight table that adds the weights of a set of rows to per-tag scores.
+pub(crate) trait Table {
+    /// Adds the weights of `rows` to `acc`.
+    fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]);
+
+    /// Asks the CPU to start loading `rows`, which will be needed soon.
+    fn prefetch(&self, _rows: &[u32]) {}
+}
+
+/// One feature row: the `i16` weights of the 16 entity tags for pass 1, then for pass 2.
+/// Aligned to 64 bytes, a row is exactly one cache line, and pass 2 reads the line that
+/// pass 1 just loaded for the same feature.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+pub(crate) struct Row(pub(crate) [i16; 2 * COLS]);
+
+impl Default for Row {
+    fn default() -> Self {
+        Row([0; 2 * COLS])
+    }
+}
+
+/// The quantized weight table of both passes: `2^bits` [`Row`]s.
+#[derive(Clone, Debug)]
+pub(crate) struct Weights {
+    pub(crate) rows: Vec<Row>,
+}
+
+impl Weights {
+    /// Quantizes float weights (`[row][col]`, one table per pass) to `i16`, with one scale
+    /// per pass (the argmax of a sum does not depend on a common scale).
+    pub(crate) fn quantize(pass1: &[f32], pass2: Option<&[f32]>) -> Weights {
+        let mut rows = vec![Row::default(); pass1.len() / COLS];
+        for (half, w) in std::iter::once(pass1).chain(pass2).enumerate() {
+            let max = w.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let scale = if max > 0.0 { 32767.0 / max } else { 1.0 };
+            for (r, c) in rows.iter_mut().zip(w.chunks_exact(COLS)) {
+                for (d, x) in r.0[half * COLS..(half + 1) * COLS].iter_mut().zip(c) {
+                    *d = (x * scale).round() as i16;
+                }
+            }
+        }
+        Weights { rows }
+    }
+
+    /// The table of one pass (0 or 1).
+    pub(crate) fn pass(&self, pass: usize) -> Pass<'_> {
+        Pass {
+            rows: &self.rows,
+            off: pass.min(1) * COLS,
+        }
+    }
+}
+
+/// One pass's half of [`Weights`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pass<'a> {
+    rows: &'a [Row],
+    off: usize,
+}
+
+impl Table for Pass<'_> {
+    #[inline]
+    fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]) {
+        let mut sum = [0i32; COLS];
+        for &r in rows {
+            let Some(row) = self.rows.get(r as usize) else {
+                continue;
+            };
+            let half = &row.0[self.off..self.off + COLS];
+            for t in 0..COLS {
+                sum[t] += i32::from(half[t]);
+            }
+        }
+        for (a, s) in acc[1..].iter_mut().zip(sum) {
+            *a += s as f32;
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, rows: &[u32]) {
+        #[cfg(target_arch = "x86_64")]
+        for &r in rows {
+            if let Some(row) = self.rows.get(r as usize) {
+                // SAFETY: prefetching has no effect on program semantics; the pointer comes
+                // from a live reference.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch(
+                        (row as *const Row).cast::<i8>(),
+                        std::arch::x86_64::_MM_HINT_T0,
+                    );
+                }
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = rows;
+    }
+}
+
+/// The features of one document, ready for decoding.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub(crate) infos: Vec<WordInfo>,
+    pub(crate) caps: Vec<bool>,
+    pub(crate) rows: Vec<u32>,
+    pub(crate) offs: Vec<u32>,
+    pub(crate) rows2: Vec<u32>,
+    pub(crate) offs2: Vec<u32>,
+    pub(crate) tags1: Vec<u8>,
+    pub(crate) doc: DocContext,
+    lower: String,
+}
+
+/// Reusable buffers for tagging; keep one per thread to avoid allocating per document.
+pub type Scratch = Prepared;
+
+/// Feature resources shared by training and tagging.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Resources {
+    pub(crate) bits: u32,
+    pub(crate) gaz: Gazetteer,
+    pub(crate) clusters: HashedMap<u64>,
+}
+
+impl Resources {
+    /// Computes word summaries and static feature rows for a document.
+    pub(crate) fn prepare<S: AsRef<str>>(
+        &self,
+        words: &[S],
+        sentences: &[Range<usize>],
+        p: &mut Prepared,
+    ) {
+        p.infos.clear();
+        for w in words {
+            let mut info = word_info(w.as_ref(), &mut p.lower);
+            if let Some(&c) = self.clusters.get(&info.lw) {
+                info.cluster = c & ((1 << CAP_SHIFT) - 1);
+                info.capr = (c >> CAP_SHIFT) as u8;
+            }
+            p.infos.push(info);
+        }
+        p.caps.clear();
+        p.caps.resize(words.len(), false);
+        let connectors = connector_hashes();
+        for s in sentences {
+            self.gaz.mark(&mut p.infos, s.clone());
+            let caps = sentence_caps(&p.infos, s);
+            p.caps[s.clone()].fill(caps);
+            mark_runs(&mut p.infos, s.clone(), caps, &connectors);
+        }
+        p.rows.clear();
+        p.offs.clear();
+        p.offs.push(0);
+        for s in sentences {
+            for i in s.clone() {
+                static_rows(&p.infos, s, i, p.caps[i], self.bits, &mut p.rows);
+                p.offs.push(p.rows.len() as u32);
+            }
+        }
+    }
+
+    /// Builds the second-pass document rows from first-pass tags in `p.tags1`.
+    pub(crate) fn prepare_doc(&self, sentences: &[Range<usize>], p: &mut Prepared) {
+        p.doc.build(&p.infos, &p.tags1);
+        p.rows2.clear();
+        p.offs2.clear();
+        p.offs2.push(0);
+        for s in sentences {
+            for i in s.clone() {
+                p.doc
+                    .rows(&p.infos, &p.tags1, s, i, self.bits, &mut p.rows2);
+                p.offs2.push(p.rows2.len() as u32);
+            }
+        }
+    }
+}
+
+/// Greedy constrained decoding of one sentence. Token `i`'s static rows are
+/// `rows[offs[k]..offs[k+1]]` where `k` is its index among all tokens of the prepared document
+/// (sentences cover the tokens in order, so `k == i`).
+pub(crate) fn decode<T: Table>(
+    table: &T,
+    p: &Prepared,
+    second: bool,
+    sent: &Range<usize>,
+    bits: u32,
+    out: &mut [u8],
+) {
+    let (mut p1, mut p2) = (0u8, 0u8);
+    for i in sent.clone() {
+        // Weight rows are random reads into a table larger than L2: start the next token's
+        // loads while this one is scored.
+        if i + 1 < sent.end {
+            table.prefetch(&p.rows[p.offs[i + 1] as usize..p.offs[i + 2] as usize]);
+            if second {
+                table.prefetch(&p.rows2[p.offs2[i + 1] as usize..p.offs2[i + 2] as usize]);
+            }
+        }
+        let mut acc = [0f32; N_TAGS];
+        table.add_rows(
+            &p.rows[p.offs[i] as usize..p.offs[i + 1] as usize],
+            &mut acc,
+        );
+        if second {
+            table.add_rows(
+                &p.rows2[p.offs2[i] as usize..p.offs2[i + 1] as usize],
+                &mut acc,
+            );
+        }
+        table.add_rows(&dynamic_rows(&p.infos[i], p1, p2, bits), &mut acc);
+        let last = i + 1 == sent.end;
+        let mut best = u8::MAX;
+        let mut best_score = f32::NEG_INFINITY;
+        for (t, &s) in acc.iter().enumerate() {
+            if s > best_score && allowed(p1, t as u8, last) {
+                best = t as u8;
+                best_score = s;
+            }
+        }
+        if best == u8::MAX {
+            best = 0;
+        }
+        out[i] = best;
+        p2 = p1;
+        p1 = best;
+    }
+}
+
+/// A trained named-entity tagger (PER, ORG, LOC, MISC).
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub(crate) res: Resources,
+    pub(crate) weights: Weights,
+    pub(crate) two_pass: bool,
+}
+
+impl Model {
+    /// Tags a tokenized document: `words` are its tokens, `sentences` ranges of token indices
+    /// covering them in order. Writes one BILOU tag per token into `out` (see
+    /// [`super::features::split_tag`]). `scratch` is reused between calls.
+    pub fn tag<S: AsRef<str>>(
+        &self,
+        words: &[S],
+        sentences: &[Range<usize>],
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) {
+        out.clear();
+        out.resize(words.len(), 0);
+        if words.is_empty() {
+            return;
+        }
+        self.res.prepare(words, sentences, scratch);
+        let bits = self.res.bits;
+        let (pass1, pass2) = (self.weights.pass(0), self.weights.pass(1));
+        if !self.two_pass {
+            for s in sentences {
+                decode(&pass1, scratch, false, s, bits, out);
+            }
+            return;
+        }
+        let mut tags1 = std::mem::take(&mut scratch.tags1);
+        tags1.clear();
+        tags1.resize(words.len(), 0);
+        for s in sentences {
+            decode(&pass1, scratch, false, s, bits, &mut tags1);
+        }
+        scratch.tags1 = tags1;
+        self.res.prepare_doc(sentences, scratch);
+        for s in sentences {
+            decode(&pass2, scratch, true, s, bits, out);
+        }
+    }
+
+    /// The model embedded in the binary (`models/ner-en.bin.zst` at build time).
+    pub fn embedded() -> crate::Result<Model> {
+        Model::from_bytes(super::EMBEDDED_MODEL)
+    }
+
+    /// Serializes and zstd-compresses the model.
+    pub fn to_bytes(&self) -> crate::Result<Vec<u8>> {
+        let mut raw = Vec::new();
+        raw.extend_from_slice(MAGIC);
+        raw.extend_from_slice(&self.res.bits.to_le_bytes());
+        raw.extend_from_slice(&(self.res.gaz.max_len as u32).to_le_bytes());
+        let mut gaz: Vec<(u64, u8)> = self.res.gaz.map.iter().map(|(k, v)| (*k, *v)).collect();
+        gaz.sort_unstable();
+        raw.extend_from_slice(&(gaz.len() as u64).to_le_bytes());
+        for (k, v) in gaz {
+            raw.extend_from_slice(&k.to_le_bytes());
+            raw.push(v);
+        }
+        let mut cl: Vec<(u64, u64)> = self.res.clusters.iter().map(|(k, v)| (*k, *v)).collect();
+        cl.sort_unstable();
+        raw.extend_from_slice(&(cl.len() as u64).to_le_bytes());
+        for (k, v) in cl {
+            raw.extend_from_slice(&k.to_le_bytes());
+            raw.extend_from_slice(&v.to_le_bytes());
+        }
+        raw.push(u8::from(self.two_pass));
+        raw.extend_from_slice(&((self.weights.rows.len() * 2 * COLS) as u64).to_le_bytes());
+        for r in &self.weights.rows {
+            for x in r.0 {
+                raw.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        let mut enc =
+            zstd::Encoder::new(Vec::new(), 19).map_err(|e| Error::Model(format!("zstd: {e}")))?;
+        enc.write_all(&raw)
+            .and_then(|_| enc.finish())
+            .map_err(|e| Error::Model(format!("zstd: {e}")))
+    }
+
+    /// Writes the model to `path`.
+    pub fn save(&self, path: &Path) -> crate::Result<()> {
+        let bytes = self.to_bytes()?;
+        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    }
+
+    /// Reads a model written by [`Model::save`].
+    pub fn load(path: &Path) -> crate::Result<Model> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Model::from_bytes(&bytes).map_err(|e| {
+            Error::Model(format!(
+                "{}: {e} (retrain with `corpusmill ner train`)",
+                path.display()
+            ))
+        })
+    }
+
+    /// Decodes a model from the compressed bytes written by [`Model::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> crate::Result<Model> {
+        let mut raw = Vec::new();
+        zstd::Decoder::new(bytes)
+            .and_then(|mut d| d.read_to_end(&mut raw))
+            .map_err(|e| Error::Model(format!("not a zstd-compressed model: {e}")))?;
+        let mut r = Reader { b: &raw, pos: 0 };
+        if r.take(8)? != MAGIC {
+            return Err(Error::Model(
+                "not a corpusmill NER model (bad magic)".into(),
+            ));
+        }
+        let bits = r.u32()?;
+        if !(8..=26).contains(&bits) {
+            return Err(Error::Model(format!("bad hash size {bits}")));
+        }
+        let mut gaz = Gazetteer {
+            max_len: r.u32()? as usize,
+            ..Gazetteer::default()
+        };
+        let n = r.u64()? as usize;
+        for _ in 0..n {
+            let k = r.u64()?;
+            let v = r.take(1)?[0];
+            gaz.map.insert(k, v);
+        }
+        let n = r.u64()? as usize;
+        let mut clusters = HashedMap::default();
+        for _ in 0..n {
+            let k = r.u64()?;
+            let v = r.u64()?;
+            clusters.insert(k, v);
+        }
+        let two = r.take(1)?[0] == 1;
+        let expect = (1usize << bits) * 2 * COLS;
+        let n = r.u64()? as usize;
+        if n != expect {
+            return Err(Error::Model(format!(
+                "weight table has {n} entries, expected {expect}"
+            )));
+        }
+        let b = r.take(n * 2)?;
+        // Reserve first and ask for huge pages before the rows are written: random reads over a
+        // 32 MiB table otherwise spend most of their time in TLB misses.
+        let mut rows: Vec<Row> = Vec::with_capacity(n / (2 * COLS));
+        advise_huge_pages(
+            rows.as_ptr().cast(),
+            rows.capacity() * std::mem::size_of::<Row>(),
+        );
+        rows.extend(b.chunks_exact(4 * COLS).map(|c| {
+            let mut row = Row::default();
+            for (d, x) in row.0.iter_mut().zip(c.chunks_exact(2)) {
+                *d = i16::from_le_bytes([x[0], x[1]]);
+            }
+            row
+        }));
+        let weights = Weights { rows };
+        Ok(Model {
+            res: Resources {
+                bits,
+                gaz,
+                clusters,
+            },
+            weights,
+            two_pass: two,
+        })
+    }
+}
+
+/// Asks the kernel to back `[ptr, ptr + len)` with transparent huge pages (Linux, best effort).
+fn advise_huge_pages(ptr: *const u8, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = (ptr as usize).div_ceil(PAGE) * PAGE;
+        let end = (ptr as usize + len) / PAGE * PAGE;
+        if end > start {
+            // SAFETY: the range lies inside an allocation we own; MADV_HUGEPAGE only changes
+            // how the kernel backs it, never its contents. Failure is harmless and ignored.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (ptr, len);
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> crate::Result<&'a [u8]> {
+        let s = self
+            .b
+            .get(self.pos..self.pos.saturating_add(n))
+            .ok_or_else(|| Error::Model("truncated model file".into()))?;
+        self.pos += n;
+        Ok(s)
+    }
+    fn u32(&mut self) -> crate::Result<u32> {
+        let s = self.take(4)?;
+        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+    fn u64(&mut self) -> crate::Result<u64> {
+        let s = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        Ok(u64::from_le_bytes(a))
+    }
+}

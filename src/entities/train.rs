@@ -1,0 +1,457 @@
+//! Training: averaged perceptron over hashed features, two passes, dev-based early stopping.
+//!
+//! Input is CoNLL-2003 (`train.conll`, `dev.conll`). Steps, all deterministic (fixed seed,
+//! fixed shuffles, single thread):
+//! 1. Gazetteers of entity phrases are built from the training documents. Training documents
+//!    are split into folds and each fold's features use the gazetteer of the *other* folds, so
+//!    the model does not learn to trust a gazetteer that always contains the answer.
+//! 2. Pass 1 is trained on all documents; the epoch with the best dev F1 is kept.
+//! 3. Cross-fold pass-1 models tag each training fold; pass 2 is trained with document-level
+//!    features built from those (honest) first-pass predictions, again stopped on dev.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::clusters;
+use super::conll::{read_conll, spans_from_bilou, ConllDoc, EvalReport};
+use super::features::{allowed, dynamic_rows, Gazetteer, HashedMap, COLS, N_TAGS, WORD_ROWS};
+use super::model::{decode, Model, Prepared, Resources, Table, Weights};
+
+/// What to train on and how.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// CoNLL training file.
+    pub train: PathBuf,
+    /// CoNLL development file, used only to pick the number of epochs and to report F1.
+    pub dev: PathBuf,
+    /// Unlabeled text files (plain text, or `.jsonl`/`.jsonl.zst` with a `text` field) that
+    /// the word clusters are learned from, together with the training words.
+    pub cluster_text: Vec<PathBuf>,
+    /// Maximum epochs per pass (default 15).
+    pub epochs: usize,
+    /// Seed of the sentence shuffles (default 1).
+    pub seed: u64,
+    /// log2 of the number of weight rows (default 20).
+    pub hash_bits: u32,
+    /// Folds for the gazetteer and the first-pass predictions (default 4).
+    pub folds: usize,
+    /// Train the second, document-level pass (default true).
+    pub two_pass: bool,
+    /// Probability of hiding a training token's word-identity features (default 0).
+    pub word_dropout: f32,
+    /// Print progress to stderr.
+    pub verbose: bool,
+}
+
+impl TrainOptions {
+    /// Options with the defaults used for the shipped model.
+    pub fn new(train: PathBuf, dev: PathBuf) -> TrainOptions {
+        TrainOptions {
+            train,
+            dev,
+            cluster_text: Vec::new(),
+            epochs: 15,
+            seed: 1,
+            hash_bits: 20,
+            folds: 4,
+            two_pass: true,
+            word_dropout: 0.0,
+            verbose: false,
+        }
+    }
+}
+
+/// What training measured.
+#[derive(Clone, Debug)]
+pub struct TrainReport {
+    /// Training tokens.
+    pub train_tokens: usize,
+    /// Epoch picked for pass 1 and pass 2 (0 when the pass was not trained).
+    pub best_epochs: (usize, usize),
+    /// Dev scores of pass 1 alone.
+    pub dev_pass1: EvalReport,
+    /// Dev scores of the final model.
+    pub dev: EvalReport,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// A training document with precomputed features.
+struct TrainDoc {
+    doc: ConllDoc,
+    p: Prepared,
+    fold: usize,
+}
+
+/// Float weights with lazy averaging (Daumé's trick: `avg = w - u / c`).
+struct Perceptron {
+    w: Vec<f32>,
+    u: Vec<f32>,
+    c: f32,
+}
+
+struct FloatTable<'a>(&'a [f32]);
+
+impl Table for FloatTable<'_> {
+    #[inline]
+    fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]) {
+        for &r in rows {
+            let base = r as usize * COLS;
+            for (a, x) in acc[1..].iter_mut().zip(&self.0[base..base + COLS]) {
+                *a += x;
+            }
+        }
+    }
+}
+
+impl Perceptron {
+    fn new(bits: u32) -> Perceptron {
+        let n = (1usize << bits) * COLS;
+        Perceptron {
+            w: vec![0.0; n],
+            u: vec![0.0; n],
+            c: 1.0,
+        }
+    }
+
+    fn update(&mut self, rows: &[u32], gold: u8, pred: u8) {
+        for &r in rows {
+            // Column t - 1 holds tag t; `O` (tag 0) has no column: its score stays 0.
+            let b = r as usize * COLS;
+            if gold != 0 {
+                self.w[b + gold as usize - 1] += 1.0;
+                self.u[b + gold as usize - 1] += self.c;
+            }
+            if pred != 0 {
+                self.w[b + pred as usize - 1] -= 1.0;
+                self.u[b + pred as usize - 1] -= self.c;
+            }
+        }
+    }
+
+    fn averaged(&self) -> Vec<f32> {
+        self.w
+            .iter()
+            .zip(&self.u)
+            .map(|(w, u)| w - u / self.c)
+            .collect()
+    }
+
+    /// One epoch over the sentences `order` (doc index, sentence index), gold history.
+    fn epoch(
+        &mut self,
+        docs: &[TrainDoc],
+        order: &[(u32, u32)],
+        second: bool,
+        bits: u32,
+        dropout: u64,
+        rng: &mut Rng,
+    ) {
+        let mut rows: Vec<u32> = Vec::with_capacity(128);
+        for &(d, s) in order {
+            let d = &docs[d as usize];
+            let sent = d.doc.sentences[s as usize].clone();
+            let (mut p1, mut p2) = (0u8, 0u8);
+            for i in sent.clone() {
+                rows.clear();
+                let own = &d.p.rows[d.p.offs[i] as usize..d.p.offs[i + 1] as usize];
+                // Word dropout: now and then hide the token's identity so that the model also
+                // learns from context and shape, as it must for words it has never seen.
+                if dropout > 0 && rng.next() % 1000 < dropout && own.len() > WORD_ROWS.end {
+                    rows.extend_from_slice(&own[..WORD_ROWS.start]);
+                    rows.extend_from_slice(&own[WORD_ROWS.end..]);
+                } else {
+                    rows.extend_from_slice(own);
+                }
+                if second {
+                    rows.extend_from_slice(
+                        &d.p.rows2[d.p.offs2[i] as usize..d.p.offs2[i + 1] as usize],
+                    );
+                }
+                rows.extend_from_slice(&dynamic_rows(&d.p.infos[i], p1, p2, bits));
+                let mut acc = [0f32; N_TAGS];
+                FloatTable(&self.w).add_rows(&rows, &mut acc);
+                let last = i + 1 == sent.end;
+                let mut best = 0u8;
+                let mut best_score = f32::NEG_INFINITY;
+                for (t, &sc) in acc.iter().enumerate() {
+                    if sc > best_score && allowed(p1, t as u8, last) {
+                        best = t as u8;
+                        best_score = sc;
+                    }
+                }
+                let gold = d.doc.gold[i];
+                if best != gold {
+                    self.update(&rows, gold, best);
+                }
+                self.c += 1.0;
+                p2 = p1;
+                p1 = gold;
+            }
+        }
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*) for the shuffles.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+fn gazetteer<'a>(docs: impl Iterator<Item = &'a ConllDoc>) -> Gazetteer {
+    let mut g = Gazetteer::default();
+    let mut spans = Vec::new();
+    let mut hashes = Vec::new();
+    for d in docs {
+        for s in &d.sentences {
+            spans.clear();
+            spans_from_bilou(&d.gold, s.clone(), &mut spans);
+            for &(a, b, ty) in &spans {
+                hashes.clear();
+                hashes.extend(d.words[a..b].iter().map(|w| super::features::hash_str(w)));
+                g.add(&hashes, ty);
+            }
+        }
+    }
+    g
+}
+
+/// Tags documents with float weights: pass-1 tags into `p.tags1`, or final tags into `out`.
+fn tag_with(w: &[f32], res: &Resources, d: &mut TrainDoc, second: bool, out: &mut Vec<u8>) {
+    out.clear();
+    out.resize(d.doc.words.len(), 0);
+    for s in &d.doc.sentences {
+        decode(&FloatTable(w), &d.p, second, s, res.bits, out);
+    }
+}
+
+fn dev_eval(w: &[f32], res: &Resources, dev: &mut [TrainDoc], second: bool) -> EvalReport {
+    let mut report = EvalReport::default();
+    let mut tags = Vec::new();
+    let (mut gold, mut pred) = (Vec::new(), Vec::new());
+    for d in dev.iter_mut() {
+        tag_with(w, res, d, second, &mut tags);
+        for s in &d.doc.sentences {
+            gold.clear();
+            pred.clear();
+            spans_from_bilou(&d.doc.gold, s.clone(), &mut gold);
+            spans_from_bilou(&tags, s.clone(), &mut pred);
+            report.add(&gold, &pred);
+        }
+        report.tokens += d.doc.words.len() as u64;
+    }
+    report
+}
+
+/// Trains perceptron epochs on `docs` (filtered by `keep`), picking the epoch with the best
+/// dev F1 when `dev` is given. Returns averaged weights, best epoch and its dev report.
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    docs: &[TrainDoc],
+    keep: impl Fn(&TrainDoc) -> bool,
+    second: bool,
+    epochs: usize,
+    res: &Resources,
+    seed: u64,
+    mut dev: Option<&mut [TrainDoc]>,
+    verbose: bool,
+    dropout: u64,
+) -> (Vec<f32>, usize, EvalReport) {
+    let mut order: Vec<(u32, u32)> = Vec::new();
+    for (di, d) in docs.iter().enumerate() {
+        if keep(d) {
+            for si in 0..d.doc.sentences.len() {
+                order.push((di as u32, si as u32));
+            }
+        }
+    }
+    let mut rng = Rng(seed | 1);
+    let mut p = Perceptron::new(res.bits);
+    let mut best: Option<(f64, usize, Vec<f32>, EvalReport)> = None;
+    let mut since_best = 0;
+    for e in 1..=epochs {
+        rng.shuffle(&mut order);
+        p.epoch(docs, &order, second, res.bits, dropout, &mut rng);
+        let Some(dev) = dev.as_deref_mut() else {
+            continue;
+        };
+        let avg = p.averaged();
+        let r = dev_eval(&avg, res, dev, second);
+        if verbose {
+            eprintln!(
+                "  pass {} epoch {e}: dev F1 {:.4}",
+                1 + usize::from(second),
+                r.f1()
+            );
+        }
+        if !best.as_ref().is_some_and(|b| r.f1() <= b.0) {
+            best = Some((r.f1(), e, avg, r));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= 3 {
+                break;
+            }
+        }
+    }
+    match best {
+        Some((_, e, w, r)) => (w, e, r),
+        None => (p.averaged(), epochs, EvalReport::default()),
+    }
+}
+
+fn prepare_all(docs: Vec<ConllDoc>, res: &[Resources], folds: usize) -> Vec<TrainDoc> {
+    docs.into_iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let fold = i % folds;
+            let mut p = Prepared::default();
+            res[fold.min(res.len() - 1)].prepare(&doc.words, &doc.sentences, &mut p);
+            TrainDoc { doc, p, fold }
+        })
+        .collect()
+}
+
+/// Trains a model from CoNLL files; see the module docs for the method.
+pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
+    let t0 = Instant::now();
+    if !(12..=24).contains(&opts.hash_bits) {
+        return Err(crate::Error::Config(format!(
+            "ner train: hash_bits {} is out of range (use 12..=24)",
+            opts.hash_bits
+        )));
+    }
+    let folds = opts.folds.max(2);
+    let dropout = (opts.word_dropout.clamp(0.0, 1.0) * 1000.0).round() as u64;
+    let train_docs = read_conll(&opts.train)?;
+    let dev_docs = read_conll(&opts.dev)?;
+    if train_docs.is_empty() {
+        return Err(crate::Error::Input(format!(
+            "{}: no tokens found (expected a CoNLL file)",
+            opts.train.display()
+        )));
+    }
+    let train_tokens = train_docs.iter().map(|d| d.words.len()).sum();
+    let clusters: HashedMap<u64> = clusters::learn(&train_docs, &opts.cluster_text, opts.verbose)?;
+    let base = |gaz: Gazetteer| Resources {
+        bits: opts.hash_bits,
+        gaz,
+        clusters: clusters.clone(),
+    };
+    let fold_res: Vec<Resources> = (0..folds)
+        .map(|k| {
+            base(gazetteer(
+                train_docs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % folds != k)
+                    .map(|(_, d)| d),
+            ))
+        })
+        .collect();
+    let full = base(gazetteer(train_docs.iter()));
+    let mut train = prepare_all(train_docs, &fold_res, folds);
+    let mut dev = prepare_all(dev_docs, std::slice::from_ref(&full), 1);
+    if opts.verbose {
+        eprintln!("features ready in {:.1}s", t0.elapsed().as_secs_f64());
+    }
+    let (w1, e1, dev1) = fit(
+        &train,
+        |_| true,
+        false,
+        opts.epochs,
+        &full,
+        opts.seed,
+        Some(&mut dev),
+        opts.verbose,
+        dropout,
+    );
+    let mut model = Model {
+        res: full.clone(),
+        weights: Weights::quantize(&w1, None),
+        two_pass: false,
+    };
+    let mut best_epochs = (e1, 0);
+    let mut dev_final = dev1.clone();
+    if opts.two_pass {
+        // Honest first-pass tags for every training document, from models that did not see it.
+        let mut tags = Vec::new();
+        for k in 0..folds {
+            let (wk, _, _) = fit(
+                &train,
+                |d| d.fold != k,
+                false,
+                e1,
+                &full,
+                opts.seed + k as u64,
+                None,
+                false,
+                dropout,
+            );
+            for d in train.iter_mut().filter(|d| d.fold == k) {
+                tag_with(&wk, &full, d, false, &mut tags);
+                d.p.tags1.clone_from(&tags);
+            }
+            if opts.verbose {
+                eprintln!("fold {k} tagged ({:.1}s)", t0.elapsed().as_secs_f64());
+            }
+        }
+        for d in train.iter_mut() {
+            full.prepare_doc(&d.doc.sentences, &mut d.p);
+        }
+        for d in dev.iter_mut() {
+            tag_with(&w1, &full, d, false, &mut tags);
+            d.p.tags1.clone_from(&tags);
+            full.prepare_doc(&d.doc.sentences, &mut d.p);
+        }
+        let (w2, e2, dev2) = fit(
+            &train,
+            |_| true,
+            true,
+            opts.epochs,
+            &full,
+            opts.seed,
+            Some(&mut dev),
+            opts.verbose,
+            dropout,
+        );
+        if dev2.f1() > dev1.f1() {
+            model.weights = Weights::quantize(&w1, Some(&w2));
+            model.two_pass = true;
+            best_epochs.1 = e2;
+            dev_final = dev2;
+        }
+    }
+    // Score the quantized model exactly as it will run.
+    let dev_docs: Vec<ConllDoc> = dev.into_iter().map(|d| d.doc).collect();
+    let dev_report = super::conll::evaluate_docs(&model, &dev_docs);
+    if opts.verbose {
+        eprintln!(
+            "float dev F1 {:.4}, quantized dev F1 {:.4}",
+            dev_final.f1(),
+            dev_report.f1()
+        );
+    }
+    Ok((
+        model,
+        TrainReport {
+            train_tokens,
+            best_epochs,
+            dev_pass1: dev1,
+            dev: dev_report,
+            seconds: t0.elapsed().as_secs_f64(),
+        },
+    ))
+}

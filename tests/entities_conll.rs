@@ -1,0 +1,99 @@
+//! CoNLL round trip: tagging keeps every input line and adds one valid IOB2 column; a tiny
+//! training run is deterministic and learns its data; the shipped model scores well on a
+//! slice of the dev set.
+
+use std::path::Path;
+
+use corpusmill::entities::conll::{evaluate, read_conll, tag_file};
+use corpusmill::entities::train::{train, TrainOptions};
+use corpusmill::entities::{Model, EMBEDDED_MODEL};
+
+const SMALL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/entities_small.conll"
+);
+
+fn check_tagged(input: &Path, output: &Path) {
+    let inp = std::fs::read_to_string(input).unwrap();
+    let out = std::fs::read_to_string(output).unwrap();
+    let (a, b): (Vec<&str>, Vec<&str>) = (inp.lines().collect(), out.lines().collect());
+    assert_eq!(a.len(), b.len(), "line count changed");
+    let mut prev = "O".to_string();
+    for (x, y) in a.iter().zip(&b) {
+        if x.trim().is_empty() {
+            assert!(y.is_empty());
+            prev = "O".into();
+            continue;
+        }
+        let (head, tag) = y.rsplit_once(' ').expect("extra column");
+        assert_eq!(head, *x, "input columns must be copied unchanged");
+        if x.starts_with("-DOCSTART-") {
+            assert_eq!(tag, "O");
+            continue;
+        }
+        let ok = tag == "O"
+            || tag.starts_with("B-")
+            || (tag.starts_with("I-") && prev.len() > 2 && prev[2..] == tag[2..]);
+        assert!(ok, "invalid IOB2 sequence {prev} -> {tag} at {x}");
+        prev = tag.to_string();
+    }
+}
+
+#[test]
+fn shipped_model_tags_and_scores_dev_slice() {
+    let model = Model::from_bytes(EMBEDDED_MODEL).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tagged.conll");
+    let n = tag_file(&model, Path::new(SMALL), &out).unwrap();
+    let docs = read_conll(Path::new(SMALL)).unwrap();
+    assert_eq!(n, docs.iter().map(|d| d.words.len()).sum::<usize>());
+    check_tagged(Path::new(SMALL), &out);
+    let report = evaluate(&model, Path::new(SMALL)).unwrap();
+    assert!(report.f1() > 0.8, "{report}");
+    // The predicted column, read back as gold, matches the model's own predictions exactly.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let relabeled: String = text
+        .lines()
+        .map(|l| match l.rsplit_once(' ') {
+            Some((head, tag)) => {
+                let cols: Vec<&str> = head.split(' ').collect();
+                format!("{} {}\n", cols[..cols.len() - 1].join(" "), tag)
+            }
+            None => "\n".to_string(),
+        })
+        .collect();
+    let back = dir.path().join("back.conll");
+    std::fs::write(&back, relabeled).unwrap();
+    let self_report = evaluate(&model, &back).unwrap();
+    assert!((self_report.f1() - 1.0).abs() < 1e-12, "{self_report}");
+}
+
+#[test]
+fn tiny_training_is_deterministic_and_learns() {
+    let mut opts = TrainOptions::new(SMALL.into(), SMALL.into());
+    opts.epochs = 4;
+    opts.hash_bits = 16;
+    let (m1, r1) = train(&opts).unwrap();
+    let (m2, _) = train(&opts).unwrap();
+    let (b1, b2) = (m1.to_bytes().unwrap(), m2.to_bytes().unwrap());
+    assert_eq!(b1, b2, "training must be reproducible");
+    assert!(r1.dev.f1() > 0.9, "{}", r1.dev);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.bin.zst");
+    m1.save(&path).unwrap();
+    let loaded = Model::load(&path).unwrap();
+    assert_eq!(evaluate(&loaded, Path::new(SMALL)).unwrap(), r1.dev);
+    let out = dir.path().join("t.conll");
+    tag_file(&loaded, Path::new(SMALL), &out).unwrap();
+    check_tagged(Path::new(SMALL), &out);
+}
+
+#[test]
+fn bad_model_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.bin.zst");
+    std::fs::write(&path, b"not a model").unwrap();
+    let err = Model::load(&path).unwrap_err().to_string();
+    assert!(err.contains("junk.bin.zst"), "{err}");
+    assert!(Model::load(&dir.path().join("missing")).is_err());
+}
