@@ -31,6 +31,61 @@ enum Command {
     /// Generate a benchmark corpus of a given size from real articles, with planted exact,
     /// near, boilerplate-wrapped and mixed duplicates listed in truth.jsonl.
     Gen(GenArgs),
+    /// Train, evaluate or apply the named-entity tagger on CoNLL files.
+    #[command(subcommand)]
+    Ner(NerCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum NerCommand {
+    /// Train a model on a CoNLL-2003 file (dev file for epoch selection and the report).
+    ///
+    /// The shipped model is reproduced byte for byte by:
+    /// corpusmill ner train --train ../shared/data/conll/train.conll --dev ../shared/data/conll/dev.conll
+    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --output models/ner-en.bin.zst
+    Train {
+        /// CoNLL training file (token POS chunk tag, IOB2).
+        #[arg(long, value_name = "FILE")]
+        train: PathBuf,
+        /// CoNLL development file.
+        #[arg(long, value_name = "FILE")]
+        dev: PathBuf,
+        /// Unlabeled text (plain, or JSONL with a `text` field, any codec) to learn word
+        /// clusters and capitalization statistics from. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        cluster_text: Vec<PathBuf>,
+        /// Maximum epochs per pass.
+        #[arg(long, default_value_t = 15)]
+        epochs: usize,
+        /// Seed of the training shuffles.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the model (zstd-compressed).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Print precision, recall and F1 (exact span match, overall and per type) on a CoNLL file.
+    Eval {
+        /// CoNLL file with gold tags in the last column.
+        #[arg(long, value_name = "FILE")]
+        conll: PathBuf,
+        /// Model file (default: the model built into the binary).
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+    },
+    /// Write a CoNLL file with one extra last column holding the predicted IOB2 tag (the
+    /// conlleval layout). The given tokens are tagged as they are.
+    Tag {
+        /// Input CoNLL file.
+        #[arg(long, value_name = "FILE")]
+        conll: PathBuf,
+        /// Output file.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
+        /// Model file (default: the model built into the binary).
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -119,6 +174,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Gen(args) => gen(args),
+        Command::Ner(cmd) => ner(cmd),
     };
     match result {
         Ok(code) => code,
@@ -196,6 +252,63 @@ fn gen(args: GenArgs) -> anyhow::Result<ExitCode> {
     let report = corpusmill::gen::generate(&cfg, &args.output)
         .with_context(|| format!("generating a corpus into {}", args.output.display()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
+    use corpusmill::entities::{conll, train, Model};
+    let load = |p: Option<PathBuf>| -> anyhow::Result<Model> {
+        Ok(match p {
+            Some(p) => Model::load(&p).with_context(|| format!("loading model {}", p.display()))?,
+            None => Model::embedded()?,
+        })
+    };
+    match cmd {
+        NerCommand::Train {
+            train: tr,
+            dev,
+            cluster_text,
+            epochs,
+            seed,
+            output,
+        } => {
+            let mut opts = train::TrainOptions::new(tr, dev);
+            opts.cluster_text = cluster_text;
+            opts.epochs = epochs;
+            opts.seed = seed;
+            opts.verbose = true;
+            let (model, report) = train::train(&opts).context("training the NER model")?;
+            model
+                .save(&output)
+                .with_context(|| format!("writing {}", output.display()))?;
+            println!(
+                "trained on {} tokens in {:.1} s; epochs {:?}\ndev (pass 1 only):\n{}\ndev:\n{}",
+                report.train_tokens,
+                report.seconds,
+                report.best_epochs,
+                report.dev_pass1,
+                report.dev
+            );
+            println!("model written to {}", output.display());
+        }
+        NerCommand::Eval { conll: path, model } => {
+            let model = load(model)?;
+            let report = conll::evaluate(&model, &path)
+                .with_context(|| format!("evaluating on {}", path.display()))?;
+            println!("{report}");
+        }
+        NerCommand::Tag {
+            conll: input,
+            output,
+            model,
+        } => {
+            let model = load(model)?;
+            let n = conll::tag_file(&model, &input, &output).with_context(|| {
+                format!("tagging {} into {}", input.display(), output.display())
+            })?;
+            eprintln!("{n} tokens tagged into {}", output.display());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -129,3 +129,44 @@ fn config_errors_name_the_file_and_key_and_exit_1() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown stage `nope`"));
 }
+
+#[test]
+fn ner_eval_and_tag_work_from_the_command_line() {
+    let small =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/entities_small.conll");
+    let o = bin()
+        .args(["ner", "eval", "--conll"])
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    for t in ["overall", "PER", "ORG", "LOC", "MISC"] {
+        assert!(report.contains(t), "{report}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tagged.conll");
+    let st = bin()
+        .args(["ner", "tag", "--conll"])
+        .arg(&small)
+        .arg("--output")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let input = std::fs::read_to_string(&small).unwrap();
+    let tagged = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(input.lines().count(), tagged.lines().count());
+    for (a, b) in input.lines().zip(tagged.lines()) {
+        if a.trim().is_empty() {
+            assert!(b.trim().is_empty());
+        } else {
+            assert!(b.starts_with(a), "{a:?} -> {b:?}");
+            let tag = b[a.len()..].trim();
+            assert!(
+                tag == "O" || tag.starts_with("B-") || tag.starts_with("I-"),
+                "{b:?}"
+            );
+        }
+    }
+}
