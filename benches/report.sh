@@ -6,7 +6,8 @@
 #
 # usage: benches/report.sh            (everything; about 25 minutes on 2 cores)
 # environment:
-#   SKIP_CRITERION=1 SKIP_SCALE=1 SKIP_STAGESETS=1 SKIP_COMPARE=1   leave that section as it is
+#   SKIP_CRITERION=1 SKIP_QUALITY=1 SKIP_SCALE=1 SKIP_STAGESETS=1 SKIP_COMPARE=1
+#                    leave that section as it is
 #   CORPUS_MB        scaling corpus size (default 200)     MAX_THREADS  default: nproc
 #   BENCH_ARGS       criterion arguments (default "--warm-up-time 1 --measurement-time 3")
 #   PEER_MB          comparison corpus size (default 20)
@@ -88,6 +89,40 @@ if [ -z "${SKIP_SCALE:-}" ]; then
     echo '```'
   } >"$OUT/scale.md"
   replace_section scaling "$OUT/scale.md"
+fi
+
+if [ -z "${SKIP_QUALITY:-}" ]; then
+  # Cleaning: shingle P/R/F1 on the boilerplate-wrapped BBC evaluation set.
+  cargo run --release --quiet --example clean_eval >"$OUT/clean_eval.log" 2>&1
+  {
+    echo "Command: \`cargo run --release --example clean_eval\`"
+    echo
+    sed -n '/^| subset/,/^$/p' "$OUT/clean_eval.log"
+    echo '```'
+    grep -E '^(eval set|raw BBC)' "$OUT/clean_eval.log"
+    grep -E 'END-TO-END|sum of the stages' "$OUT/clean_eval.log"
+    echo '```'
+  } >"$OUT/clean_quality.md"
+  replace_section clean_quality "$OUT/clean_quality.md"
+  # Near duplicates: recall of planted copies and share of justified removals.
+  cargo run --release --quiet --example near_eval >"$OUT/near_eval.log" 2>&1
+  {
+    echo "Command: \`cargo run --release --example near_eval\`"
+    echo
+    echo '```'
+    cat "$OUT/near_eval.log"
+    echo '```'
+  } >"$OUT/near_quality.md"
+  replace_section near_quality "$OUT/near_quality.md"
+  # Entities: exact-span P/R/F1 on CoNLL-2003 dev with the shipped model.
+  {
+    echo "Command: \`corpusmill ner eval --conll ../shared/data/conll/dev.conll\`"
+    echo
+    echo '```'
+    "$BIN" ner eval --conll "$ROOT/../shared/data/conll/dev.conll"
+    echo '```'
+  } >"$OUT/ner_quality.md"
+  replace_section ner_quality "$OUT/ner_quality.md"
 fi
 
 if [ -z "${SKIP_STAGESETS:-}" ]; then
