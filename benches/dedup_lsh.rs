@@ -50,7 +50,7 @@ fn run(config: &NearDedupConfig, sigs: &[Vec<u32>], ids: &[String]) -> f64 {
 
 fn bench(c: &mut Criterion) {
     let config = NearDedupConfig::default();
-    let sigs = signatures(DOCS, config.bands * config.rows);
+    let sigs = signatures(DOCS, config.signature_len());
     let ids: Vec<String> = (0..DOCS).map(|i| format!("bbc-business-{i:06}")).collect();
     eprintln!(
         "dedup::lsh: {:.0} index bytes per kept document after {DOCS} documents",
