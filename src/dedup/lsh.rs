@@ -215,6 +215,10 @@ pub struct LshIndex {
     /// Scratch for the current query: fingerprints, band hashes, candidate documents.
     q_fp: Vec<u8>,
     q_keys: Vec<u32>,
+    /// Where each band's probe ended (its first empty slot) and the band's tag, for a table
+    /// of `q_cap` slots: an insert into the same table starts there.
+    q_end: Vec<(usize, u32)>,
+    q_cap: usize,
     cands: Vec<u32>,
 }
 
@@ -238,10 +242,10 @@ fn fingerprint(v: u32) -> u8 {
 /// Packs 4-bit fingerprints of `sig` (two per byte) into `out`.
 fn pack(sig: &[u32], out: &mut Vec<u8>) {
     out.clear();
-    out.extend(
-        sig.chunks(2)
-            .map(|p| fingerprint(p[0]) | (p.get(1).map_or(0, |&v| fingerprint(v)) << 4)),
-    );
+    let pairs = sig.chunks_exact(2);
+    let rest = pairs.remainder().first().map(|&v| fingerprint(v));
+    out.extend(pairs.map(|p| fingerprint(p[0]) | (fingerprint(p[1]) << 4)));
+    out.extend(rest);
 }
 
 /// Number of equal 4-bit fingerprints in two packed slices of the same length.
@@ -276,7 +280,7 @@ fn band_hash(vals: &[u32], b: usize) -> u32 {
         acc = (acc ^ u64::from(v)).wrapping_mul(0xA076_1D64_78BD_642F);
         acc ^= acc >> 29;
     }
-    (fmix64(acc) >> 32) as u32
+    (acc.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
 }
 
 /// The table key of band `b` with hash `h`.
@@ -330,6 +334,8 @@ impl LshIndex {
             keys,
             q_fp: Vec::new(),
             q_keys: Vec::new(),
+            q_end: Vec::new(),
+            q_cap: 0,
             cands: Vec::new(),
             p,
         }
@@ -381,7 +387,9 @@ impl LshIndex {
     /// deduplicated, into `self.cands`.
     fn query(&mut self) {
         self.cands.clear();
+        self.q_end.clear();
         let cap = self.slots.len();
+        self.q_cap = cap;
         if cap == 0 {
             return;
         }
@@ -404,6 +412,7 @@ impl LshIndex {
             loop {
                 let e = self.slots[pos];
                 if e == 0 {
+                    self.q_end.push((pos, tag));
                     break;
                 }
                 if e & !mask == tag {
@@ -479,12 +488,12 @@ impl LshIndex {
         let max_docs = (new_cap as f64 * MAX_LOAD) as u64 / self.p.bands as u64 + 2;
         self.doc_bits = (64 - max_docs.leading_zeros()).clamp(1, 31);
         self.slots = Vec::new();
-        let mut slots = vec![0u32; new_cap];
+        let mut slots = zeroed_table(new_cap);
         let bands = self.p.bands;
         let doc_bits = self.doc_bits;
         // Positions of the next few keys are prefetched before their entries are written, so
         // the cache misses of the random writes overlap.
-        const AHEAD: usize = 16;
+        const AHEAD: usize = 32;
         let mut ring = [(0usize, 0u32); AHEAD];
         let put = |slots: &mut Vec<u32>, (mut pos, e): (usize, u32)| {
             while slots[pos] != 0 {
@@ -495,8 +504,8 @@ impl LshIndex {
             }
             slots[pos] = e;
         };
+        let (mut doc, mut b) = (0usize, 0usize);
         self.keys.for_each(|i, h| {
-            let (doc, b) = (i / bands, i % bands);
             let key = table_key(h, b);
             let pos = (((key >> 32) * new_cap as u64) >> 32) as usize;
             let tag = ((key as u32) << doc_bits) >> doc_bits << doc_bits;
@@ -505,6 +514,11 @@ impl LshIndex {
             let prev = std::mem::replace(slot, (pos, tag | (doc as u32 + 1)));
             if i >= AHEAD {
                 put(&mut slots, prev);
+            }
+            b += 1;
+            if b == bands {
+                b = 0;
+                doc += 1;
             }
         })?;
         let total = self.len * bands;
@@ -541,8 +555,13 @@ impl LshIndex {
         c.fps[(doc % CHUNK) * fb..][..fb].copy_from_slice(&self.q_fp);
         c.handles[doc % CHUNK] = handle;
         let cap = self.slots.len();
+        let probed = self.q_cap == cap && self.q_end.len() == self.q_keys.len();
         for (b, &h) in self.q_keys.iter().enumerate() {
-            let (mut pos, tag) = self.home(table_key(h, b));
+            let (mut pos, tag) = if probed {
+                self.q_end[b]
+            } else {
+                self.home(table_key(h, b))
+            };
             while self.slots[pos] != 0 {
                 pos += 1;
                 if pos == cap {
@@ -565,6 +584,27 @@ impl LshIndex {
             },
         }
     }
+}
+
+/// A zeroed table of `n` slots. On Linux the kernel is asked to back it with huge pages
+/// (probes are random, so 4 KiB pages would cost a TLB miss each).
+fn zeroed_table(n: usize) -> Vec<u32> {
+    let v = vec![0u32; n];
+    #[cfg(target_os = "linux")]
+    {
+        let start = v.as_ptr() as usize;
+        let end = start + n * 4;
+        let page = 4096;
+        let (a, b) = (start.div_ceil(page) * page, end / page * page);
+        if b > a + (2 << 20) {
+            // SAFETY: the range lies inside `v`'s allocation, page-aligned; MADV_HUGEPAGE only
+            // changes how the kernel backs it, never its contents. Failure is harmless.
+            unsafe {
+                libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v
 }
 
 /// Hints the CPU to load the cache line of `slots[pos]`.
