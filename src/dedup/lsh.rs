@@ -11,9 +11,11 @@
 //!   [`super::near::NearDedupConfig::build_index_in`], so the id bytes are not in memory);
 //! * one `u32` entry per band in a single open-addressing table shared by all bands (linear
 //!   probing; the key mixes the band number into a hash of the band's full 32-bit signature
-//!   values). An entry is the document number plus 1 in its low bits and, in the bits the
-//!   memory budget leaves free, a tag from the key, so a probe reads only the table. The table
-//!   grows by half at a load of 0.85, so its load stays between 0.57 and 0.85.
+//!   values). An entry is the document number plus 1 in its low bits (as many as the table's
+//!   capacity needs) and a tag from the key in the rest, so a probe reads only the table and a
+//!   tag matches by chance about once in 2^(32 - bits). The table grows by half at a load of
+//!   0.85, so its load stays between 0.57 and 0.85; it is backed by huge pages where Linux
+//!   allows, since every probe is a random access.
 //!
 //! The table is rebuilt on growth from the band hashes (one `u32` per band and document),
 //! which are appended to a [`KeyLog`]; built with a directory, that log is a file read back
@@ -645,7 +647,8 @@ impl OrderedStage for LshIndex {
         self.q_keys.clear();
         let rows = self.p.rows;
         for b in 0..self.p.bands {
-            self.q_keys.push(band_hash(&sig[b * rows..(b + 1) * rows], b));
+            self.q_keys
+                .push(band_hash(&sig[b * rows..(b + 1) * rows], b));
         }
         self.query();
         // Most similar candidate; ties go to the earliest document.

@@ -1,14 +1,31 @@
 //! Near-duplicate removal: the `[near_dedup]` config and the two stages it builds.
 //!
 //! [`NearDedupConfig::build_signer`] gives the worker-side [`MinHashSigner`] (word n-gram MinHash
-//! signature into `doc.minhash`); [`NearDedupConfig::build_index`] gives the ordered-side
-//! [`LshIndex`], which sees the signatures in input order, so the first document of a group of
+//! signature into `doc.minhash`); [`NearDedupConfig::build_index_in`] (the pipeline: kept ids
+//! and band hashes in temporary files in the output directory) or
+//! [`NearDedupConfig::build_index`] (all in memory) gives the ordered-side [`LshIndex`], which
+//! sees the signatures in input order, so the first document of a group of
 //! near copies is kept and the result does not depend on the thread count.
 //!
 //! A pair of documents whose word n-gram sets have Jaccard similarity `s` shares at least one
 //! band (and so becomes a candidate) with probability `1 - (1 - s^rows)^bands`; with
-//! verification on, a candidate is removed only if its estimated Jaccard similarity (from the
-//! whole signature) is at least `verify_threshold`. [`removal_probability`] computes the curve.
+//! verification on, a candidate is removed only if its Jaccard similarity estimated from
+//! `fingerprints` 4-bit fingerprints is at least `verify_threshold`. [`removal_probability`]
+//! computes the curve; for the defaults (18 bands × 3 rows, 128 fingerprints, threshold 0.65):
+//!
+//! | Jaccard | 0.40 | 0.50 | 0.55 | 0.60 | 0.65 | 0.70 | 0.75 | 0.80 |
+//! |---------|------|------|------|------|------|------|------|------|
+//! | candidate | 0.696 | 0.910 | 0.962 | 0.988 | 0.997 | 1.000 | 1.000 | 1.000 |
+//! | removed | 0.000 | 0.001 | 0.018 | 0.156 | 0.540 | 0.898 | 0.994 | 1.000 |
+//!
+//! The estimate's standard deviation is about 0.045 near 0.6, so pairs within a few hundredths
+//! of the threshold go either way. Copies with 12–15% of their words changed have a true
+//! word-5-gram Jaccard similarity near 0.55: no threshold both finds them and keeps removals
+//! "justified" (true similarity ≥ 0.6 with the kept document).
+//!
+//! Memory: about `fingerprints / 2 + 8 + bands × 4 / load` bytes per kept document, load
+//! between 0.57 and 0.85: 147 to 189 bytes with the defaults (10M documents in under 2 GB),
+//! when built with [`NearDedupConfig::build_index_in`] (ids and band hashes in files).
 
 use serde::{Deserialize, Serialize};
 
