@@ -221,17 +221,9 @@ pub struct LshIndex {
     /// of `q_cap` slots: an insert into the same table starts there.
     q_end: Vec<(usize, u32)>,
     q_cap: usize,
+    /// Home slot and tag of each band of the query.
+    q_home: Vec<(usize, u32)>,
     cands: Vec<u32>,
-}
-
-/// Final mix of a 64-bit value (MurmurHash3 fmix64).
-#[inline]
-fn fmix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^ (k >> 33)
 }
 
 /// The 4-bit fingerprint stored for one signature value (MinHash values are already uniform,
@@ -285,10 +277,11 @@ fn band_hash(vals: &[u32], b: usize) -> u32 {
     (acc.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
 }
 
-/// The table key of band `b` with hash `h`.
+/// The table key of a band hash (which already depends on the band number): a multiplicative
+/// spread, whose high half picks the home slot and low bits the tag.
 #[inline]
-fn table_key(h: u32, b: usize) -> u64 {
-    fmix64(u64::from(h) | ((b as u64) << 32))
+fn table_key(h: u32) -> u64 {
+    (u64::from(h) | (u64::from(h) << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Estimated Jaccard similarity from `equal` matching 4-bit fingerprints out of `n`, corrected
@@ -338,6 +331,7 @@ impl LshIndex {
             q_keys: Vec::new(),
             q_end: Vec::new(),
             q_cap: 0,
+            q_home: Vec::new(),
             cands: Vec::new(),
             p,
         }
@@ -396,21 +390,14 @@ impl LshIndex {
             return;
         }
         let mask = (1u32 << self.doc_bits) - 1;
-        let mut homes = [(0usize, 0u32); 64];
-        let nb = self.q_keys.len();
-        for (b, &h) in self.q_keys.iter().enumerate() {
-            let hm = self.home(table_key(h, b));
-            if b < homes.len() {
-                homes[b] = hm;
-            }
+        let mut homes = std::mem::take(&mut self.q_home);
+        homes.clear();
+        for &h in &self.q_keys {
+            let hm = self.home(table_key(h));
             prefetch(&self.slots, hm.0);
+            homes.push(hm);
         }
-        for b in 0..nb {
-            let (mut pos, tag) = if b < homes.len() {
-                homes[b]
-            } else {
-                self.home(table_key(self.q_keys[b], b))
-            };
+        for &(mut pos, tag) in &homes {
             loop {
                 let e = self.slots[pos];
                 if e == 0 {
@@ -429,6 +416,7 @@ impl LshIndex {
                 }
             }
         }
+        self.q_home = homes;
     }
 
     /// Estimated Jaccard similarity between the query and indexed document `doc`.
@@ -508,7 +496,7 @@ impl LshIndex {
         };
         let (mut doc, mut b) = (0usize, 0usize);
         self.keys.for_each(|i, h| {
-            let key = table_key(h, b);
+            let key = table_key(h);
             let pos = (((key >> 32) * new_cap as u64) >> 32) as usize;
             let tag = ((key as u32) << doc_bits) >> doc_bits << doc_bits;
             prefetch(&slots, pos);
@@ -562,7 +550,7 @@ impl LshIndex {
             let (mut pos, tag) = if probed {
                 self.q_end[b]
             } else {
-                self.home(table_key(h, b))
+                self.home(table_key(h))
             };
             while self.slots[pos] != 0 {
                 pos += 1;
