@@ -1,6 +1,7 @@
 //! LSH index throughput on the ordered stage: insert + query per document, with one document in
 //! ten a near copy (30% of its signature values changed) of an earlier one. Throughput is in
-//! documents (criterion prints elements/s).
+//! documents (criterion prints elements/s). The index keeps ids and band hashes in files in a
+//! temporary directory, as in the pipeline.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -32,7 +33,9 @@ fn signatures(n: usize, len: usize) -> Vec<Vec<u32>> {
 }
 
 fn run(config: &NearDedupConfig, sigs: &[Vec<u32>], ids: &[String]) -> f64 {
-    let mut index = config.build_index().expect("config");
+    let dir = std::env::temp_dir().join(format!("dedup-lsh-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut index = config.build_index_in(&dir).expect("config");
     for (seq, (s, id)) in sigs.iter().zip(ids).enumerate() {
         black_box(
             index
@@ -50,7 +53,7 @@ fn run(config: &NearDedupConfig, sigs: &[Vec<u32>], ids: &[String]) -> f64 {
 
 fn bench(c: &mut Criterion) {
     let config = NearDedupConfig::default();
-    let sigs = signatures(DOCS, config.bands * config.rows);
+    let sigs = signatures(DOCS, config.signature_len());
     let ids: Vec<String> = (0..DOCS).map(|i| format!("bbc-business-{i:06}")).collect();
     eprintln!(
         "dedup::lsh: {:.0} index bytes per kept document after {DOCS} documents",

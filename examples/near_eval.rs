@@ -1,14 +1,17 @@
 //! Near-duplicate quality on the BBC set with planted copies and quoting documents.
 //!
 //! ```text
-//! cargo run --release --example near_eval -- [articles.jsonl.zst] [bands rows threshold]...
+//! cargo run --release --example near_eval -- [articles.jsonl.zst] [bands rows fps threshold]...
+//! cargo run --release --example near_eval -- [articles.jsonl.zst] --speed [bands rows fps]
+//! cargo run --release --example near_eval -- [articles.jsonl.zst] --curve
 //! ```
 //!
 //! Prints recall of planted copies, the share of removals that are justified (true word-5-gram
 //! Jaccard ≥ 0.6 with `duplicate_of`), the share of quoting documents kept and the index size,
-//! for the default config and for each extra `bands rows threshold` triple given (threshold 0
-//! turns verification off). `near_eval -- [articles] --speed [bands rows]` measures signature
-//! MB/s and LSH decisions/s on one core instead.
+//! for the default config and for each extra `bands rows fingerprints threshold` given
+//! (threshold 0 turns verification off). `--speed` measures signature MB/s and LSH
+//! decisions/s on one core (CPU time of the thread) instead, with the index's id and band-hash
+//! logs in a temporary directory as in the pipeline; `--curve` prints the default S-curve.
 
 use corpusmill::dedup::eval::{build_corpus, evaluate, load_articles, CorpusSpec};
 use corpusmill::dedup::minhash::SplitMix64;
@@ -48,7 +51,7 @@ fn speed(
     );
     // LSH: 1M synthetic signatures, one in ten a near copy (30% of values changed).
     let n = 1_000_000usize;
-    let len = config.bands * config.rows;
+    let len = config.signature_len();
     let mut rng = SplitMix64(9);
     let mut all: Vec<u32> = Vec::with_capacity(n * len);
     for i in 0..n {
@@ -67,7 +70,9 @@ fn speed(
         }
     }
     let ids: Vec<String> = (0..n).map(|i| format!("bbc-business-{i:07}")).collect();
-    let mut index = config.build_index()?;
+    let dir = std::env::temp_dir().join(format!("near-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut index = config.build_index_in(&dir)?;
     let start = std::time::Instant::now();
     let t0 = cpu_seconds(start);
     let mut removed = 0usize;
@@ -90,6 +95,8 @@ fn speed(
         index.bytes_per_doc(),
         index.memory_bytes() as f64 / 1e6
     );
+    drop(index);
+    std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
 
@@ -102,19 +109,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let articles = load_articles(std::path::Path::new(&path))?;
     if rest.first().map(String::as_str) == Some("--speed") {
         let mut config = NearDedupConfig::default();
-        if let [_, b, r] = &rest[..] {
+        if let [_, b, r, f] = &rest[..] {
             config.bands = b.parse()?;
             config.rows = r.parse()?;
+            config.fingerprints = f.parse()?;
         }
         return speed(&articles, &config);
     }
+    if rest.first().map(String::as_str) == Some("--curve") {
+        let c = NearDedupConfig::default();
+        for s in [0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9] {
+            println!(
+                "J {s:.2}: candidate {:.4} removed {:.4}",
+                corpusmill::dedup::near::candidate_probability(s, c.bands, c.rows),
+                corpusmill::dedup::near::removal_probability(
+                    s,
+                    c.bands,
+                    c.rows,
+                    c.fingerprints,
+                    Some(c.verify_threshold)
+                )
+            );
+        }
+        return Ok(());
+    }
     let mut configs = vec![NearDedupConfig::default()];
-    for t in rest.chunks(3) {
-        if let [b, r, th] = t {
+    for t in rest.chunks(4) {
+        if let [b, r, f, th] = t {
             let th: f64 = th.parse()?;
             configs.push(NearDedupConfig {
                 bands: b.parse()?,
                 rows: r.parse()?,
+                fingerprints: f.parse()?,
                 verify: th > 0.0,
                 verify_threshold: th,
                 ..NearDedupConfig::default()
@@ -132,11 +158,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for c in &configs {
             let r = evaluate(&docs, c)?;
             println!(
-                "seed {seed} bands {} rows {} verify {}: docs {} pairs {} recall {:.4} \
+                "seed {seed} bands {} rows {} fps {} verify {}: docs {} pairs {} recall {:.4} \
                  (pairs with J>=0.6: {} recall {:.4}) removals {} justified {:.4} \
                  quoting kept {}/{} = {:.4} sim MAE {:.3} index {:.0} B/doc",
                 c.bands,
                 c.rows,
+                c.fingerprints,
                 if c.verify { c.verify_threshold } else { 0.0 },
                 r.docs,
                 r.pairs,

@@ -159,7 +159,7 @@ fn planted_corpus_quality() {
     let r = evaluate(&docs, &NearDedupConfig::default()).unwrap();
     assert!(r.pairs > 300);
     assert!(r.recall >= 0.97, "{r:?}");
-    assert!(r.justified >= 0.95, "{r:?}");
+    assert!(r.justified >= 0.98, "{r:?}");
     assert!(r.quoting_kept >= 0.97, "{r:?}");
     assert!(r.similarity_mae < 0.06, "{r:?}");
 }
@@ -202,4 +202,41 @@ fn memory_budget_fails_early_and_says_what_to_change() {
     assert!(msg.contains("near_dedup.bands"), "{msg}");
     assert!(index.memory_bytes() <= 1 << 20);
     assert!(at > 1000, "failed after only {at} documents");
+}
+
+#[test]
+fn index_with_logs_on_disk_decides_like_the_memory_one() {
+    let arts = bbc();
+    let docs = build_corpus(
+        &arts[..400],
+        &CorpusSpec {
+            seed: 5,
+            ..CorpusSpec::default()
+        },
+    );
+    let config = NearDedupConfig::default();
+    let signer = config.build_signer().unwrap();
+    let dir = std::env::temp_dir().join(format!("near-dedup-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut disk = config.build_index_in(&dir).unwrap();
+    assert!(dir.join(".near-ids.tmp").exists() && dir.join(".near-keys.tmp").exists());
+    let mut out = Vec::new();
+    for (seq, d) in docs.iter().enumerate() {
+        let sig = signer.signature(&d.text);
+        out.push(
+            disk.decide(&Candidate {
+                seq: seq as u64,
+                id: &d.id,
+                exact_key: None,
+                minhash: sig.as_deref(),
+            })
+            .unwrap(),
+        );
+    }
+    let (mem, _) = decide_all(&docs, &config, 1).unwrap();
+    assert_eq!(out, mem);
+    assert!(out.iter().any(|d| matches!(d, Decision::Remove(_))));
+    drop(disk);
+    assert!(!dir.join(".near-keys.tmp").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
