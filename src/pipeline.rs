@@ -159,7 +159,8 @@ fn build_ordered(c: &Config) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
         v.push(Box::new(ExactIndex::with_log(log)));
     }
     if c.near_dedup.enabled {
-        v.push(Box::new(c.near_dedup.build_index()?));
+        // Kept ids and band keys go to files in the output folder (removed at the end).
+        v.push(Box::new(c.near_dedup.build_index_in(&c.output.dir)?));
     }
     Ok(v)
 }
