@@ -111,8 +111,8 @@ pub struct OutputConfig {
     pub shards: usize,
     /// Seed of the id hash that picks a document's shard (default 0).
     pub shard_seed: u64,
-    /// zstd level for shards and side outputs (default 1: fastest; 3 gives ~10% smaller files
-    /// at half the compression speed).
+    /// zstd level for shards and side outputs (default 1; 1-22, or -1 to -7 for zstd's fast
+    /// levels).
     pub zstd_level: i32,
     /// When non-empty, the text as read is kept in the output record under this key.
     pub keep_original_text_key: String,
@@ -186,9 +186,9 @@ impl Config {
                 self.output.shards
             )));
         }
-        if !(1..=22).contains(&self.output.zstd_level) {
+        if !(-7..=22).contains(&self.output.zstd_level) || self.output.zstd_level == 0 {
             return Err(Error::Config(format!(
-                "output.zstd_level = {}: choose between 1 and 22",
+                "output.zstd_level = {}: choose between 1 and 22, or -1 to -7 for zstd's fast levels",
                 self.output.zstd_level
             )));
         }

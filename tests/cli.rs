@@ -170,3 +170,15 @@ fn ner_eval_and_tag_work_from_the_command_line() {
         }
     }
 }
+
+/// The README's configuration reference is config/default.toml verbatim.
+#[test]
+fn readme_config_reference_matches_default_toml() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let toml = std::fs::read_to_string(root.join("config/default.toml")).unwrap();
+    assert!(
+        readme.contains(&format!("```toml\n{toml}```")),
+        "README.md's config reference differs from config/default.toml: paste the file again"
+    );
+}
