@@ -112,41 +112,27 @@ enum Slot {
 
 /// Builds the per-document stages in config order. Adding a stage is one line here.
 fn build_stages(c: &Config) -> crate::Result<Vec<Slot>> {
-    let mut v: Vec<Slot> = Vec::new();
-    let mut add =
-        |on: bool, build: &dyn Fn() -> crate::Result<Box<dyn Stage>>| -> crate::Result<()> {
-            if on {
-                v.push(Slot::Ready(build()?));
-            }
-            Ok(())
-        };
-    add(c.normalize.enabled, &|| Ok(Box::new(c.normalize.build()?)))?;
-    add(c.line_rules.enabled, &|| {
-        Ok(Box::new(c.line_rules.build()?))
-    })?;
-    if c.repeated_lines.enabled {
-        v.push(Slot::RepeatedLines);
+    type Build<'a> = &'a dyn Fn() -> crate::Result<Slot>;
+    fn ready<S: Stage + 'static>(s: crate::Result<S>) -> crate::Result<Slot> {
+        Ok(Slot::Ready(Box::new(s?)))
     }
-    let mut add =
-        |on: bool, build: &dyn Fn() -> crate::Result<Box<dyn Stage>>| -> crate::Result<()> {
-            if on {
-                v.push(Slot::Ready(build()?));
-            }
-            Ok(())
-        };
-    add(c.quality.enabled, &|| Ok(Box::new(c.quality.build()?)))?;
-    add(c.min_length.enabled, &|| {
-        Ok(Box::new(c.min_length.build()?))
-    })?;
-    add(c.lang.enabled, &|| Ok(Box::new(c.lang.build()?)))?;
-    add(c.exact_dedup.enabled, &|| {
-        Ok(Box::new(crate::dedup::exact::ExactKey))
-    })?;
-    add(c.near_dedup.enabled, &|| {
-        Ok(Box::new(c.near_dedup.build_signer()?))
-    })?;
-    add(c.entities.enabled, &|| Ok(Box::new(c.entities.build()?)))?;
-    Ok(v)
+    let all: [(bool, Build<'_>); 9] = [
+        (c.normalize.enabled, &|| ready(c.normalize.build())),
+        (c.line_rules.enabled, &|| ready(c.line_rules.build())),
+        (c.repeated_lines.enabled, &|| Ok(Slot::RepeatedLines)),
+        (c.quality.enabled, &|| ready(c.quality.build())),
+        (c.min_length.enabled, &|| ready(c.min_length.build())),
+        (c.lang.enabled, &|| ready(c.lang.build())),
+        (c.exact_dedup.enabled, &|| {
+            ready(Ok(crate::dedup::exact::ExactKey))
+        }),
+        (c.near_dedup.enabled, &|| ready(c.near_dedup.build_signer())),
+        (c.entities.enabled, &|| ready(c.entities.build())),
+    ];
+    all.iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, build)| build())
+        .collect()
 }
 
 /// Builds the ordered stages (first seen wins), in order.

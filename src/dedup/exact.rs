@@ -144,13 +144,7 @@ impl IdLog {
 
     /// A log in a new file at `path` (removed when the log is dropped).
     pub fn file(path: &std::path::Path) -> crate::Result<IdLog> {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(|e| crate::Error::io(path, e))?;
+        let f = super::scratch_file(path)?;
         Ok(IdLog {
             store: IdStore::File {
                 path: path.to_path_buf(),

@@ -89,13 +89,7 @@ pub enum KeyLog {
 impl KeyLog {
     /// A log in a new file at `path` (removed when the log is dropped).
     pub fn file(path: &Path) -> crate::Result<KeyLog> {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(|e| crate::Error::io(path, e))?;
+        let f = super::scratch_file(path)?;
         Ok(KeyLog::File {
             path: path.to_path_buf(),
             writer: std::io::BufWriter::with_capacity(1 << 16, f),

@@ -8,3 +8,15 @@ pub mod exact;
 pub mod lsh;
 pub mod minhash;
 pub mod near;
+
+/// Creates (or truncates) a scratch file for reading and writing: the on-disk logs of kept ids
+/// and band keys live in such files in the output folder.
+pub(crate) fn scratch_file(path: &std::path::Path) -> crate::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| crate::Error::io(path, e))
+}
