@@ -262,8 +262,14 @@ impl QualityConfig {
             .iter()
             .filter(|w| w.len() < 64)
             .fold(0u64, |m, w| m | 1 << w.len());
+        let stop_packed = stop
+            .iter()
+            .filter(|w| w.len() <= 8)
+            .map(|w| (w.len(), pack_lower(w)))
+            .collect();
         Ok(Quality {
             cfg: self.clone(),
+            stop_packed,
             stop,
             max_stop_len,
             stop_lens,
@@ -279,6 +285,8 @@ pub struct Quality {
     max_stop_len: usize,
     /// Bit `n` set when some stop word is `n` bytes long (n < 64): skips most comparisons.
     stop_lens: u64,
+    /// (length, [`pack_lower`]) of each stop word of at most 8 bytes.
+    stop_packed: Vec<(usize, u64)>,
 }
 
 /// Per-document measures gathered in one pass.
@@ -377,7 +385,7 @@ impl Quality {
                 if core.len() <= self.max_stop_len
                     && !core.is_empty()
                     && (core.len() >= 64 || self.stop_lens >> core.len() & 1 != 0)
-                    && self.stop.iter().any(|sw| sw.eq_ignore_ascii_case(core))
+                    && self.is_stop(core)
                 {
                     s.stop_words += 1;
                 }
@@ -390,6 +398,21 @@ impl Quality {
             }
         }
         s
+    }
+
+    /// True when `core` equals a stop word, ignoring ASCII case.
+    #[inline]
+    fn is_stop(&self, core: &[u8]) -> bool {
+        if core.len() <= 8 {
+            // Stop words are lowercase, so ASCII-case-insensitive equality is equality of the
+            // ASCII-lowercased bytes, packed into one integer.
+            let p = pack_lower(core);
+            self.stop_packed
+                .iter()
+                .any(|&(l, v)| l == core.len() && v == p)
+        } else {
+            self.stop.iter().any(|sw| sw.eq_ignore_ascii_case(core))
+        }
     }
 
     /// Checks one text; returns the first failing rule.
@@ -501,7 +524,8 @@ impl Quality {
     fn repetition(&self, text: &str, words: &[(u64, u32)]) -> Option<Verdict> {
         let r = &self.cfg.gopher_repetition;
         let len = text.len().max(1) as f64;
-        let (n, d, bytes) = repetition::duplicates(text.split("\n\n"));
+        let mut scratch = repetition::Scratch::default();
+        let (n, d, bytes) = repetition::duplicates_in(&mut scratch, paragraphs(text));
         let v = d as f64 / n.max(1) as f64;
         if v > r.max_dup_para_frac {
             return Some(drop("gopher_dup_para_frac", v, r.max_dup_para_frac));
@@ -514,7 +538,7 @@ impl Quality {
                 r.max_dup_para_char_frac,
             ));
         }
-        let (n, d, bytes) = repetition::duplicates(text.split('\n'));
+        let (n, d, bytes) = repetition::duplicates_in(&mut scratch, text.split('\n'));
         let v = d as f64 / n.max(1) as f64;
         if v > r.max_dup_line_frac {
             return Some(drop("gopher_dup_line_frac", v, r.max_dup_line_frac));
@@ -537,7 +561,7 @@ impl Quality {
             {
                 continue;
             }
-            let (bytes, count) = repetition::top_ngram(words, n);
+            let (bytes, count) = repetition::top_ngram_in(&mut scratch, words, n);
             max_count = count;
             let v = bytes as f64 / len;
             if v > *t {
@@ -557,11 +581,11 @@ impl Quality {
             .iter()
             .copied()
             .fold(f64::INFINITY, f64::min);
-        if repetition::dup_ngram_bound(words, 10) as f64 / len <= min_t {
+        if repetition::dup_ngram_bound_in(&mut scratch, words, 10) as f64 / len <= min_t {
             return None;
         }
         for (i, t) in r.max_dup_ngram_char_frac.iter().enumerate() {
-            let v = repetition::dup_ngram_bytes(words, i + 5) as f64 / len;
+            let v = repetition::dup_ngram_bytes_in(&mut scratch, words, i + 5) as f64 / len;
             if v > *t {
                 return Some(drop(DUP[i], v, *t));
             }
@@ -598,6 +622,34 @@ const CLASS: [u8; 256] = {
     }
     t
 };
+
+/// The pieces of `text` between `"\n\n"` separators, as `text.split("\n\n")` yields them
+/// (non-overlapping, left to right), found with a vectorized search.
+fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    let mut seps = memmem::find_iter(text.as_bytes(), b"\n\n");
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let s = start?;
+        match seps.next() {
+            Some(e) => {
+                start = Some(e + 2);
+                text.get(s..e)
+            }
+            None => {
+                start = None;
+                text.get(s..)
+            }
+        }
+    })
+}
+
+/// Up to 8 bytes, ASCII-lowercased, packed little-endian into an integer (zero-padded).
+#[inline]
+fn pack_lower(w: &[u8]) -> u64 {
+    w.iter().take(8).enumerate().fold(0u64, |x, (i, &c)| {
+        x | u64::from(c.to_ascii_lowercase()) << (8 * i)
+    })
+}
 
 /// Strips leading and trailing ASCII punctuation from a word.
 fn trim_punct(w: &[u8]) -> &[u8] {
