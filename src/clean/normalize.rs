@@ -296,6 +296,43 @@ mod tests {
     }
 
     #[test]
+    fn fast_clean_check_agrees_with_the_rewrite() {
+        // Real BBC paragraphs, with defects placed inside and across the 16-byte blocks of the
+        // fast path: each must be reported unclean exactly when the rewrite changes it.
+        let base = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn for the three months to December, from $639m year-earlier.\n\nThe firm, which is now one of the biggest investors in Google, benefited from sales of high-speed internet connections.";
+        assert!(is_clean(base));
+        for at in [1, 15, 16, 17, 31, 32, 33, 60, base.len() - 2] {
+            for bad in [
+                "  ", " \n", "\n ", "\t", "\r", "\u{a0}", "\u{200b}", "\n\n\n",
+            ] {
+                let mut t = base.to_string();
+                if !t.is_char_boundary(at) {
+                    continue;
+                }
+                t.insert_str(at, bad);
+                assert_eq!(is_clean(&t), whitespace(&t) == t, "{bad:?} at {at}");
+                assert!(!is_clean(&t), "{bad:?} at {at}");
+            }
+        }
+        let curly = "Time Warner\u{2019}s fourth quarter profits were slightly better than analysts\u{2019} expectations.";
+        assert!(is_clean(curly));
+        assert_eq!(whitespace(curly), curly);
+    }
+
+    #[test]
+    fn high_byte_scan_finds_combining_marks_anywhere() {
+        let s = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn.";
+        assert!(!any_high(s.as_bytes()));
+        for at in [0, 31, 32, 40, s.len()] {
+            let mut t = s.to_string();
+            t.insert(at, '\u{301}');
+            assert!(any_high(t.as_bytes()), "at {at}");
+        }
+        // U+00A3 (a pound sign, lead byte 0xC2) stays on the cheap path.
+        assert!(!any_high("\u{a3}600m".as_bytes()));
+    }
+
+    #[test]
     fn collapses_spaces_and_trims_lines() {
         assert_eq!(norm("  a  \t b \u{a0} c  \n  d  "), "a b c\nd");
     }
