@@ -7,7 +7,7 @@
 //! cookie notices, button labels, credits); they are deliberately not tuned to any one site.
 //! Matching runs one Aho-Corasick pass over the ASCII-lowercased line.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// The line rule a phrase belongs to; also the counter name in `stats.json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -407,6 +407,9 @@ impl Lexicon {
         }
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            // A full DFA: one table lookup per byte (the phrase set is small, so its memory
+            // is modest); the matches are the same as with the default NFA.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&pats)
             .map_err(|e| {
                 crate::Error::Config(format!(

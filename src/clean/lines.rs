@@ -248,9 +248,9 @@ impl LineRules {
         if b.is_empty() {
             return (Class::Blank, 0);
         }
-        let words = b.iter().filter(|&&c| c == b' ').count() + 1;
+        let (spaces, digits) = spaces_and_digits(b);
+        let words = spaces + 1;
         let terminal = ends_terminal(b);
-        let digits = b.iter().any(|c| c.is_ascii_digit());
         if words <= self.policy_max_words && b.len() <= MAX_MATCH_BYTES {
             let lower = &mut buf[..b.len()];
             for (d, s) in lower.iter_mut().zip(b) {
@@ -460,6 +460,27 @@ fn core_range(lower: &[u8]) -> (usize, usize) {
         }
     }
     (s, e)
+}
+
+/// Number of spaces in `b` and whether it holds an ASCII digit, in one pass over 32-byte
+/// blocks with byte-wide counters (which vectorizes).
+fn spaces_and_digits(b: &[u8]) -> (usize, bool) {
+    let mut spaces = 0usize;
+    let mut digit = 0u8;
+    let mut blocks = b.chunks_exact(32);
+    for blk in &mut blocks {
+        let mut n = 0u8;
+        for &c in blk {
+            n += u8::from(c == b' ');
+            digit |= u8::from(c.wrapping_sub(b'0') < 10);
+        }
+        spaces += usize::from(n);
+    }
+    for &c in blocks.remainder() {
+        spaces += usize::from(c == b' ');
+        digit |= u8::from(c.wrapping_sub(b'0') < 10);
+    }
+    (spaces, digit != 0)
 }
 
 /// True when the line ends like a sentence: `.`, `!`, `?` or an ellipsis, possibly followed by

@@ -176,3 +176,24 @@ fn untouched_text_is_not_copied() {
         .is_none());
     assert_eq!(counts.iter().sum::<u64>(), 0);
 }
+
+#[test]
+fn space_and_digit_scan_matches_byte_loop() {
+    let line = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn for the three months to December, from $639m year-earlier.";
+    for t in [
+        line,
+        &line[..40],
+        "Share this page",
+        "",
+        "    ",
+        &line[..33],
+    ] {
+        let b = t.as_bytes();
+        let want = (
+            b.iter().filter(|&&c| c == b' ').count(),
+            b.iter().any(u8::is_ascii_digit),
+        );
+        assert_eq!(spaces_and_digits(b), want, "{t:?}");
+    }
+    assert_eq!(spaces_and_digits(line.as_bytes()).0, 19);
+}

@@ -258,10 +258,21 @@ impl QualityConfig {
             stop.push(w.to_lowercase().into_bytes());
         }
         let max_stop_len = stop.iter().map(Vec::len).max().unwrap_or(0);
+        let stop_lens = stop
+            .iter()
+            .filter(|w| w.len() < 64)
+            .fold(0u64, |m, w| m | 1 << w.len());
+        let stop_packed = stop
+            .iter()
+            .filter(|w| w.len() <= 8)
+            .map(|w| (w.len(), pack_lower(w)))
+            .collect();
         Ok(Quality {
             cfg: self.clone(),
+            stop_packed,
             stop,
             max_stop_len,
+            stop_lens,
         })
     }
 }
@@ -272,6 +283,10 @@ pub struct Quality {
     cfg: QualityConfig,
     stop: Vec<Vec<u8>>,
     max_stop_len: usize,
+    /// Bit `n` set when some stop word is `n` bytes long (n < 64): skips most comparisons.
+    stop_lens: u64,
+    /// (length, [`pack_lower`]) of each stop word of at most 8 bytes.
+    stop_packed: Vec<(usize, u64)>,
 }
 
 /// Per-document measures gathered in one pass.
@@ -336,42 +351,41 @@ impl Quality {
             if l.len() <= short || (l.len() <= 4 * short && char_count(l) <= short) {
                 s.short_lines += 1;
             }
-            for w in l.split(|&c| c == b' ' || c == b'\t') {
-                if w.is_empty() {
+            let mut i = 0;
+            while i < l.len() {
+                if CLASS[l[i] as usize] & SEP != 0 {
+                    i += 1;
                     continue;
                 }
+                let start = i;
                 s.words += 1;
                 let mut content = 0usize;
-                let mut alpha = false;
+                let mut flags = 0u8;
                 // FNV-1a-style word hash, folded into this byte loop (no second pass).
                 let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-                for &c in w {
-                    h = (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3);
-                    if c.is_ascii_alphabetic() {
-                        content += 1;
-                        alpha = true;
-                    } else if c.is_ascii_digit() {
-                        content += 1;
-                    } else if c >= 0xC0 {
-                        // A non-ASCII character (its leading byte): counted as a letter, except
-                        // common punctuation in the U+2000 block (dashes, quotes, ellipsis).
-                        if c != 0xE2 {
-                            content += 1;
-                            alpha = true;
-                        }
+                while let Some(&c) = l.get(i) {
+                    let f = CLASS[c as usize];
+                    if f & SEP != 0 {
+                        break;
                     }
+                    h = (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3);
+                    content += usize::from(f & CONTENT);
+                    flags |= f;
+                    i += 1;
                 }
+                let w = &l[start..i];
                 if content > 0 {
                     s.content_words += 1;
                     s.content_bytes += content;
                 }
-                if alpha {
+                if flags & ALPHA != 0 {
                     s.alpha_words += 1;
                 }
                 let core = trim_punct(w);
                 if core.len() <= self.max_stop_len
                     && !core.is_empty()
-                    && self.stop.iter().any(|sw| sw.eq_ignore_ascii_case(core))
+                    && (core.len() >= 64 || self.stop_lens >> core.len() & 1 != 0)
+                    && self.is_stop(core)
                 {
                     s.stop_words += 1;
                 }
@@ -384,6 +398,21 @@ impl Quality {
             }
         }
         s
+    }
+
+    /// True when `core` equals a stop word, ignoring ASCII case.
+    #[inline]
+    fn is_stop(&self, core: &[u8]) -> bool {
+        if core.len() <= 8 {
+            // Stop words are lowercase, so ASCII-case-insensitive equality is equality of the
+            // ASCII-lowercased bytes, packed into one integer.
+            let p = pack_lower(core);
+            self.stop_packed
+                .iter()
+                .any(|&(l, v)| l == core.len() && v == p)
+        } else {
+            self.stop.iter().any(|sw| sw.eq_ignore_ascii_case(core))
+        }
     }
 
     /// Checks one text; returns the first failing rule.
@@ -401,7 +430,12 @@ impl Quality {
                 return drop("c4_curly_braces", 1.0, 0.0);
             }
         }
-        let mut hashed = Vec::new();
+        let mut hashed = if c.gopher_repetition.enabled {
+            // About one word per six bytes of prose: avoids regrowing the buffer.
+            Vec::with_capacity(text.len() / 5 + 8)
+        } else {
+            Vec::new()
+        };
         let s = self.measure(text, c.gopher_repetition.enabled, &mut hashed);
         if c.c4.enabled && c.c4.min_sentences > 0 && s.sentences < c.c4.min_sentences {
             return drop(
@@ -490,7 +524,8 @@ impl Quality {
     fn repetition(&self, text: &str, words: &[(u64, u32)]) -> Option<Verdict> {
         let r = &self.cfg.gopher_repetition;
         let len = text.len().max(1) as f64;
-        let (n, d, bytes) = repetition::duplicates(text.split("\n\n"));
+        let mut scratch = repetition::Scratch::default();
+        let (n, d, bytes) = repetition::duplicates_in(&mut scratch, paragraphs(text));
         let v = d as f64 / n.max(1) as f64;
         if v > r.max_dup_para_frac {
             return Some(drop("gopher_dup_para_frac", v, r.max_dup_para_frac));
@@ -503,7 +538,7 @@ impl Quality {
                 r.max_dup_para_char_frac,
             ));
         }
-        let (n, d, bytes) = repetition::duplicates(text.split('\n'));
+        let (n, d, bytes) = repetition::duplicates_in(&mut scratch, text.split('\n'));
         let v = d as f64 / n.max(1) as f64;
         if v > r.max_dup_line_frac {
             return Some(drop("gopher_dup_line_frac", v, r.max_dup_line_frac));
@@ -526,7 +561,7 @@ impl Quality {
             {
                 continue;
             }
-            let (bytes, count) = repetition::top_ngram(words, n);
+            let (bytes, count) = repetition::top_ngram_in(&mut scratch, words, n);
             max_count = count;
             let v = bytes as f64 / len;
             if v > *t {
@@ -546,17 +581,74 @@ impl Quality {
             .iter()
             .copied()
             .fold(f64::INFINITY, f64::min);
-        if repetition::dup_ngram_bound(words, 10) as f64 / len <= min_t {
+        if repetition::dup_ngram_bound_in(&mut scratch, words, 10) as f64 / len <= min_t {
             return None;
         }
         for (i, t) in r.max_dup_ngram_char_frac.iter().enumerate() {
-            let v = repetition::dup_ngram_bytes(words, i + 5) as f64 / len;
+            let v = repetition::dup_ngram_bytes_in(&mut scratch, words, i + 5) as f64 / len;
             if v > *t {
                 return Some(drop(DUP[i], v, *t));
             }
         }
         None
     }
+}
+
+/// [`CLASS`] bit: the byte counts towards a word's content (ASCII letter or digit, or the
+/// leading byte of a non-ASCII character outside the U+2000 punctuation block).
+const CONTENT: u8 = 1;
+/// [`CLASS`] bit: the byte makes its word alphabetic (ASCII letter or such a leading byte).
+const ALPHA: u8 = 2;
+/// [`CLASS`] bit: the byte separates words (space or tab).
+const SEP: u8 = 4;
+
+/// Per-byte classes for the word scan of [`Quality::measure`]. A leading byte `0xE2` (common
+/// punctuation in the U+2000 block: dashes, quotes, ellipsis) is not counted as a letter.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b == b' ' || b == b'\t' {
+            SEP
+        } else if b.is_ascii_alphabetic() || (b >= 0xC0 && b != 0xE2) {
+            CONTENT | ALPHA
+        } else if b.is_ascii_digit() {
+            CONTENT
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// The pieces of `text` between `"\n\n"` separators, as `text.split("\n\n")` yields them
+/// (non-overlapping, left to right), found with a vectorized search.
+fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    let mut seps = memmem::find_iter(text.as_bytes(), b"\n\n");
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let s = start?;
+        match seps.next() {
+            Some(e) => {
+                start = Some(e + 2);
+                text.get(s..e)
+            }
+            None => {
+                start = None;
+                text.get(s..)
+            }
+        }
+    })
+}
+
+/// Up to 8 bytes, ASCII-lowercased, packed little-endian into an integer (zero-padded).
+#[inline]
+fn pack_lower(w: &[u8]) -> u64 {
+    w.iter().take(8).enumerate().fold(0u64, |x, (i, &c)| {
+        x | u64::from(c.to_ascii_lowercase()) << (8 * i)
+    })
 }
 
 /// Strips leading and trailing ASCII punctuation from a word.

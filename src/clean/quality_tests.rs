@@ -130,3 +130,23 @@ fn thresholds_are_configurable_and_validated() {
         "{bad}"
     );
 }
+
+#[test]
+fn paragraph_split_matches_str_split() {
+    for t in [BBC, "", "\n\n", "a\n\n\nb", "a\n\n\n\nb\n\n", "one\ntwo"] {
+        let fast: Vec<&str> = paragraphs(t).collect();
+        let slow: Vec<&str> = t.split("\n\n").collect();
+        assert_eq!(fast, slow, "{t:?}");
+    }
+}
+
+#[test]
+fn packed_stop_words_ignore_ascii_case_only() {
+    let q = q();
+    for w in ["the", "The", "THE", "with", "With"] {
+        assert!(q.is_stop(w.as_bytes()), "{w}");
+    }
+    for w in ["then", "th", "profits", "thé", "the\0"] {
+        assert!(!q.is_stop(w.as_bytes()), "{w}");
+    }
+}

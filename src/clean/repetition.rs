@@ -17,7 +17,38 @@ const SEED: u64 = 0x6f70_6865_7200_0001;
 
 /// Duplicate elements and their bytes among `parts` (first occurrences excluded).
 pub fn duplicates<'a>(parts: impl Iterator<Item = &'a str>) -> (usize, usize, usize) {
-    let mut seen: HashSet<u64, BuildXx> = HashSet::with_capacity_and_hasher(64, BuildXx);
+    duplicates_in(&mut Scratch::default(), parts)
+}
+
+/// Reusable hash tables for the measures of one document (saves an allocation per measure).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    counts: HashMap<u64, (u32, u32), BuildXx>,
+    seen: HashSet<u64, BuildXx>,
+}
+
+impl Scratch {
+    /// The empty count table, with room for `n` entries.
+    fn counts(&mut self, n: usize) -> &mut HashMap<u64, (u32, u32), BuildXx> {
+        self.counts.clear();
+        self.counts.reserve(n);
+        &mut self.counts
+    }
+
+    /// The empty set, with room for `n` entries.
+    fn seen(&mut self, n: usize) -> &mut HashSet<u64, BuildXx> {
+        self.seen.clear();
+        self.seen.reserve(n);
+        &mut self.seen
+    }
+}
+
+/// [`duplicates`] with reused tables.
+pub fn duplicates_in<'a>(
+    scratch: &mut Scratch,
+    parts: impl Iterator<Item = &'a str>,
+) -> (usize, usize, usize) {
+    let seen = scratch.seen(64);
     let (mut total, mut dups, mut dup_bytes) = (0, 0, 0);
     for p in parts {
         if p.is_empty() {
@@ -91,11 +122,15 @@ pub fn top_ngram_bytes(words: &[(u64, u32)], n: usize) -> usize {
 /// [`top_ngram_bytes`] and the highest n-gram count. The most frequent (n+1)-gram occurs at
 /// most that many times, which lets callers skip larger n.
 pub fn top_ngram(words: &[(u64, u32)], n: usize) -> (usize, usize) {
+    top_ngram_in(&mut Scratch::default(), words, n)
+}
+
+/// [`top_ngram`] with reused tables.
+pub fn top_ngram_in(scratch: &mut Scratch, words: &[(u64, u32)], n: usize) -> (usize, usize) {
     if words.len() < n * 2 {
         return (0, 1);
     }
-    let mut counts: HashMap<u64, (u32, u32), BuildXx> =
-        HashMap::with_capacity_and_hasher(words.len(), BuildXx);
+    let counts = scratch.counts(words.len());
     let mut best = (1u32, 0usize);
     for i in 0..=words.len() - n {
         let (h, len) = ngram(words, i, n);
@@ -116,10 +151,15 @@ pub fn top_ngram(words: &[(u64, u32)], n: usize) -> (usize, usize) {
 /// Bytes of duplicated n-grams (datatrove's `find_all_duplicate`: words joined without spaces,
 /// the scan jumps past a repeated n-gram).
 pub fn dup_ngram_bytes(words: &[(u64, u32)], n: usize) -> usize {
+    dup_ngram_bytes_in(&mut Scratch::default(), words, n)
+}
+
+/// [`dup_ngram_bytes`] with reused tables.
+pub fn dup_ngram_bytes_in(scratch: &mut Scratch, words: &[(u64, u32)], n: usize) -> usize {
     if words.len() < n + 1 {
         return 0;
     }
-    let mut seen: HashSet<u64, BuildXx> = HashSet::with_capacity_and_hasher(words.len(), BuildXx);
+    let seen = scratch.seen(words.len());
     let mut i = 0;
     let mut bytes = 0;
     while i + n <= words.len() {
@@ -140,11 +180,16 @@ pub fn dup_ngram_bytes(words: &[(u64, u32)], n: usize) -> usize {
 /// (n ≥ 5) starts at such a position, so when the bound is under every threshold the exact
 /// scans can be skipped.
 pub fn dup_ngram_bound(words: &[(u64, u32)], max_n: usize) -> usize {
+    dup_ngram_bound_in(&mut Scratch::default(), words, max_n)
+}
+
+/// [`dup_ngram_bound`] with reused tables.
+pub fn dup_ngram_bound_in(scratch: &mut Scratch, words: &[(u64, u32)], max_n: usize) -> usize {
     const N: usize = 5;
     if words.len() < N + 1 {
         return 0;
     }
-    let mut seen: HashSet<u64, BuildXx> = HashSet::with_capacity_and_hasher(words.len(), BuildXx);
+    let seen = scratch.seen(words.len());
     let mut covered_to = 0usize;
     let mut bytes = 0usize;
     for i in 0..=words.len() - N {
