@@ -472,50 +472,62 @@ impl Exec<'_> {
         let merged = Mutex::new(empty.clone());
         let done_bytes = AtomicU64::new(0);
         let done_docs = AtomicU64::new(0);
+        let finished = AtomicBool::new(false);
         std::thread::scope(|scope| {
             let work = self.spawn_readers(scope, raw_bytes.clone(), &abort, &reports);
-            self.pool.scope(|s| {
-                for _ in 0..self.threads {
-                    let work = work.clone();
-                    let empty = empty.clone();
-                    let (merged, done_bytes, done_docs) = (&merged, &done_bytes, &done_docs);
-                    s.spawn(move |_| {
-                        let mut counter = empty;
-                        let mut counters = Counters::default();
-                        while let Ok(sb) = work.recv() {
-                            for e in &sb.batch.entries {
-                                let Entry::Line(l) = e else { continue };
-                                let Ok((mut doc, _)) = self.format.parse(
-                                    &sb.batch.buf[l.start..l.end],
-                                    &sb.batch.file,
-                                    l.line,
-                                    0,
-                                ) else {
-                                    continue;
-                                };
-                                if stages
-                                    .iter()
-                                    .all(|st| st.process(&mut doc, &mut counters) == Verdict::Keep)
-                                {
-                                    counter.observe(&doc);
+            let (merged, done_bytes, done_docs, finished) =
+                (&merged, &done_bytes, &done_docs, &finished);
+            scope.spawn(move || {
+                // Set even if a worker panics, so the progress loop below always ends.
+                let _done = SetOnDrop(finished);
+                self.pool.scope(|s| {
+                    for _ in 0..self.threads {
+                        let work = work.clone();
+                        let empty = empty.clone();
+                        s.spawn(move |_| {
+                            let mut counter = empty;
+                            let mut counters = Counters::default();
+                            while let Ok(sb) = work.recv() {
+                                for e in &sb.batch.entries {
+                                    let Entry::Line(l) = e else { continue };
+                                    let Ok((mut doc, _)) = self.format.parse(
+                                        &sb.batch.buf[l.start..l.end],
+                                        &sb.batch.file,
+                                        l.line,
+                                        0,
+                                    ) else {
+                                        continue;
+                                    };
+                                    if stages.iter().all(|st| {
+                                        st.process(&mut doc, &mut counters) == Verdict::Keep
+                                    }) {
+                                        counter.observe(&doc);
+                                    }
+                                    done_docs.fetch_add(1, Ordering::Relaxed);
                                 }
-                                done_docs.fetch_add(1, Ordering::Relaxed);
+                                done_bytes.fetch_add(sb.batch.bytes, Ordering::Relaxed);
                             }
-                            done_bytes.fetch_add(sb.batch.bytes, Ordering::Relaxed);
-                        }
-                        if let Ok(mut m) = merged.lock() {
-                            m.merge(counter);
-                        }
-                    });
-                }
-                drop(work);
-                // Progress from the calling thread while the workers run.
+                            if let Ok(mut m) = merged.lock() {
+                                m.merge(counter);
+                            }
+                        });
+                    }
+                    drop(work);
+                });
             });
-            self.progress.update(
-                raw_bytes.load(Ordering::Relaxed),
-                done_bytes.load(Ordering::Relaxed),
-                done_docs.load(Ordering::Relaxed),
-            );
+            // Progress from the calling thread while the workers run.
+            loop {
+                let last = finished.load(Ordering::SeqCst);
+                self.progress.update(
+                    raw_bytes.load(Ordering::Relaxed),
+                    done_bytes.load(Ordering::Relaxed),
+                    done_docs.load(Ordering::Relaxed),
+                );
+                if last {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
         });
         self.progress.finish();
         merged
@@ -840,6 +852,15 @@ impl Exec<'_> {
                 Err(e)
             }
         }
+    }
+}
+
+/// Sets a flag when dropped (also while unwinding from a panic).
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
     }
 }
 
