@@ -1,0 +1,131 @@
+//! What a run writes besides the shards' contents: manifest types, side-output records and
+//! the shard writer threads.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::Receiver;
+use serde::Serialize;
+
+use crate::io::writer::{FileSummary, JsonlWriter};
+use crate::Error;
+
+/// An input file as recorded in the manifest.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InputSummary {
+    /// Path as named.
+    pub path: String,
+    /// Detected codec.
+    pub codec: Option<&'static str>,
+    /// Lines read.
+    pub lines: u64,
+    /// Uncompressed bytes read.
+    pub bytes: u64,
+    /// True when read to the end without a decompression or read error.
+    pub complete: bool,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Manifest {
+    /// corpusmill version that wrote the output.
+    pub corpusmill_version: &'static str,
+    /// The effective config (without execution settings such as threads).
+    pub config: serde_json::Value,
+    /// Inputs in processing order.
+    pub inputs: Vec<InputSummary>,
+    /// Shards in order.
+    pub shards: Vec<FileSummary>,
+    /// Side outputs: rejected, duplicates, errors.
+    pub side_outputs: Vec<FileSummary>,
+    /// Totals.
+    pub totals: Totals,
+}
+
+/// Totals in the manifest.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Records read.
+    pub docs_in: u64,
+    /// Documents written to shards.
+    pub docs_written: u64,
+    /// Documents rejected by a stage.
+    pub rejected: u64,
+    /// Duplicates removed.
+    pub duplicates: u64,
+    /// Bad input records.
+    pub errors: u64,
+}
+
+/// The side outputs the ordered stage writes.
+pub(super) struct SideOutputs {
+    pub(super) rejected: JsonlWriter,
+    pub(super) duplicates: JsonlWriter,
+    pub(super) errors: JsonlWriter,
+}
+
+#[derive(Serialize)]
+pub(super) struct DuplicateRecord<'a> {
+    pub(super) id: &'a str,
+    pub(super) duplicate_of: &'a str,
+    pub(super) kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) similarity: Option<f64>,
+    pub(super) source: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct RejectedRecord<'a> {
+    pub(super) id: &'a str,
+    pub(super) reason: String,
+    pub(super) stage: &'static str,
+    pub(super) rule: &'static str,
+    pub(super) value: f64,
+    pub(super) threshold: f64,
+    pub(super) source: String,
+}
+
+/// Adds `"key": value` to a serialized JSON object (used for near-dedup cluster ids).
+pub(super) fn annotate(json: &mut Vec<u8>, key: &str, value: &str) {
+    if json.last() == Some(&b'}') {
+        json.pop();
+        let sep = if json.len() > 1 { "," } else { "" };
+        json.extend_from_slice(sep.as_bytes());
+        let _ = serde_json::to_writer(&mut *json, key);
+        json.push(b':');
+        let _ = serde_json::to_writer(&mut *json, value);
+        json.push(b'}');
+    }
+}
+
+/// A shard writer thread: appends blocks to its shards, then finishes them.
+pub(super) fn write_shards(
+    mut group: Vec<(usize, JsonlWriter)>,
+    rx: Receiver<(usize, Vec<u8>, u64)>,
+    abort: &AtomicBool,
+) -> crate::Result<Vec<FileSummary>> {
+    let pos: BTreeMap<usize, usize> = group
+        .iter()
+        .enumerate()
+        .map(|(p, (i, _))| (*i, p))
+        .collect();
+    let mut failed = None;
+    while let Ok((shard, block, n)) = rx.recv() {
+        if failed.is_some() {
+            continue;
+        }
+        if let Some(&p) = pos.get(&shard) {
+            if let Err(e) = group[p].1.write_raw(&block, n) {
+                failed = Some(e);
+            }
+        }
+    }
+    // The channel closes on success and on abort alike; only a clean end finalizes shards.
+    if failed.is_some() || abort.load(Ordering::SeqCst) {
+        for (_, w) in group {
+            w.abandon();
+        }
+        return Err(failed.unwrap_or_else(|| Error::Internal("run aborted".into())));
+    }
+    group.into_iter().map(|(_, w)| w.finish()).collect()
+}
