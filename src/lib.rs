@@ -23,6 +23,7 @@ pub mod doc;
 pub mod entities;
 mod error;
 pub mod gen;
+pub mod hash;
 pub mod io;
 pub mod pipeline;
 pub mod stage;

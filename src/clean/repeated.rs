@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::doc::Doc;
+use crate::hash::BuildXx;
 use crate::stage::{Counters, Stage, Verdict};
 
 /// Fixed seed for site hashes (determinism across runs).
@@ -260,37 +261,6 @@ impl Stage for RepeatedLines {
         }
         counters.add("repeated_lines", "site_boilerplate", n);
         Verdict::Keep
-    }
-}
-
-/// A fixed-seed xxh3 hasher for maps keyed by already-hashed u64 values.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BuildXx;
-
-impl std::hash::BuildHasher for BuildXx {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(0)
-    }
-}
-
-/// Hasher for keys that are already xxh3 hashes: mixes the 64 bits once.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        // The keys are uniform already; a multiply spreads the site tag's bits too.
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = xxh3_64_with_seed(bytes, self.0);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 ^= n as u64;
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use super::repeated::BuildXx;
+use crate::hash::BuildXx;
 
 /// Fixed seed (determinism).
 const SEED: u64 = 0x6f70_6865_7200_0001;

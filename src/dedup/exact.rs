@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::Doc;
+use crate::hash::BuildXx;
 use crate::stage::{Candidate, Counters, Decision, Duplicate, OrderedStage, Stage, Verdict};
 
 /// Config for the `[exact_dedup]` section.
@@ -54,7 +55,7 @@ impl Stage for ExactKey {
 /// pipeline, and are read back only when a duplicate names them.
 #[derive(Debug)]
 pub struct ExactIndex {
-    seen: HashMap<u128, u64, BuildKeyHasher>,
+    seen: HashMap<u128, u64, BuildXx>,
     ids: IdLog,
 }
 
@@ -73,7 +74,7 @@ impl ExactIndex {
     /// An empty index keeping ids in the given log.
     pub fn with_log(ids: IdLog) -> ExactIndex {
         ExactIndex {
-            seen: HashMap::with_hasher(BuildKeyHasher),
+            seen: HashMap::with_hasher(BuildXx),
             ids,
         }
     }
@@ -218,35 +219,6 @@ impl Drop for IdLog {
         if let IdStore::File { path, .. } = &self.store {
             let _ = std::fs::remove_file(path);
         }
-    }
-}
-
-/// The keys are already uniform hashes: use their low bits instead of hashing them again.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BuildKeyHasher;
-
-impl std::hash::BuildHasher for BuildKeyHasher {
-    type Hasher = KeyHasher;
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(0)
-    }
-}
-
-/// See [`BuildKeyHasher`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = (n as u64) ^ ((n >> 64) as u64);
     }
 }
 
