@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// Where a record came from: the input file as the user named it and its 1-based line number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,8 +66,8 @@ pub struct Doc {
     pub date: Option<String>,
     /// Site grouping key: the configured source field, else the host of `url`.
     pub site: Option<String>,
-    /// The whole input record (all fields, in input order); `text` in it is replaced on output.
-    pub record: Map<String, Value>,
+    /// The input record's other fields, as their original JSON, written back untouched.
+    pub record: Passthrough,
     /// The text as read, kept only when the config asks for the original text in the output.
     pub original_text: Option<String>,
     /// Identified language, when the language stage ran.
@@ -95,7 +94,7 @@ impl Doc {
             title: None,
             date: None,
             site: None,
-            record: Map::new(),
+            record: Passthrough::default(),
             original_text: None,
             lang: None,
             entities: Vec::new(),
@@ -106,5 +105,72 @@ impl Doc {
                 line: 0,
             },
         }
+    }
+}
+
+/// The fields of an input record that the stages do not change, kept as the JSON text they
+/// had in the input (`"key":value` entries in input order), with the place of the text field
+/// marked. Writing a record back is then a copy, not a re-serialization: numbers keep their
+/// digits and strings their escapes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Passthrough {
+    /// Entries before the text field, each followed by `,`; then entries after it, each
+    /// preceded by `,`.
+    json: Vec<u8>,
+    /// Where the text field goes in `json` (`None` until marked: everything is before it).
+    split: Option<usize>,
+}
+
+impl Passthrough {
+    /// An empty passthrough with room for `bytes` of entries.
+    pub fn with_capacity(bytes: usize) -> Passthrough {
+        Passthrough {
+            json: Vec::with_capacity(bytes),
+            split: None,
+        }
+    }
+
+    /// Marks the text field's place: entries pushed from now on come after it.
+    pub fn mark_text(&mut self) {
+        self.split = Some(self.json.len());
+    }
+
+    /// Appends an entry whose value is raw JSON text (copied as is).
+    pub fn push_raw(&mut self, key: &str, raw: &str) {
+        self.push_with(key, |out| out.extend_from_slice(raw.as_bytes()));
+    }
+
+    /// Appends an entry whose value is a string.
+    pub fn push_string(&mut self, key: &str, value: &str) {
+        self.push_with(key, |out| crate::io::record::write_json_str(out, value));
+    }
+
+    fn push_with(&mut self, key: &str, value: impl FnOnce(&mut Vec<u8>)) {
+        let after = self.split.is_some();
+        if after {
+            self.json.push(b',');
+        }
+        crate::io::record::write_json_str(&mut self.json, key);
+        self.json.push(b':');
+        value(&mut self.json);
+        if !after {
+            self.json.push(b',');
+        }
+    }
+
+    /// The entries before the text field (each ending in `,`) and after it (each starting
+    /// with `,`).
+    pub fn parts(&self) -> (&[u8], &[u8]) {
+        self.json.split_at(self.split.unwrap_or(self.json.len()))
+    }
+
+    /// Bytes of JSON held.
+    pub fn len(&self) -> usize {
+        self.json.len()
+    }
+
+    /// True when the record has no fields besides the text.
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty()
     }
 }

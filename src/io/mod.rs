@@ -3,9 +3,11 @@
 //! [`source`] resolves inputs and opens them (codec by magic bytes, line framing with a cap);
 //! [`reader`] turns an input into batches of raw lines for the workers; [`record`] parses a raw
 //! line into a [`Doc`](crate::doc::Doc) and serializes it back; [`writer`] writes the shards
-//! (atomically: `.tmp`, fsync, rename) and the side outputs; [`errors`] describes bad input.
+//! (atomically: `.tmp`, fsync, rename) and the side outputs; [`errors`] describes bad input; [`pool`] recycles
+//! the large buffers.
 
 pub mod errors;
+pub mod pool;
 pub mod reader;
 pub mod record;
 pub mod source;

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::errors::{Action, ErrorKind, InputError};
+use super::pool::BufPool;
 use super::source::{self, Codec, Input, Line, LineReader};
 
 /// A raw line inside a batch's buffer.
@@ -68,6 +69,8 @@ pub struct ReaderOptions {
     pub max_line_bytes: usize,
     /// Target bytes per batch.
     pub batch_bytes: usize,
+    /// Where batch buffers come from (the pipeline returns them after parsing).
+    pub pool: Arc<BufPool>,
 }
 
 /// Reads `input` to its end, calling `emit` for each full batch (and the final partial one).
@@ -92,7 +95,7 @@ pub fn read_input(
     let new_batch = || Batch {
         file_index,
         file: file.clone(),
-        buf: Vec::with_capacity(opts.batch_bytes + opts.batch_bytes / 4),
+        buf: opts.pool.get(opts.batch_bytes + opts.batch_bytes / 4),
         entries: Vec::new(),
         bytes: 0,
     };

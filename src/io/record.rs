@@ -5,14 +5,18 @@
 //! when the stages that fill them ran.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::errors::{Action, ErrorKind, InputError};
 use crate::config::{InputConfig, InvalidUtf8, OutputConfig};
-use crate::doc::{Doc, Entity, Origin};
+use crate::doc::{Doc, Origin, Passthrough};
 
 /// How records map to fields, built from the `[input]` and `[output]` config.
 #[derive(Clone, Debug)]
@@ -53,6 +57,9 @@ impl RecordFormat {
     }
 
     /// Parses one line. Errors say what is wrong and which config key may fix it.
+    ///
+    /// Only the fields the stages use are decoded; every other field is kept as its original
+    /// JSON text (numbers keep their digits, strings their escapes) and written back as is.
     pub fn parse(&self, bytes: &[u8], file: &Arc<str>, line: u64, seq: u64) -> Parsed {
         let err = |kind, reason: String, action| InputError {
             file: file.clone(),
@@ -94,8 +101,9 @@ impl RecordFormat {
                 }
             }
         };
-        let mut record: Map<String, Value> = match serde_json::from_str(&text) {
-            Ok(m) => m,
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let mut entries = match Fields::deserialize(&mut de).and_then(|f| de.end().map(|()| f)) {
+            Ok(Fields(f)) => f,
             Err(e) => {
                 let reason = if e.is_data() {
                     "not a JSON object".to_string()
@@ -105,18 +113,54 @@ impl RecordFormat {
                 return Err(err(ErrorKind::InvalidJson, reason, Action::Skipped));
             }
         };
-        let body = match record.get_mut(&self.text_key) {
-            Some(Value::String(s)) => std::mem::take(s),
+        dedup_keys(&mut entries);
+        let raw_text = entries
+            .iter()
+            .find(|(k, v)| *k == self.text_key && v.is_some())
+            .and_then(|(_, v)| *v)
+            .map(RawValue::get);
+        let body = match raw_text {
+            Some(raw) if raw.starts_with('"') => match unescape(raw) {
+                Ok((s, None)) => s,
+                Ok((s, Some(bad))) => {
+                    let reason =
+                        format!("field `{}` has a lone surrogate escape {bad}", self.text_key);
+                    match self.invalid_utf8 {
+                        InvalidUtf8::Skip => {
+                            return Err(err(
+                                ErrorKind::InvalidUtf8,
+                                format!("{reason} (set input.invalid_utf8 = \"replace\" to keep such records)"),
+                                Action::Skipped,
+                            ))
+                        }
+                        InvalidUtf8::Replace => {
+                            warning = warning.or(Some(err(
+                                ErrorKind::InvalidUtf8,
+                                format!("{reason}, replaced with U+FFFD"),
+                                Action::Repaired,
+                            )));
+                            s
+                        }
+                    }
+                }
+                Err(e) => return Err(err(ErrorKind::InvalidJson, e, Action::Skipped)),
+            },
             Some(other) => {
+                let kind = match other.as_bytes().first() {
+                    Some(b't' | b'f') => "a boolean",
+                    Some(b'n') => "null",
+                    Some(b'[') => "an array",
+                    Some(b'{') => "an object",
+                    _ => "a number",
+                };
                 return Err(err(
                     ErrorKind::TextNotString,
                     format!(
-                        "field `{}` is {}, not a string (set input.text_key in the config if your dumps use another field)",
+                        "field `{}` is {kind}, not a string (set input.text_key in the config if your dumps use another field)",
                         self.text_key,
-                        type_name(other)
                     ),
                     Action::Skipped,
-                ))
+                ));
             }
             None => {
                 return Err(err(
@@ -129,28 +173,73 @@ impl RecordFormat {
                 ))
             }
         };
-        let id = match record.get(&self.id_key) {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => {
-                let id = format!("{file}:{line}");
-                record.insert(self.id_key.clone(), Value::String(id.clone()));
-                id
-            }
+        let find = |key: &str| {
+            entries
+                .iter()
+                .find(|(k, v)| k == key && v.is_some())
+                .and_then(|(_, v)| *v)
         };
-        let get = |key: &str| match record.get(key) {
-            Some(Value::String(s)) if !key.is_empty() => Some(s.clone()),
+        let get = |key: &str| match find(key) {
+            Some(raw) if !key.is_empty() && raw.get().starts_with('"') => {
+                serde_json::from_str::<String>(raw.get()).ok()
+            }
             _ => None,
+        };
+        let (id, derived) = match find(&self.id_key).map(|raw| raw.get()) {
+            Some(raw) if raw.starts_with('"') && raw != "\"\"" => {
+                match serde_json::from_str::<String>(raw) {
+                    Ok(s) => (s, false),
+                    Err(_) => (format!("{file}:{line}"), true),
+                }
+            }
+            Some(raw) if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+                match serde_json::from_str::<Value>(raw) {
+                    Ok(Value::Number(n)) => (n.to_string(), false),
+                    _ => (format!("{file}:{line}"), true),
+                }
+            }
+            _ => (format!("{file}:{line}"), true),
         };
         let url = get(&self.url_key);
         let site = get(&self.source_key).or_else(|| url.as_deref().and_then(host));
+        let title = get(&self.title_key);
+        let date = get(&self.date_key);
+
+        // Keys that output replaces are left out of the passthrough.
+        let dropped = |k: &str| {
+            k == self.text_key
+                || (self.with_lang && (k == "lang" || k == "lang_score"))
+                || (self.with_entities && k == "entities")
+                || self.keep_original_key.as_deref() == Some(k)
+        };
+        let mut record = Passthrough::with_capacity(bytes.len().saturating_sub(body.len()) + 16);
+        let mut id_written = false;
+        for (k, v) in &entries {
+            let Some(v) = v else { continue };
+            if *k == self.text_key {
+                record.mark_text();
+                continue;
+            }
+            if dropped(k) {
+                continue;
+            }
+            if derived && *k == self.id_key {
+                record.push_string(k, &id);
+                id_written = true;
+            } else {
+                record.push_raw(k, v.get());
+            }
+        }
+        if derived && !id_written {
+            record.push_string(&self.id_key, &id);
+        }
         let doc = Doc {
             seq,
             id,
             original_text: self.keep_original_key.as_ref().map(|_| body.clone()),
             text: body,
-            title: get(&self.title_key),
-            date: get(&self.date_key),
+            title,
+            date,
             url,
             site,
             record,
@@ -166,59 +255,243 @@ impl RecordFormat {
         Ok((doc, warning))
     }
 
-    /// Serializes the output record for a kept document into `out` (no trailing newline).
+    /// Serializes the output record for a kept document into `out` (no trailing newline): the
+    /// input's fields in their order with the cleaned text in place of the original, then
+    /// `lang`, `lang_score` and `entities` when those stages ran.
     pub fn write(&self, doc: &mut Doc, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        let mut record = std::mem::take(&mut doc.record);
-        record.insert(
-            self.text_key.clone(),
-            Value::String(std::mem::take(&mut doc.text)),
-        );
-        if let (Some(k), Some(orig)) = (&self.keep_original_key, doc.original_text.take()) {
-            record.insert(k.clone(), Value::String(orig));
+        out.reserve(doc.record.len() + doc.text.len() + doc.text.len() / 8 + 64);
+        out.push(b'{');
+        let (head, tail) = doc.record.parts();
+        out.extend_from_slice(head);
+        write_json_str(out, &self.text_key);
+        out.push(b':');
+        write_json_str(out, &doc.text);
+        out.extend_from_slice(tail);
+        if let (Some(k), Some(orig)) = (&self.keep_original_key, &doc.original_text) {
+            out.push(b',');
+            write_json_str(out, k);
+            out.push(b':');
+            write_json_str(out, orig);
         }
-        let lang = if self.with_lang {
-            record.shift_remove("lang");
-            record.shift_remove("lang_score");
-            Some(doc.lang.as_ref())
-        } else {
-            None
-        };
-        let entities = if self.with_entities {
-            record.shift_remove("entities");
-            Some(doc.entities.as_slice())
-        } else {
-            None
-        };
-        let out_rec = OutRecord {
-            record: &record,
-            lang: lang.map(|l| l.map(|l| l.code)),
-            lang_score: lang.map(|l| l.map(|l| (l.score * 1e4).round() / 1e4)),
-            entities,
-        };
-        serde_json::to_writer(&mut *out, &out_rec)
+        if self.with_lang {
+            match &doc.lang {
+                Some(l) => {
+                    out.extend_from_slice(b",\"lang\":");
+                    write_json_str(out, l.code);
+                    out.extend_from_slice(b",\"lang_score\":");
+                    serde_json::to_writer(&mut *out, &((l.score * 1e4).round() / 1e4))?;
+                }
+                None => out.extend_from_slice(b",\"lang\":null,\"lang_score\":null"),
+            }
+        }
+        if self.with_entities {
+            out.extend_from_slice(b",\"entities\":");
+            serde_json::to_writer(&mut *out, &doc.entities)?;
+        }
+        out.push(b'}');
+        Ok(())
     }
 }
 
-#[derive(Serialize)]
-struct OutRecord<'a> {
-    #[serde(flatten)]
-    record: &'a Map<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lang: Option<Option<&'static str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lang_score: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    entities: Option<&'a [Entity]>,
+/// Appends `s` as a JSON string literal, escaped as serde_json escapes it (`\"`, `\\`, `\n`,
+/// `\r`, `\t`, `\b`, `\f`, other control characters as `\u00XX`).
+///
+/// Text fields are most of every record, so the scan for characters to escape goes eight bytes
+/// at a time and copies the runs between them in one piece.
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // High bit set in each byte of `w` that is zero.
+    let zero = |w: u64| w.wrapping_sub(LO) & !w & HI;
+    let bytes = s.as_bytes();
+    out.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 8 <= bytes.len() {
+            let mut chunk = [0u8; 8];
+            chunk.copy_from_slice(&bytes[i..i + 8]);
+            let w = u64::from_le_bytes(chunk);
+            // Bytes < 0x20, '"' or '\\'. The lowest flagged byte is always a true match.
+            let mask = (w.wrapping_sub(LO * 0x20) & !w & HI)
+                | zero(w ^ (LO * u64::from(b'"')))
+                | zero(w ^ (LO * u64::from(b'\\')));
+            if mask == 0 {
+                i += 8;
+                continue;
+            }
+            i += (mask.trailing_zeros() / 8) as usize;
+        }
+        let b = bytes[i];
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => &[],
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// Keeps the last value of a repeated key at the key's first position (as a JSON object
+/// parsed into a map would); earlier values become `None`.
+fn dedup_keys(entries: &mut [(Cow<'_, str>, Option<&RawValue>)]) {
+    if entries.len() <= 16 {
+        for j in 1..entries.len() {
+            if let Some(i) =
+                (0..j).find(|&i| entries[i].0 == entries[j].0 && entries[i].1.is_some())
+            {
+                entries[i].1 = entries[j].1.take();
+            }
+        }
+        return;
+    }
+    let mut first: HashMap<String, usize> = HashMap::with_capacity(entries.len());
+    for j in 0..entries.len() {
+        match first.get(&*entries[j].0) {
+            Some(&i) => entries[i].1 = entries[j].1.take(),
+            None => {
+                first.insert(entries[j].0.to_string(), j);
+            }
+        }
+    }
+}
+
+/// A record's fields in input order, each value as its raw JSON text.
+struct Fields<'a>(Vec<(Cow<'a, str>, Option<&'a RawValue>)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fields<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
+                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+                    let v: &'de RawValue = map.next_value()?;
+                    entries.push((k, Some(v)));
+                }
+                Ok(Fields(entries))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Decodes a JSON string literal (quotes included) that the JSON parser has already checked.
+/// Returns the string and, when the literal escaped a lone UTF-16 surrogate (valid JSON
+/// syntax, but not a character), that escape: it is decoded as U+FFFD.
+///
+/// One exact-size allocation and no intermediate buffer: text fields are most of every record.
+fn unescape(raw: &str) -> Result<(String, Option<String>), String> {
+    let bad = || "invalid JSON: malformed string escape".to_string();
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    let mut out = String::with_capacity(inner.len());
+    let mut lone = None;
+    let mut rest = inner;
+    while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        let esc = &rest[i + 1..];
+        let c = esc.as_bytes().first().copied().ok_or_else(bad)?;
+        rest = &esc[1..];
+        let ch = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hex4 = |s: &str| s.get(..4).and_then(|h| u16::from_str_radix(h, 16).ok());
+                let hi = hex4(rest).ok_or_else(bad)?;
+                rest = &rest[4..];
+                match hi {
+                    0xD800..=0xDBFF => {
+                        let lo = rest.strip_prefix("\\u").and_then(hex4);
+                        match lo {
+                            Some(lo @ 0xDC00..=0xDFFF) => {
+                                rest = &rest[6..];
+                                let c = 0x10000
+                                    + ((u32::from(hi) - 0xD800) << 10)
+                                    + (u32::from(lo) - 0xDC00);
+                                char::from_u32(c).ok_or_else(bad)?
+                            }
+                            _ => {
+                                lone.get_or_insert_with(|| format!("\\u{hi:04x}"));
+                                '\u{fffd}'
+                            }
+                        }
+                    }
+                    0xDC00..=0xDFFF => {
+                        lone.get_or_insert_with(|| format!("\\u{hi:04x}"));
+                        '\u{fffd}'
+                    }
+                    _ => char::from_u32(u32::from(hi)).ok_or_else(bad)?,
+                }
+            }
+            _ => return Err(bad()),
+        };
+        out.push(ch);
+    }
+    out.push_str(rest);
+    Ok((out, lone))
+}
+
+/// An object key, borrowed from the line unless it had escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -275,7 +548,10 @@ mod tests {
     fn derives_missing_id_from_file_and_line() {
         let (doc, _) = fmt().parse(br#"{"text":"x"}"#, &file(), 12, 0).unwrap();
         assert_eq!(doc.id, "f.jsonl:12");
-        assert_eq!(doc.record["id"], "f.jsonl:12");
+        assert_eq!(
+            doc.record.parts(),
+            (&b""[..], &br#","id":"f.jsonl:12""#[..])
+        );
         let (doc, _) = fmt()
             .parse(br#"{"text":"x","id":42}"#, &file(), 12, 0)
             .unwrap();
@@ -316,6 +592,85 @@ mod tests {
             f.parse(line, &file(), 1, 0).unwrap_err().kind,
             ErrorKind::InvalidUtf8
         );
+    }
+
+    #[test]
+    fn passthrough_fields_keep_their_json_text() {
+        let line = br#"{"n":12345678901234567890123,"f":1.0e5,"s":"caf\u00e9 \/","text":"x\u00e9","a":[1, {"b" : null}]}"#;
+        let (mut doc, _) = fmt().parse(line, &file(), 1, 0).unwrap();
+        assert_eq!(doc.text, "x\u{e9}");
+        let mut out = Vec::new();
+        fmt().write(&mut doc, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"n":12345678901234567890123,"f":1.0e5,"s":"caf\u00e9 \/","text":"xé","a":[1, {"b" : null}],"id":"f.jsonl:1"}"#
+        );
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_last_value_at_the_first_place() {
+        let line = br#"{"a":1,"text":"old","a":2,"id":"","text":"new","id":null}"#;
+        let (mut doc, _) = fmt().parse(line, &file(), 4, 0).unwrap();
+        assert_eq!(doc.text, "new");
+        assert_eq!(doc.id, "f.jsonl:4");
+        let mut out = Vec::new();
+        fmt().write(&mut doc, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":2,"text":"new","id":"f.jsonl:4"}"#
+        );
+    }
+
+    #[test]
+    fn text_of_another_type_names_the_type() {
+        for (v, kind) in [
+            ("[1]", "an array"),
+            ("{}", "an object"),
+            ("null", "null"),
+            ("true", "a boolean"),
+            ("-2.5", "a number"),
+        ] {
+            let line = format!(r#"{{"text":{v}}}"#);
+            let e = fmt().parse(line.as_bytes(), &file(), 1, 0).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::TextNotString);
+            assert!(e.reason.contains(kind), "{v}: {}", e.reason);
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_follow_the_invalid_utf8_policy() {
+        let line = br#"{"text":"a\ud800b \ud83d\ude00 \udc00"}"#;
+        let (doc, w) = fmt().parse(line, &file(), 1, 0).unwrap();
+        assert_eq!(doc.text, "a\u{fffd}b \u{1f600} \u{fffd}");
+        let w = w.unwrap();
+        assert_eq!(
+            (w.kind, w.action),
+            (ErrorKind::InvalidUtf8, Action::Repaired)
+        );
+        assert!(w.reason.contains("\\ud800"), "{}", w.reason);
+        let cfg = InputConfig {
+            invalid_utf8: InvalidUtf8::Skip,
+            ..Default::default()
+        };
+        let f = RecordFormat::new(&cfg, &OutputConfig::default());
+        assert_eq!(
+            f.parse(line, &file(), 1, 0).unwrap_err().kind,
+            ErrorKind::InvalidUtf8
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strings_escape_and_unescape_like_serde_json(s in "(?s).{0,40}", ctl in 0u8..0x20) {
+            let s = format!("{s}{}{s}\"\\", char::from(ctl));
+            let mut out = Vec::new();
+            write_json_str(&mut out, &s);
+            proptest::prop_assert_eq!(&out, &serde_json::to_vec(&s).unwrap());
+            let raw = std::str::from_utf8(&out).unwrap();
+            proptest::prop_assert_eq!(unescape(raw).unwrap(), (s.clone(), None));
+            let ascii = serde_json::to_string(&s).unwrap().replace('é', "\\u00e9");
+            proptest::prop_assert_eq!(unescape(&ascii).unwrap().0, s);
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::clean::repeated::SiteLineCounter;
 use crate::config::Config;
 use crate::doc::Doc;
 use crate::io::errors::{ErrorKind, InputError};
+use crate::io::pool::BufPool;
 use crate::io::reader::{self, Batch, Entry, FileReport};
 use crate::io::record::RecordFormat;
 use crate::io::writer::{self, FileSummary, JsonlWriter};
@@ -157,6 +158,7 @@ impl Exec<'_> {
                                     done_docs.fetch_add(1, Ordering::Relaxed);
                                 }
                                 done_bytes.fetch_add(sb.batch.bytes, Ordering::Relaxed);
+                                self.opts.pool.put(sb.batch.buf);
                             }
                             if let Ok(mut m) = merged.lock() {
                                 m.merge(counter);
@@ -202,6 +204,8 @@ impl Exec<'_> {
         let reports = Mutex::new(Vec::new());
         let counters = Mutex::new(Counters::default());
         let nwriters = nshards.min((self.threads / 2).max(1));
+        // Shard blocks go back and forth between the ordered stage and the writers.
+        let blocks = BufPool::new(nshards + nwriters * 16);
 
         // Create every shard up front so a run always writes the same set of files.
         let mut shard_writers: Vec<Vec<(usize, JsonlWriter)>> =
@@ -227,8 +231,8 @@ impl Exec<'_> {
             for group in shard_writers {
                 let (tx, rx) = bounded::<(usize, Vec<u8>, u64)>(16);
                 write_txs.push(tx);
-                let abort = &abort;
-                write_handles.push(scope.spawn(move || write_shards(group, rx, abort)));
+                let (abort, blocks) = (&abort, &blocks);
+                write_handles.push(scope.spawn(move || write_shards(group, rx, abort, blocks)));
             }
             // Workers.
             let counters = &counters;
@@ -251,8 +255,9 @@ impl Exec<'_> {
                     }
                 });
             });
-            let r =
-                self.ordered_stage(config, res_rx, ordered, side, write_txs, &raw_bytes, &abort);
+            let r = self.ordered_stage(
+                config, res_rx, ordered, side, write_txs, &blocks, &raw_bytes, &abort,
+            );
             if r.is_err() {
                 abort.store(true, Ordering::SeqCst);
             }
@@ -333,6 +338,7 @@ impl Exec<'_> {
             }
             outcomes.push(run_stages(&mut doc, stages, counters, self.format, config));
         }
+        self.opts.pool.put(batch.buf);
         Processed {
             seq,
             bytes: batch.bytes,
@@ -349,6 +355,7 @@ impl Exec<'_> {
         ordered: &mut [Box<dyn OrderedStage>],
         mut side: SideOutputs,
         write_txs: Vec<Sender<(usize, Vec<u8>, u64)>>,
+        blocks: &BufPool,
         raw_bytes: &AtomicU64,
         abort: &AtomicBool,
     ) -> crate::Result<(Stats, Vec<FileSummary>)> {
@@ -437,6 +444,9 @@ impl Exec<'_> {
                                 stats.docs_written += 1;
                                 stats.bytes_out += k.json.len() as u64 + 1;
                                 let (buf, n) = &mut shard_buf[k.shard];
+                                if buf.capacity() == 0 {
+                                    *buf = blocks.get(SHARD_FLUSH + (SHARD_FLUSH >> 2));
+                                }
                                 buf.extend_from_slice(&k.json);
                                 buf.push(b'\n');
                                 *n += 1;
@@ -553,7 +563,7 @@ fn run_stages(
         }
     }
     let shard = writer::shard_of(&doc.id, config.output.shard_seed, config.output.shards);
-    let mut json = Vec::with_capacity(doc.text.len() + 256);
+    let mut json = Vec::new();
     if let Err(e) = format.write(doc, &mut json) {
         // Cannot happen for values that came from JSON; reported rather than lost if it does.
         return Outcome::Error(InputError {

@@ -7,11 +7,13 @@
 //! lines), a pre-scan pass over the same inputs runs first.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
 use crate::doc::Origin;
 use crate::io::errors::InputError;
+use crate::io::pool::BufPool;
 use crate::io::reader::{Batch, FileReport, ReaderOptions};
 use crate::io::record::RecordFormat;
 use crate::io::source::{self, Input};
@@ -199,6 +201,7 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     let opts = ReaderOptions {
         max_line_bytes: config.input.max_line_bytes,
         batch_bytes: config.pipeline.batch_bytes,
+        pool: Arc::new(BufPool::new(2 * threads + 8 * config.pipeline.readers)),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

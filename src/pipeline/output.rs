@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::Receiver;
 use serde::Serialize;
 
+use crate::io::pool::BufPool;
 use crate::io::writer::{FileSummary, JsonlWriter};
 use crate::Error;
 
@@ -103,6 +104,7 @@ pub(super) fn write_shards(
     mut group: Vec<(usize, JsonlWriter)>,
     rx: Receiver<(usize, Vec<u8>, u64)>,
     abort: &AtomicBool,
+    blocks: &BufPool,
 ) -> crate::Result<Vec<FileSummary>> {
     let pos: BTreeMap<usize, usize> = group
         .iter()
@@ -119,6 +121,7 @@ pub(super) fn write_shards(
                 failed = Some(e);
             }
         }
+        blocks.put(block);
     }
     // The channel closes on success and on abort alike; only a clean end finalizes shards.
     if failed.is_some() || abort.load(Ordering::SeqCst) {
