@@ -6,7 +6,7 @@
 #
 # usage: benches/report.sh            (everything; about 25 minutes on 2 cores)
 # environment:
-#   SKIP_CRITERION=1 SKIP_QUALITY=1 SKIP_SCALE=1 SKIP_STAGESETS=1 SKIP_COMPARE=1
+#   SKIP_CRITERION=1 SKIP_QUALITY=1 SKIP_SCALE=1 SKIP_STAGESETS=1 SKIP_MEMORY=1 SKIP_COMPARE=1
 #                    leave that section as it is
 #   CORPUS_MB        scaling corpus size (default 200)     MAX_THREADS  default: nproc
 #   BENCH_ARGS       criterion arguments (default "--warm-up-time 1 --measurement-time 3")
@@ -58,13 +58,14 @@ for bj in glob.glob(os.path.join(sys.argv[1], "**", "new", "benchmark.json"), re
     b = json.load(open(bj))
     est = json.load(open(os.path.join(os.path.dirname(bj), "estimates.json")))
     ns = est["mean"]["point_estimate"]
-    tp = (b.get("throughput") or {}).get("Bytes")
-    rows.append((b["group_id"], b.get("function_id") or "", ns, tp))
-print("| group | bench | time per iteration | MB/s (1 core) |")
-print("|---|---|---:|---:|")
-for g, f, ns, tp in sorted(rows):
-    mbs = f"{tp / ns * 1e3:.1f}" if tp else "–"
-    print(f"| `{g}` | {f} | {ns / 1e6:.2f} ms | {mbs} |")
+    tp = b.get("throughput") or {}
+    rows.append((b["group_id"], b.get("function_id") or "", ns, tp.get("Bytes"), tp.get("Elements")))
+print("| group | bench | time per iteration | MB/s (1 core) | docs/s (1 core) |")
+print("|---|---|---:|---:|---:|")
+for g, f, ns, nbytes, elems in sorted(rows):
+    mbs = f"{nbytes / ns * 1e3:.1f}" if nbytes else "–"
+    eps = f"{elems / ns * 1e9:,.0f}" if elems else "–"
+    print(f"| `{g}` | {f} | {ns / 1e6:.2f} ms | {mbs} | {eps} |")
 PY
   replace_section criterion "$OUT/criterion.md"
 fi
@@ -132,6 +133,15 @@ if [ -z "${SKIP_STAGESETS:-}" ]; then
     benches/harness/stagesets.sh "$OUT/scale-corpus" "$BIN"
   } >"$OUT/stagesets.md"
   replace_section stagesets "$OUT/stagesets.md"
+fi
+
+if [ -z "${SKIP_MEMORY:-}" ]; then
+  {
+    echo "Command: \`benches/harness/memory.sh $(realpath --relative-to="$ROOT" "$OUT/mem")\`"
+    echo
+    benches/harness/memory.sh "$OUT/mem" "$BIN" 2>/dev/null
+  } >"$OUT/memory.md"
+  replace_section memory "$OUT/memory.md"
 fi
 
 if [ -z "${SKIP_COMPARE:-}" ]; then
