@@ -203,7 +203,9 @@ impl Exec<'_> {
         let abort = AtomicBool::new(false);
         let reports = Mutex::new(Vec::new());
         let counters = Mutex::new(Counters::default());
-        let nwriters = nshards.min((self.threads / 2).max(1));
+        // One shard is one zstd frame, compressed by one thread at a time: up to one writer per
+        // worker thread, so compression is not the limit when shards >= threads.
+        let nwriters = nshards.min(self.threads).max(1);
         // Shard blocks go back and forth between the ordered stage and the writers.
         let blocks = BufPool::new(nshards + nwriters * 16);
 
