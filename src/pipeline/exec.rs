@@ -43,7 +43,7 @@ impl Exec<'_> {
             let next = next.clone();
             let file_tx = file_tx.clone();
             let raw_bytes = raw_bytes.clone();
-            scope.spawn(move || loop {
+            spawn_named(scope, "corpusmill-read", move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst) as usize;
                 if i >= n {
                     break;
@@ -65,7 +65,7 @@ impl Exec<'_> {
         }
         drop(file_tx);
         let (work_tx, work_rx) = bounded::<SeqBatch>(self.queue);
-        scope.spawn(move || {
+        spawn_named(scope, "corpusmill-merge", move || {
             let mut seq = 0u64;
             let mut first_doc = 0u64;
             'files: for rx in file_rx {
@@ -234,7 +234,9 @@ impl Exec<'_> {
                 let (tx, rx) = bounded::<(usize, Vec<u8>, u64)>(16);
                 write_txs.push(tx);
                 let (abort, blocks) = (&abort, &blocks);
-                write_handles.push(scope.spawn(move || write_shards(group, rx, abort, blocks)));
+                write_handles.push(spawn_named(scope, "corpusmill-write", move || {
+                    write_shards(group, rx, abort, blocks)
+                }));
             }
             // Workers.
             let counters = &counters;
@@ -515,6 +517,22 @@ impl Exec<'_> {
                 Err(e)
             }
         }
+    }
+}
+
+/// Starts a scoped thread with a name (shown by `top -H` and profilers). Like
+/// `Scope::spawn`, panics if the OS cannot start a thread.
+fn spawn_named<'s, 'e, T: Send + 's>(
+    scope: &'s std::thread::Scope<'s, 'e>,
+    name: &str,
+    f: impl FnOnce() -> T + Send + 's,
+) -> std::thread::ScopedJoinHandle<'s, T> {
+    match std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn_scoped(scope, f)
+    {
+        Ok(h) => h,
+        Err(e) => panic!("cannot start thread {name}: {e}"),
     }
 }
 
