@@ -62,6 +62,12 @@ pub struct NearDedupConfig {
     /// similarity for verification and the audit `similarity` (default 128, even; half a byte
     /// each). The signature has `max(bands × rows, fingerprints)` values.
     pub fingerprints: usize,
+    /// Bottom-k sketch size (default 256; 0 = none): the `k` smallest shingle ranks of each
+    /// document, computed on the workers and, for kept documents, written to a scratch file in
+    /// the output folder (`4k` bytes per kept document, no memory). Verification and the audit
+    /// `similarity` then use the sketches' Jaccard estimate (exact for documents with at most
+    /// `k` shingles) instead of the fingerprints', which only pre-select candidates.
+    pub sketch_size: usize,
     /// Confirm each LSH candidate by its estimated Jaccard similarity before acting on it
     /// (default true).
     pub verify: bool,
@@ -70,6 +76,11 @@ pub struct NearDedupConfig {
     /// Memory budget of the index in MiB (default 4096); the run stops with a clear error
     /// before the index would grow past it.
     pub max_index_mb: u64,
+    /// Kept documents the index's band table is sized for up front (default 0 = start small
+    /// and grow by half as needed). Setting it to about the number of documents in the run
+    /// saves the table rebuilds (about a third of the index's time at 1M documents); a table
+    /// sized for more documents than `max_index_mb` allows is refused when the index is built.
+    pub expected_docs: u64,
 }
 
 impl Default for NearDedupConfig {
@@ -81,9 +92,11 @@ impl Default for NearDedupConfig {
             bands: 18,
             rows: 3,
             fingerprints: 128,
+            sketch_size: 256,
             verify: true,
             verify_threshold: 0.65,
             max_index_mb: 4096,
+            expected_docs: 0,
         }
     }
 }
@@ -155,6 +168,13 @@ impl NearDedupConfig {
                 self.fingerprints
             )));
         }
+        if self.sketch_size > 4096 {
+            return Err(Error::Config(format!(
+                "near_dedup.sketch_size = {}: must be at most 4096 (default 256; 0 turns \
+                 sketches off)",
+                self.sketch_size
+            )));
+        }
         if !(0.0..=1.0).contains(&self.verify_threshold) {
             return Err(Error::Config(format!(
                 "near_dedup.verify_threshold = {}: must be between 0 and 1 (default 0.65)",
@@ -179,7 +199,7 @@ impl NearDedupConfig {
     /// Builds the worker-side signature stage.
     pub fn build_signer(&self) -> crate::Result<MinHashSigner> {
         self.validate()?;
-        Ok(MinHashSigner::new(self.shingle_size, self.signature_len()))
+        Ok(MinHashSigner::new(self.shingle_size, self.signature_len()).with_sketch(self.sketch_size))
     }
 
     fn params(&self) -> LshParams {
@@ -187,12 +207,14 @@ impl NearDedupConfig {
             bands: self.bands,
             rows: self.rows,
             fingerprints: self.fingerprints,
+            sketch: self.sketch_size,
             verify_threshold: self.verify.then_some(self.verify_threshold),
             mode: match self.mode {
                 NearMode::Remove => Mode::Remove,
                 NearMode::Annotate => Mode::Annotate,
             },
             max_bytes: self.max_index_mb.saturating_mul(1 << 20),
+            expected_docs: usize::try_from(self.expected_docs).unwrap_or(usize::MAX),
         }
     }
 
