@@ -129,6 +129,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     c.bands,
                     c.rows,
                     c.fingerprints,
+                    c.sketch_size,
                     Some(c.verify_threshold)
                 )
             );

@@ -71,7 +71,9 @@ pub struct NearDedupConfig {
     /// Confirm each LSH candidate by its estimated Jaccard similarity before acting on it
     /// (default true).
     pub verify: bool,
-    /// Minimum estimated Jaccard similarity of a confirmed near duplicate (default 0.65).
+    /// Minimum estimated Jaccard similarity of a confirmed near duplicate (default 0.605: a
+    /// hair above 0.6, where the sketch estimate's error of about ±0.01 would otherwise let
+    /// pairs just under 0.6 through; use about 0.65 with `sketch_size = 0`).
     pub verify_threshold: f64,
     /// Memory budget of the index in MiB (default 4096); the run stops with a clear error
     /// before the index would grow past it.
@@ -94,7 +96,7 @@ impl Default for NearDedupConfig {
             fingerprints: 128,
             sketch_size: 256,
             verify: true,
-            verify_threshold: 0.65,
+            verify_threshold: 0.605,
             max_index_mb: 4096,
             expected_docs: 0,
         }
@@ -109,23 +111,33 @@ pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
 
 /// Probability that a document with Jaccard similarity `s` to an earlier kept one is removed:
 /// the candidate probability times, with verification, the probability that the estimate
-/// from `fingerprints` 4-bit fingerprints (a binomial share of matches, each with probability
-/// `s + (1 - s) / 16`) reaches the threshold.
+/// reaches the threshold. With `sketch = k > 0` the estimate is modelled as a binomial share of
+/// `k` samples each present in both sets with probability `s` (conservative: the sketch
+/// estimate samples without replacement and uses up to `2k` values, so it is sharper); without,
+/// as the share of `fingerprints` 4-bit fingerprints that match, each with probability
+/// `s + (1 - s) / 16`, corrected for chance.
 pub fn removal_probability(
     s: f64,
     bands: usize,
     rows: usize,
     fingerprints: usize,
+    sketch: usize,
     verify: Option<f64>,
 ) -> f64 {
     let cand = candidate_probability(s, bands, rows);
     let Some(t) = verify else {
         return cand;
     };
-    let n = fingerprints;
-    let p = (s + (1.0 - s) * CHANCE).min(1.0 - 1e-12);
-    // Matches needed: estimate_jaccard(m, n) >= t.
-    let need = ((t * (1.0 - CHANCE) + CHANCE) * n as f64 - 1e-9).ceil() as usize;
+    let (n, p, need) = if sketch > 0 {
+        let n = sketch;
+        (n, s, (t * n as f64 - 1e-9).ceil() as usize)
+    } else {
+        let n = fingerprints;
+        let p = s + (1.0 - s) * CHANCE;
+        // Matches needed: estimate_jaccard(m, n) >= t.
+        (n, p, ((t * (1.0 - CHANCE) + CHANCE) * n as f64 - 1e-9).ceil() as usize)
+    };
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
     let mut tail = 0.0;
     let mut log_c = 0.0f64; // log C(n, k), built incrementally
     for k in 0..=n {
@@ -177,7 +189,7 @@ impl NearDedupConfig {
         }
         if !(0.0..=1.0).contains(&self.verify_threshold) {
             return Err(Error::Config(format!(
-                "near_dedup.verify_threshold = {}: must be between 0 and 1 (default 0.65)",
+                "near_dedup.verify_threshold = {}: must be between 0 and 1 (default 0.605)",
                 self.verify_threshold
             )));
         }
@@ -187,6 +199,19 @@ impl NearDedupConfig {
                  fingerprints / 2 + 8 + bands × 4 / 0.7 bytes per kept document)"
                     .into(),
             ));
+        }
+        let per_doc = self.fingerprints as f64 / 2.0
+            + 8.0
+            + self.bands as f64 * 4.0 / super::lsh::PRESIZE_LOAD;
+        let need_mb = self.expected_docs as f64 * per_doc / f64::from(1 << 20);
+        if need_mb > self.max_index_mb as f64 {
+            return Err(Error::Config(format!(
+                "near_dedup.expected_docs = {}: a table sized for that many documents needs \
+                 about {need_mb:.0} MiB, over near_dedup.max_index_mb = {}; raise \
+                 near_dedup.max_index_mb or lower near_dedup.expected_docs (0 grows the table \
+                 as needed)",
+                self.expected_docs, self.max_index_mb
+            )));
         }
         Ok(())
     }
@@ -242,6 +267,7 @@ mod tests {
     fn defaults_build_and_bad_values_name_the_key() {
         let c = NearDedupConfig::default();
         assert_eq!(c.build_signer().unwrap().num_perm(), 128);
+        assert_eq!(c.build_signer().unwrap().sketch_len(), 256);
         assert!(c.build_index().is_ok());
         for (bad, key) in [
             (
@@ -279,6 +305,21 @@ mod tests {
                 },
                 "max_index_mb",
             ),
+            (
+                NearDedupConfig {
+                    sketch_size: 5000,
+                    ..c.clone()
+                },
+                "sketch_size",
+            ),
+            (
+                NearDedupConfig {
+                    expected_docs: 100_000_000,
+                    max_index_mb: 1024,
+                    ..c.clone()
+                },
+                "expected_docs",
+            ),
         ] {
             let err = bad.build_index().unwrap_err().to_string();
             assert!(err.contains(key), "{err}");
@@ -297,14 +338,18 @@ mod tests {
     fn s_curve_is_monotone_and_steep() {
         let mut last = 0.0;
         for i in 0..=20 {
-            let p = removal_probability(i as f64 / 20.0, 18, 3, 128, Some(0.65));
+            let p = removal_probability(i as f64 / 20.0, 18, 3, 128, 0, Some(0.65));
             assert!(p >= last - 1e-12);
             last = p;
         }
-        assert!(removal_probability(0.5, 18, 3, 128, Some(0.65)) < 0.01);
-        assert!(removal_probability(0.8, 18, 3, 128, Some(0.65)) > 0.99);
+        assert!(removal_probability(0.5, 18, 3, 128, 0, Some(0.65)) < 0.01);
+        assert!(removal_probability(0.8, 18, 3, 128, 0, Some(0.65)) > 0.99);
+        // Sketches make the step around the threshold much steeper.
+        let sk = |s: f64| removal_probability(s, 18, 3, 128, 256, Some(0.605));
+        assert!(sk(0.55) < 0.07 && sk(0.66) > 0.95, "{} {}", sk(0.55), sk(0.66));
+        assert!(sk(0.55) < removal_probability(0.55, 18, 3, 128, 0, Some(0.6)));
         // Without verification, 14 × 8 bands catch only about half the pairs at 0.7.
-        let p = removal_probability(0.7, 14, 8, 128, None);
+        let p = removal_probability(0.7, 14, 8, 128, 0, None);
         assert!((0.5..0.6).contains(&p), "{p}");
     }
 }

@@ -186,26 +186,28 @@ pub fn estimate_packed(a: &[u32], b: &[u8]) -> f64 {
     } else {
         quantize(tau, mul)
     };
-    let (mut i, mut j, mut union, mut both) = (0usize, 0usize, 0usize, 0usize);
-    loop {
-        let ai = i < na && a[i] <= tau;
-        let bj = j < nb && qb(j) <= tau_b;
-        match (ai, bj) {
-            (false, false) => break,
-            (true, false) => i += 1,
-            (false, true) => j += 1,
-            (true, true) => match qa(a[i]).cmp(&qb(j)) {
-                std::cmp::Ordering::Equal => {
-                    both += 1;
-                    i += 1;
-                    j += 1;
-                }
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-            },
+    // Shingles of each side ranked up to tau (both lists are ascending).
+    let na = a[..na].partition_point(|&v| v <= tau);
+    let (mut lo, mut hi) = (0usize, nb);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if qb(mid) <= tau_b {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
+    }
+    let nb = lo;
+    // Branch-free merge: the comparisons are unpredictable.
+    let (mut i, mut j, mut union, mut both) = (0usize, 0usize, 0usize, 0usize);
+    while i < na && j < nb {
+        let (x, y) = (qa(a[i]), qb(j));
+        both += usize::from(x == y);
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
         union += 1;
     }
+    union += (na - i) + (nb - j);
     if union == 0 {
         1.0
     } else {

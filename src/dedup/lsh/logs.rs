@@ -204,15 +204,24 @@ impl SketchLog {
         }
     }
 
+    /// Bytes the next [`SketchLog::push`] would allocate (in memory only; 0 for a file).
+    pub fn growth_bytes(&self) -> usize {
+        match &self.store {
+            SketchStore::Memory(v) if v.capacity() - v.len() < self.rec => {
+                (v.len() / 4).max(self.rec * 256)
+            }
+            _ => 0,
+        }
+    }
+
     /// Appends the sketch (`k` ascending ranks padded with the sketch's empty value) of the
     /// next document.
     pub fn push(&mut self, sketch: &[u32]) -> crate::Result<()> {
         crate::dedup::sketch::pack(sketch, &mut self.buf);
+        let grow = self.growth_bytes();
         match &mut self.store {
             SketchStore::Memory(v) => {
-                if v.capacity() - v.len() < self.rec {
-                    v.reserve_exact((v.len() / 4).max(self.rec * RESERVE / 16));
-                }
+                v.reserve_exact(grow);
                 v.extend_from_slice(&self.buf);
             }
             SketchStore::File { path, writer } => {

@@ -32,6 +32,7 @@ mod table;
 use std::path::Path;
 
 pub use logs::{KeyLog, SketchLog};
+pub(crate) use table::PRESIZE_LOAD;
 use table::BandTable;
 
 use super::exact::IdLog;
@@ -326,6 +327,9 @@ impl LshIndex {
         // Plan every growth first, so a budget error leaves the index as it was.
         if self.len == self.chunks.len() * CHUNK {
             self.check_budget(CHUNK * (self.fp_bytes + 8))?;
+        }
+        if self.p.sketch > 0 {
+            self.check_budget(self.sketches.growth_bytes())?;
         }
         if let Some(cap) =
             self.table

@@ -14,7 +14,7 @@ use super::logs::KeyLog;
 pub(super) const MAX_LOAD: f64 = 0.85;
 
 /// Load of a table pre-sized for `expected_docs` documents once they are all indexed.
-pub(super) const PRESIZE_LOAD: f64 = 0.75;
+pub(crate) const PRESIZE_LOAD: f64 = 0.75;
 
 /// Smallest table, in slots.
 const MIN_CAP: usize = 4096;
