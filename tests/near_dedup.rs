@@ -8,8 +8,8 @@ use corpusmill::dedup::eval::{
     build_corpus, decide_all, evaluate, load_articles, mutate, CorpusSpec, EvalDoc, EvalKind,
 };
 use corpusmill::dedup::minhash::{jaccard, shingle_set, SplitMix64};
-use corpusmill::dedup::sketch;
 use corpusmill::dedup::near::{NearDedupConfig, NearMode};
+use corpusmill::dedup::sketch;
 use corpusmill::stage::{Candidate, Decision, Duplicate, OrderedStage, Stage};
 use corpusmill::{doc::Doc, stage::Counters, Error};
 
@@ -302,5 +302,8 @@ fn pair_just_under_the_line_stays_and_just_over_goes() {
         wrong += usize::from(removed != (truth >= 0.6));
     }
     assert!(checked > 40, "{checked}");
-    assert!(wrong * 50 <= checked, "{wrong} of {checked} decided against the truth");
+    assert!(
+        wrong * 50 <= checked,
+        "{wrong} of {checked} decided against the truth"
+    );
 }

@@ -135,7 +135,11 @@ pub fn removal_probability(
         let n = fingerprints;
         let p = s + (1.0 - s) * CHANCE;
         // Matches needed: estimate_jaccard(m, n) >= t.
-        (n, p, ((t * (1.0 - CHANCE) + CHANCE) * n as f64 - 1e-9).ceil() as usize)
+        (
+            n,
+            p,
+            ((t * (1.0 - CHANCE) + CHANCE) * n as f64 - 1e-9).ceil() as usize,
+        )
     };
     let p = p.clamp(1e-12, 1.0 - 1e-12);
     let mut tail = 0.0;
@@ -224,7 +228,8 @@ impl NearDedupConfig {
     /// Builds the worker-side signature stage.
     pub fn build_signer(&self) -> crate::Result<MinHashSigner> {
         self.validate()?;
-        Ok(MinHashSigner::new(self.shingle_size, self.signature_len()).with_sketch(self.sketch_size))
+        Ok(MinHashSigner::new(self.shingle_size, self.signature_len())
+            .with_sketch(self.sketch_size))
     }
 
     fn params(&self) -> LshParams {
@@ -346,7 +351,12 @@ mod tests {
         assert!(removal_probability(0.8, 18, 3, 128, 0, Some(0.65)) > 0.99);
         // Sketches make the step around the threshold much steeper.
         let sk = |s: f64| removal_probability(s, 18, 3, 128, 256, Some(0.605));
-        assert!(sk(0.55) < 0.07 && sk(0.66) > 0.95, "{} {}", sk(0.55), sk(0.66));
+        assert!(
+            sk(0.55) < 0.07 && sk(0.66) > 0.95,
+            "{} {}",
+            sk(0.55),
+            sk(0.66)
+        );
         assert!(sk(0.55) < removal_probability(0.55, 18, 3, 128, 0, Some(0.6)));
         // Without verification, 14 × 8 bands catch only about half the pairs at 0.7.
         let p = removal_probability(0.7, 14, 8, 128, 0, None);

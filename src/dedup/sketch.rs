@@ -253,13 +253,17 @@ mod tests {
         bottom_k(&mut small, &mut out);
         assert_eq!(out, [3, 7, 9, EMPTY, EMPTY, EMPTY]);
         assert_eq!(filled(&out), 3);
-        assert!((0..1000u64).map(|h| rank(h.wrapping_mul(0x9E37_79B9_7F4A_7C15))).all(|r| r < EMPTY));
+        assert!((0..1000u64)
+            .map(|h| rank(h.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .all(|r| r < EMPTY));
     }
 
     #[test]
     fn estimate_is_exact_for_sets_smaller_than_k() {
         // A real short text and an edited copy: their union has fewer than 256 shingles.
-        let copy = BBC.replace("jumped 76%", "rose 76%").replace("Google", "Yahoo");
+        let copy = BBC
+            .replace("jumped 76%", "rose 76%")
+            .replace("Google", "Yahoo");
         let truth = jaccard(&shingle_set(BBC, 5), &shingle_set(&copy, 5));
         assert!(truth > 0.5 && truth < 0.9, "{truth}");
         let est = estimate(&sketch(BBC, 256), &sketch(&copy, 256));
@@ -280,7 +284,10 @@ mod tests {
         let only_a: Vec<u64> = (0..1000).map(|_| rng.next_u64()).collect();
         let only_b: Vec<u64> = (0..1000).map(|_| rng.next_u64()).collect();
         let sk = |parts: [&[u64]; 2]| {
-            let mut r: Vec<u32> = parts.iter().flat_map(|p| p.iter().map(|&h| rank(h))).collect();
+            let mut r: Vec<u32> = parts
+                .iter()
+                .flat_map(|p| p.iter().map(|&h| rank(h)))
+                .collect();
             let mut out = vec![0u32; 256];
             bottom_k(&mut r, &mut out);
             out

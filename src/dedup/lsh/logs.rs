@@ -1,14 +1,11 @@
 //! Append-only logs of the LSH index, in memory or in scratch files in the output folder
 //! (removed on drop): the band hashes of kept documents ([`KeyLog`], read back when the band
 //! table grows) and their bottom-k sketches ([`SketchLog`], fixed-size records read back by
-//! document number when a candidate is verified).
+//! document number when a candidate is verified; written on a background thread).
 
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-
-/// Values of a growing in-memory log reserved at a time.
-const RESERVE: usize = 1 << 16;
 
 /// Buffer of a log file.
 const FILE_BUFFER: usize = 1 << 16;
@@ -57,7 +54,8 @@ impl KeyLog {
                     for (d, k) in buf.chunks_exact_mut(4).zip(part) {
                         d.copy_from_slice(&k.to_le_bytes());
                     }
-                    writer.write_all(&buf[..part.len() * 4])
+                    writer
+                        .write_all(&buf[..part.len() * 4])
                         .map_err(|e| crate::Error::io(&*path, e))?;
                 }
                 *len += keys.len() as u64;
@@ -141,10 +139,7 @@ pub struct SketchLog {
 #[derive(Debug)]
 enum SketchStore {
     Memory(Vec<u8>),
-    File {
-        path: PathBuf,
-        writer: std::io::BufWriter<std::fs::File>,
-    },
+    File(super::spill::SpillFile),
 }
 
 impl SketchLog {
@@ -166,14 +161,9 @@ impl SketchLog {
 
     /// A log of sketches of `k` values in a new file at `path` (removed when dropped).
     pub fn file(path: &Path, k: usize) -> crate::Result<SketchLog> {
-        let f = crate::dedup::scratch_file(path)?;
-        Ok(SketchLog::with_store(
-            k,
-            SketchStore::File {
-                path: path.to_path_buf(),
-                writer: std::io::BufWriter::with_capacity(FILE_BUFFER, f),
-            },
-        ))
+        let rec = crate::dedup::sketch::packed_len(k);
+        let f = super::spill::SpillFile::create(path, rec)?;
+        Ok(SketchLog::with_store(k, SketchStore::File(f)))
     }
 
     /// Values per sketch.
@@ -200,7 +190,7 @@ impl SketchLog {
     pub fn memory_bytes(&self) -> usize {
         match &self.store {
             SketchStore::Memory(v) => v.capacity(),
-            SketchStore::File { .. } => FILE_BUFFER + self.buf.capacity(),
+            SketchStore::File(f) => f.memory_bytes() + self.buf.capacity(),
         }
     }
 
@@ -224,13 +214,7 @@ impl SketchLog {
                 v.reserve_exact(grow);
                 v.extend_from_slice(&self.buf);
             }
-            SketchStore::File { path, writer } => {
-                // One write per record: a record is never split across the buffer and the
-                // file, so `read` finds it whole in one of them.
-                writer
-                    .write_all(&self.buf)
-                    .map_err(|e| crate::Error::io(&*path, e))?;
-            }
+            SketchStore::File(f) => f.append(&self.buf)?,
         }
         self.records += 1;
         Ok(())
@@ -251,32 +235,9 @@ impl SketchLog {
                 let at = i as usize * rec;
                 out.copy_from_slice(&v[at..at + rec]);
             }
-            SketchStore::File { path, writer } => {
-                let off = i * rec as u64;
-                let flushed = self.records * rec as u64 - writer.buffer().len() as u64;
-                if off >= flushed {
-                    let at = (off - flushed) as usize;
-                    out.copy_from_slice(&writer.buffer()[at..at + rec]);
-                } else {
-                    if off + rec as u64 > flushed {
-                        writer.flush().map_err(|e| crate::Error::io(&*path, e))?;
-                    }
-                    writer
-                        .get_ref()
-                        .read_exact_at(out, off)
-                        .map_err(|e| crate::Error::io(&*path, e))?;
-                }
-            }
+            SketchStore::File(f) => f.read_at(i * rec as u64, out)?,
         }
         Ok(())
-    }
-}
-
-impl Drop for SketchLog {
-    fn drop(&mut self) {
-        if let SketchStore::File { path, .. } = &self.store {
-            let _ = std::fs::remove_file(path);
-        }
     }
 }
 
@@ -316,7 +277,10 @@ mod tests {
                 // The packed record estimates like the ranks themselves.
                 assert_eq!(estimate_packed(&recs[j], &out), 1.0);
                 let e = estimate_packed(&recs[i], &out);
-                assert!((e - estimate(&recs[i], &recs[j])).abs() < 0.02, "{i} {j} {e}");
+                assert!(
+                    (e - estimate(&recs[i], &recs[j])).abs() < 0.02,
+                    "{i} {j} {e}"
+                );
             }
         }
         assert!(file.len() == 500 && !file.is_empty());

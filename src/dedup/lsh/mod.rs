@@ -27,13 +27,14 @@
 //! allocating.
 
 mod logs;
+mod spill;
 mod table;
 
 use std::path::Path;
 
 pub use logs::{KeyLog, SketchLog};
-pub(crate) use table::PRESIZE_LOAD;
 use table::BandTable;
+pub(crate) use table::PRESIZE_LOAD;
 
 use super::exact::IdLog;
 use crate::stage::{Candidate, Decision, Duplicate, OrderedStage};
@@ -331,9 +332,9 @@ impl LshIndex {
         if self.p.sketch > 0 {
             self.check_budget(self.sketches.growth_bytes())?;
         }
-        if let Some(cap) =
-            self.table
-                .planned_growth(self.len, self.p.bands, self.p.expected_docs)
+        if let Some(cap) = self
+            .table
+            .planned_growth(self.len, self.p.bands, self.p.expected_docs)
         {
             self.check_budget(cap * 4)?;
             self.table
@@ -398,8 +399,7 @@ impl LshIndex {
         if self.p.sketch == 0 {
             best = scored.first().copied();
         } else {
-            for i in 0..scored.len().min(MAX_SKETCH_READS) {
-                let c = scored[i].0;
+            for &(c, _) in scored.iter().take(MAX_SKETCH_READS) {
                 let s = self.sketch_similarity(c, sketch)?;
                 if best.map_or(true, |(bd, bs)| s > bs || (s == bs && c < bd)) {
                     best = Some((c, s));

@@ -98,7 +98,12 @@ impl BandTable {
 
     /// The table size needed to add one document to `len` indexed ones (`bands` entries
     /// each), or `None` when the current table has room. `expected` pre-sizes the first table.
-    pub(super) fn planned_growth(&self, len: usize, bands: usize, expected: usize) -> Option<usize> {
+    pub(super) fn planned_growth(
+        &self,
+        len: usize,
+        bands: usize,
+        expected: usize,
+    ) -> Option<usize> {
         let need = (len + 1) * bands;
         let cap = self.slots.len();
         if (need as f64) <= cap as f64 * MAX_LOAD {
