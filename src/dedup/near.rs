@@ -8,24 +8,29 @@
 //! near copies is kept and the result does not depend on the thread count.
 //!
 //! A pair of documents whose word n-gram sets have Jaccard similarity `s` shares at least one
-//! band (and so becomes a candidate) with probability `1 - (1 - s^rows)^bands`; with
-//! verification on, a candidate is removed only if its Jaccard similarity estimated from
-//! `fingerprints` 4-bit fingerprints is at least `verify_threshold`. [`removal_probability`]
-//! computes the curve; for the defaults (18 bands × 3 rows, 128 fingerprints, threshold 0.65):
+//! band (and so becomes a candidate) with probability `1 - (1 - s^rows)^bands`. With
+//! verification on, a candidate whose similarity estimated from `fingerprints` 4-bit
+//! fingerprints is within 0.15 of `verify_threshold` has its bottom-k sketch read back from the
+//! scratch file, and it is removed only if the sketch estimate (`sketch_size` values, exact for
+//! short documents, about ±0.01 on BBC articles) is at least `verify_threshold`.
+//! [`removal_probability`] computes the curve (with a conservative binomial model of the sketch
+//! estimate); for the defaults (18 bands × 3 rows, 128 fingerprints, 256-value sketches,
+//! threshold 0.605):
 //!
 //! | Jaccard | 0.40 | 0.50 | 0.55 | 0.60 | 0.65 | 0.70 | 0.75 | 0.80 |
 //! |---------|------|------|------|------|------|------|------|------|
 //! | candidate | 0.696 | 0.910 | 0.962 | 0.988 | 0.997 | 1.000 | 1.000 | 1.000 |
-//! | removed | 0.000 | 0.001 | 0.018 | 0.156 | 0.540 | 0.898 | 0.994 | 1.000 |
+//! | removed | 0.000 | 0.000 | 0.041 | 0.450 | 0.937 | 0.999 | 1.000 | 1.000 |
 //!
-//! The estimate's standard deviation is about 0.045 near 0.6, so pairs within a few hundredths
-//! of the threshold go either way. Copies with 12–15% of their words changed have a true
-//! word-5-gram Jaccard similarity near 0.55: no threshold both finds them and keeps removals
-//! "justified" (true similarity ≥ 0.6 with the kept document).
+//! With `sketch_size = 0` the fingerprint estimate decides (standard deviation about 0.045 near
+//! 0.6, so a threshold near 0.65 is needed to keep removals justified, and copies with 8–12%
+//! of words changed are often kept).
 //!
 //! Memory: about `fingerprints / 2 + 8 + bands × 4 / load` bytes per kept document, load
-//! between 0.57 and 0.85: 147 to 189 bytes with the defaults (10M documents in under 2 GB),
-//! when built with [`NearDedupConfig::build_index_in`] (ids and band hashes in files).
+//! between 0.57 and 0.85 (0.75 with `expected_docs` once that many are indexed): 147 to 199
+//! bytes with the defaults (10M documents in under 2 GB), when built with
+//! [`NearDedupConfig::build_index_in`] (ids, band hashes and sketches in files: `bands × 4 +
+//! 8 + 2 × sketch_size` = 592 bytes of scratch disk per kept document with the defaults).
 
 use serde::{Deserialize, Serialize};
 
@@ -248,16 +253,17 @@ impl NearDedupConfig {
         }
     }
 
-    /// Builds the ordered-side LSH index with kept ids and band hashes in memory (tests,
-    /// evaluation, small runs).
+    /// Builds the ordered-side LSH index with kept ids, band hashes and sketches in memory
+    /// (tests, evaluation, small runs).
     pub fn build_index(&self) -> crate::Result<LshIndex> {
         self.validate()?;
         Ok(LshIndex::new(self.params()))
     }
 
-    /// Builds the ordered-side LSH index with kept ids and band hashes in temporary files
-    /// `.near-ids.tmp` and `.near-keys.tmp` in `dir` (the output directory; removed when the
-    /// index is dropped), so memory holds only the table, fingerprints and id handles.
+    /// Builds the ordered-side LSH index with kept ids, band hashes and sketches in temporary
+    /// files `.near-ids.tmp`, `.near-keys.tmp` and `.near-sketches.tmp` in `dir` (the output
+    /// directory; removed when the index is dropped), so memory holds only the table,
+    /// fingerprints and id handles. Sketches are written by a background thread.
     pub fn build_index_in(&self, dir: &std::path::Path) -> crate::Result<LshIndex> {
         self.validate()?;
         LshIndex::in_dir(self.params(), dir)
