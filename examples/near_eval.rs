@@ -1,20 +1,22 @@
 //! Near-duplicate quality on the BBC set with planted copies and quoting documents.
 //!
 //! ```text
-//! cargo run --release --example near_eval -- [articles.jsonl.zst] [bands rows fps threshold]...
-//! cargo run --release --example near_eval -- [articles.jsonl.zst] --speed [bands rows fps]
+//! cargo run --release --example near_eval -- [articles.jsonl.zst] [bands rows fps sketch threshold]...
+//! cargo run --release --example near_eval -- [articles.jsonl.zst] --speed [bands rows fps sketch]
 //! cargo run --release --example near_eval -- [articles.jsonl.zst] --curve
 //! ```
 //!
 //! Prints recall of planted copies, the share of removals that are justified (true word-5-gram
 //! Jaccard ≥ 0.6 with `duplicate_of`), the share of quoting documents kept and the index size,
-//! for the default config and for each extra `bands rows fingerprints threshold` given
+//! for the default config and for each extra `bands rows fingerprints sketch_size threshold` given
 //! (threshold 0 turns verification off). `--speed` measures signature MB/s and LSH
-//! decisions/s on one core (CPU time of the thread) instead, with the index's id and band-hash
+//! decisions/s on one core (CPU time of the thread, minus the time to build the synthetic records) instead, with and
+//! without `expected_docs`, with the index's id and band-hash
 //! logs in a temporary directory as in the pipeline; `--curve` prints the default S-curve.
 
-use corpusmill::dedup::eval::{build_corpus, evaluate, load_articles, CorpusSpec};
-use corpusmill::dedup::minhash::SplitMix64;
+use corpusmill::dedup::eval::{
+    build_corpus, evaluate, load_articles, CorpusSpec, SyntheticRecords,
+};
 use corpusmill::dedup::near::NearDedupConfig;
 use corpusmill::stage::{Candidate, OrderedStage};
 
@@ -49,54 +51,53 @@ fn speed(
         (bytes * rounds) as f64 / 1e6 / start.elapsed().as_secs_f64(),
         bytes * rounds / 1_000_000
     );
-    // LSH: 1M synthetic signatures, one in ten a near copy (30% of values changed).
+    // LSH: 1M synthetic records, one in ten a near copy (see `SyntheticRecords`).
     let n = 1_000_000usize;
-    let len = config.signature_len();
-    let mut rng = SplitMix64(9);
-    let mut all: Vec<u32> = Vec::with_capacity(n * len);
-    for i in 0..n {
-        if i > 0 && rng.next_u64() % 10 == 0 {
-            let from = (rng.next_u64() % i as u64) as usize * len;
-            for k in 0..len {
-                let v = all[from + k];
-                all.push(if rng.next_u64() % 10 < 3 {
-                    rng.next_u64() as u32
-                } else {
-                    v
-                });
-            }
-        } else {
-            all.extend((0..len).map(|_| rng.next_u64() as u32));
-        }
-    }
+    let mut recs = SyntheticRecords::new(n, config.signature_len(), config.sketch_size);
     let ids: Vec<String> = (0..n).map(|i| format!("bbc-business-{i:07}")).collect();
-    let dir = std::env::temp_dir().join(format!("near-eval-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let mut index = config.build_index_in(&dir)?;
+    // The cost of materializing the records, subtracted from the index's time below.
     let start = std::time::Instant::now();
     let t0 = cpu_seconds(start);
-    let mut removed = 0usize;
-    for (seq, (s, id)) in all.chunks_exact(len).zip(&ids).enumerate() {
-        let d = index.decide(&Candidate {
-            seq: seq as u64,
-            id,
-            exact_key: None,
-            minhash: Some(s),
-        })?;
-        removed += usize::from(matches!(d, corpusmill::stage::Decision::Remove(_)));
+    let mut acc = 0u32;
+    for i in 0..n {
+        acc ^= recs.record(i)[0];
     }
-    let cpu = cpu_seconds(start) - t0;
-    println!(
-        "lsh: {:.0}K documents/s (CPU time; {:.0}K/s wall), {n} documents, {removed} removed, \
-         {} kept, {:.0} index bytes per kept document, {:.0} MB",
-        n as f64 / cpu / 1e3,
-        n as f64 / start.elapsed().as_secs_f64() / 1e3,
-        index.len(),
-        index.bytes_per_doc(),
-        index.memory_bytes() as f64 / 1e6
-    );
-    drop(index);
-    std::fs::remove_dir_all(&dir)?;
+    let gen = cpu_seconds(start) - t0;
+    std::hint::black_box(acc);
+    for expected in [0, n] {
+        let config = NearDedupConfig {
+            expected_docs: expected as u64,
+            ..config.clone()
+        };
+        let dir = std::env::temp_dir().join(format!("near-eval-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let mut index = config.build_index_in(&dir)?;
+        let start = std::time::Instant::now();
+        let t0 = cpu_seconds(start);
+        let mut removed = 0usize;
+        for (seq, id) in ids.iter().enumerate() {
+            let d = index.decide(&Candidate {
+                seq: seq as u64,
+                id,
+                exact_key: None,
+                minhash: Some(recs.record(seq)),
+            })?;
+            removed += usize::from(matches!(d, corpusmill::stage::Decision::Remove(_)));
+        }
+        let cpu = cpu_seconds(start) - t0 - gen;
+        println!(
+            "lsh (expected_docs {expected}): {:.0}K documents/s (CPU time; {:.0}K/s wall), {n} \
+             documents, {removed} removed, {} kept, {:.0} index bytes per kept document, {:.0} MB; {} bytes per kept document on disk",
+            n as f64 / cpu / 1e3,
+            n as f64 / start.elapsed().as_secs_f64() / 1e3,
+            index.len(),
+            index.bytes_per_doc(),
+            index.memory_bytes() as f64 / 1e6,
+            index.disk_bytes_per_doc()
+        );
+        drop(index);
+        std::fs::remove_dir_all(&dir)?;
+    }
     Ok(())
 }
 
@@ -109,10 +110,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let articles = load_articles(std::path::Path::new(&path))?;
     if rest.first().map(String::as_str) == Some("--speed") {
         let mut config = NearDedupConfig::default();
-        if let [_, b, r, f] = &rest[..] {
+        if let [_, b, r, f, k] = &rest[..] {
             config.bands = b.parse()?;
             config.rows = r.parse()?;
             config.fingerprints = f.parse()?;
+            config.sketch_size = k.parse()?;
         }
         return speed(&articles, &config);
     }
@@ -127,6 +129,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     c.bands,
                     c.rows,
                     c.fingerprints,
+                    c.sketch_size,
                     Some(c.verify_threshold)
                 )
             );
@@ -134,13 +137,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let mut configs = vec![NearDedupConfig::default()];
-    for t in rest.chunks(4) {
-        if let [b, r, f, th] = t {
+    for t in rest.chunks(5) {
+        if let [b, r, f, k, th] = t {
             let th: f64 = th.parse()?;
             configs.push(NearDedupConfig {
                 bands: b.parse()?,
                 rows: r.parse()?,
                 fingerprints: f.parse()?,
+                sketch_size: k.parse()?,
                 verify: th > 0.0,
                 verify_threshold: th,
                 ..NearDedupConfig::default()
@@ -158,12 +162,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for c in &configs {
             let r = evaluate(&docs, c)?;
             println!(
-                "seed {seed} bands {} rows {} fps {} verify {}: docs {} pairs {} recall {:.4} \
+                "seed {seed} bands {} rows {} fps {} sketch {} verify {}: docs {} pairs {} recall {:.4} \
                  (pairs with J>=0.6: {} recall {:.4}) removals {} justified {:.4} \
                  quoting kept {}/{} = {:.4} sim MAE {:.3} index {:.0} B/doc",
                 c.bands,
                 c.rows,
                 c.fingerprints,
+                c.sketch_size,
                 if c.verify { c.verify_threshold } else { 0.0 },
                 r.docs,
                 r.pairs,

@@ -10,6 +10,10 @@
 //! signature's permutations is the bijection `x -> ((x ^ r) * a) ^ (... >> 15)` on `u32`, whose
 //! minimum over the shingles is kept. The permutation loop runs over plain `u32` slices, so it
 //! compiles to SIMD (8 or 16 lanes with AVX2 / AVX-512, chosen at run time).
+//!
+//! With a sketch size `k` ([`MinHashSigner::with_sketch`]), the signer also keeps the bottom-k
+//! sketch of the shingle set ([`super::sketch`]) and appends it after the signature, so
+//! `doc.minhash` holds `num_perm + k` values.
 
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -233,6 +237,8 @@ pub struct MinHashSigner {
     xor: Vec<u32>,
     /// Odd multipliers, padded like `xor`.
     mul: Vec<u32>,
+    /// Bottom-k sketch size appended after the signature (0 = none).
+    sketch: usize,
 }
 
 /// Permutations are processed in blocks of this many lanes.
@@ -257,7 +263,20 @@ impl MinHashSigner {
             num_perm,
             xor,
             mul,
+            sketch: 0,
         }
+    }
+
+    /// The same signer, also appending the bottom-`k` sketch of the shingle set after the
+    /// signature (`k = 0`: none).
+    pub fn with_sketch(mut self, k: usize) -> MinHashSigner {
+        self.sketch = k;
+        self
+    }
+
+    /// Sketch values appended after the signature.
+    pub fn sketch_len(&self) -> usize {
+        self.sketch
     }
 
     /// Number of values in a signature.
@@ -270,22 +289,37 @@ impl MinHashSigner {
         self.shingle
     }
 
-    /// The signature of `text`, or `None` when it has no token.
+    /// The signature of `text` followed by its sketch (when the signer has one), or `None`
+    /// when the text has no token.
     pub fn signature(&self, text: &str) -> Option<Box<[u32]>> {
-        let mut mins = vec![u32::MAX; self.xor.len()];
+        let mut mins = vec![u32::MAX; self.xor.len().max(self.num_perm + self.sketch)];
         let mut any = false;
         let xor = &self.xor[..];
         let mul = &self.mul[..];
+        let lanes = xor.len();
         let simd = Simd::detect();
-        for_each_shingle_hash(text, self.shingle, |h| {
-            any = true;
-            let x = (h >> 32) as u32 ^ h as u32;
-            simd.update(&mut mins, xor, mul, x);
-        });
+        if self.sketch == 0 {
+            for_each_shingle_hash(text, self.shingle, |h| {
+                any = true;
+                let x = (h >> 32) as u32 ^ h as u32;
+                simd.update(&mut mins[..lanes], xor, mul, x);
+            });
+        } else {
+            // About one shingle per 6 bytes of text.
+            let mut ranks = Vec::with_capacity(text.len() / 5 + 8);
+            for_each_shingle_hash(text, self.shingle, |h| {
+                let x = (h >> 32) as u32 ^ h as u32;
+                simd.update(&mut mins[..lanes], xor, mul, x);
+                ranks.push(super::sketch::rank(h));
+            });
+            any = !ranks.is_empty();
+            let (_, tail) = mins.split_at_mut(self.num_perm);
+            super::sketch::bottom_k(&mut ranks, &mut tail[..self.sketch]);
+        }
         if !any {
             return None;
         }
-        mins.truncate(self.num_perm);
+        mins.truncate(self.num_perm + self.sketch);
         Some(mins.into_boxed_slice())
     }
 }

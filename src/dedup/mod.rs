@@ -8,6 +8,7 @@ pub mod exact;
 pub mod lsh;
 pub mod minhash;
 pub mod near;
+pub mod sketch;
 
 /// Creates (or truncates) a scratch file for reading and writing: the on-disk logs of kept ids
 /// and band keys live in such files in the output folder.

@@ -8,24 +8,29 @@
 //! near copies is kept and the result does not depend on the thread count.
 //!
 //! A pair of documents whose word n-gram sets have Jaccard similarity `s` shares at least one
-//! band (and so becomes a candidate) with probability `1 - (1 - s^rows)^bands`; with
-//! verification on, a candidate is removed only if its Jaccard similarity estimated from
-//! `fingerprints` 4-bit fingerprints is at least `verify_threshold`. [`removal_probability`]
-//! computes the curve; for the defaults (18 bands × 3 rows, 128 fingerprints, threshold 0.65):
+//! band (and so becomes a candidate) with probability `1 - (1 - s^rows)^bands`. With
+//! verification on, a candidate whose similarity estimated from `fingerprints` 4-bit
+//! fingerprints is within 0.15 of `verify_threshold` has its bottom-k sketch read back from the
+//! scratch file, and it is removed only if the sketch estimate (`sketch_size` values, exact for
+//! short documents, about ±0.01 on BBC articles) is at least `verify_threshold`.
+//! [`removal_probability`] computes the curve (with a conservative binomial model of the sketch
+//! estimate); for the defaults (18 bands × 3 rows, 128 fingerprints, 256-value sketches,
+//! threshold 0.605):
 //!
 //! | Jaccard | 0.40 | 0.50 | 0.55 | 0.60 | 0.65 | 0.70 | 0.75 | 0.80 |
 //! |---------|------|------|------|------|------|------|------|------|
 //! | candidate | 0.696 | 0.910 | 0.962 | 0.988 | 0.997 | 1.000 | 1.000 | 1.000 |
-//! | removed | 0.000 | 0.001 | 0.018 | 0.156 | 0.540 | 0.898 | 0.994 | 1.000 |
+//! | removed | 0.000 | 0.000 | 0.041 | 0.450 | 0.937 | 0.999 | 1.000 | 1.000 |
 //!
-//! The estimate's standard deviation is about 0.045 near 0.6, so pairs within a few hundredths
-//! of the threshold go either way. Copies with 12–15% of their words changed have a true
-//! word-5-gram Jaccard similarity near 0.55: no threshold both finds them and keeps removals
-//! "justified" (true similarity ≥ 0.6 with the kept document).
+//! With `sketch_size = 0` the fingerprint estimate decides (standard deviation about 0.045 near
+//! 0.6, so a threshold near 0.65 is needed to keep removals justified, and copies with 8–12%
+//! of words changed are often kept).
 //!
 //! Memory: about `fingerprints / 2 + 8 + bands × 4 / load` bytes per kept document, load
-//! between 0.57 and 0.85: 147 to 189 bytes with the defaults (10M documents in under 2 GB),
-//! when built with [`NearDedupConfig::build_index_in`] (ids and band hashes in files).
+//! between 0.57 and 0.85 (0.75 with `expected_docs` once that many are indexed): 147 to 199
+//! bytes with the defaults (10M documents in under 2 GB), when built with
+//! [`NearDedupConfig::build_index_in`] (ids, band hashes and sketches in files: `bands × 4 +
+//! 8 + 2 × sketch_size` = 592 bytes of scratch disk per kept document with the defaults).
 
 use serde::{Deserialize, Serialize};
 
@@ -62,14 +67,27 @@ pub struct NearDedupConfig {
     /// similarity for verification and the audit `similarity` (default 128, even; half a byte
     /// each). The signature has `max(bands × rows, fingerprints)` values.
     pub fingerprints: usize,
+    /// Bottom-k sketch size (default 256; 0 = none): the `k` smallest shingle ranks of each
+    /// document, computed on the workers and, for kept documents, written to a scratch file in
+    /// the output folder (`4k` bytes per kept document, no memory). Verification and the audit
+    /// `similarity` then use the sketches' Jaccard estimate (exact for documents with at most
+    /// `k` shingles) instead of the fingerprints', which only pre-select candidates.
+    pub sketch_size: usize,
     /// Confirm each LSH candidate by its estimated Jaccard similarity before acting on it
     /// (default true).
     pub verify: bool,
-    /// Minimum estimated Jaccard similarity of a confirmed near duplicate (default 0.65).
+    /// Minimum estimated Jaccard similarity of a confirmed near duplicate (default 0.605: a
+    /// hair above 0.6, where the sketch estimate's error of about ±0.01 would otherwise let
+    /// pairs just under 0.6 through; use about 0.65 with `sketch_size = 0`).
     pub verify_threshold: f64,
     /// Memory budget of the index in MiB (default 4096); the run stops with a clear error
     /// before the index would grow past it.
     pub max_index_mb: u64,
+    /// Kept documents the index's band table is sized for up front (default 0 = start small
+    /// and grow by half as needed). Setting it to about the number of documents in the run
+    /// saves the table rebuilds (about a third of the index's time at 1M documents); a table
+    /// sized for more documents than `max_index_mb` allows is refused when the index is built.
+    pub expected_docs: u64,
 }
 
 impl Default for NearDedupConfig {
@@ -81,9 +99,11 @@ impl Default for NearDedupConfig {
             bands: 18,
             rows: 3,
             fingerprints: 128,
+            sketch_size: 256,
             verify: true,
-            verify_threshold: 0.65,
+            verify_threshold: 0.605,
             max_index_mb: 4096,
+            expected_docs: 0,
         }
     }
 }
@@ -96,23 +116,37 @@ pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
 
 /// Probability that a document with Jaccard similarity `s` to an earlier kept one is removed:
 /// the candidate probability times, with verification, the probability that the estimate
-/// from `fingerprints` 4-bit fingerprints (a binomial share of matches, each with probability
-/// `s + (1 - s) / 16`) reaches the threshold.
+/// reaches the threshold. With `sketch = k > 0` the estimate is modelled as a binomial share of
+/// `k` samples each present in both sets with probability `s` (conservative: the sketch
+/// estimate samples without replacement and uses up to `2k` values, so it is sharper); without,
+/// as the share of `fingerprints` 4-bit fingerprints that match, each with probability
+/// `s + (1 - s) / 16`, corrected for chance.
 pub fn removal_probability(
     s: f64,
     bands: usize,
     rows: usize,
     fingerprints: usize,
+    sketch: usize,
     verify: Option<f64>,
 ) -> f64 {
     let cand = candidate_probability(s, bands, rows);
     let Some(t) = verify else {
         return cand;
     };
-    let n = fingerprints;
-    let p = (s + (1.0 - s) * CHANCE).min(1.0 - 1e-12);
-    // Matches needed: estimate_jaccard(m, n) >= t.
-    let need = ((t * (1.0 - CHANCE) + CHANCE) * n as f64 - 1e-9).ceil() as usize;
+    let (n, p, need) = if sketch > 0 {
+        let n = sketch;
+        (n, s, (t * n as f64 - 1e-9).ceil() as usize)
+    } else {
+        let n = fingerprints;
+        let p = s + (1.0 - s) * CHANCE;
+        // Matches needed: estimate_jaccard(m, n) >= t.
+        (
+            n,
+            p,
+            ((t * (1.0 - CHANCE) + CHANCE) * n as f64 - 1e-9).ceil() as usize,
+        )
+    };
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
     let mut tail = 0.0;
     let mut log_c = 0.0f64; // log C(n, k), built incrementally
     for k in 0..=n {
@@ -155,9 +189,16 @@ impl NearDedupConfig {
                 self.fingerprints
             )));
         }
+        if self.sketch_size > 4096 {
+            return Err(Error::Config(format!(
+                "near_dedup.sketch_size = {}: must be at most 4096 (default 256; 0 turns \
+                 sketches off)",
+                self.sketch_size
+            )));
+        }
         if !(0.0..=1.0).contains(&self.verify_threshold) {
             return Err(Error::Config(format!(
-                "near_dedup.verify_threshold = {}: must be between 0 and 1 (default 0.65)",
+                "near_dedup.verify_threshold = {}: must be between 0 and 1 (default 0.605)",
                 self.verify_threshold
             )));
         }
@@ -167,6 +208,19 @@ impl NearDedupConfig {
                  fingerprints / 2 + 8 + bands × 4 / 0.7 bytes per kept document)"
                     .into(),
             ));
+        }
+        let per_doc = self.fingerprints as f64 / 2.0
+            + 8.0
+            + self.bands as f64 * 4.0 / super::lsh::PRESIZE_LOAD;
+        let need_mb = self.expected_docs as f64 * per_doc / f64::from(1 << 20);
+        if need_mb > self.max_index_mb as f64 {
+            return Err(Error::Config(format!(
+                "near_dedup.expected_docs = {}: a table sized for that many documents needs \
+                 about {need_mb:.0} MiB, over near_dedup.max_index_mb = {}; raise \
+                 near_dedup.max_index_mb or lower near_dedup.expected_docs (0 grows the table \
+                 as needed)",
+                self.expected_docs, self.max_index_mb
+            )));
         }
         Ok(())
     }
@@ -179,7 +233,8 @@ impl NearDedupConfig {
     /// Builds the worker-side signature stage.
     pub fn build_signer(&self) -> crate::Result<MinHashSigner> {
         self.validate()?;
-        Ok(MinHashSigner::new(self.shingle_size, self.signature_len()))
+        Ok(MinHashSigner::new(self.shingle_size, self.signature_len())
+            .with_sketch(self.sketch_size))
     }
 
     fn params(&self) -> LshParams {
@@ -187,25 +242,28 @@ impl NearDedupConfig {
             bands: self.bands,
             rows: self.rows,
             fingerprints: self.fingerprints,
+            sketch: self.sketch_size,
             verify_threshold: self.verify.then_some(self.verify_threshold),
             mode: match self.mode {
                 NearMode::Remove => Mode::Remove,
                 NearMode::Annotate => Mode::Annotate,
             },
             max_bytes: self.max_index_mb.saturating_mul(1 << 20),
+            expected_docs: usize::try_from(self.expected_docs).unwrap_or(usize::MAX),
         }
     }
 
-    /// Builds the ordered-side LSH index with kept ids and band hashes in memory (tests,
-    /// evaluation, small runs).
+    /// Builds the ordered-side LSH index with kept ids, band hashes and sketches in memory
+    /// (tests, evaluation, small runs).
     pub fn build_index(&self) -> crate::Result<LshIndex> {
         self.validate()?;
         Ok(LshIndex::new(self.params()))
     }
 
-    /// Builds the ordered-side LSH index with kept ids and band hashes in temporary files
-    /// `.near-ids.tmp` and `.near-keys.tmp` in `dir` (the output directory; removed when the
-    /// index is dropped), so memory holds only the table, fingerprints and id handles.
+    /// Builds the ordered-side LSH index with kept ids, band hashes and sketches in temporary
+    /// files `.near-ids.tmp`, `.near-keys.tmp` and `.near-sketches.tmp` in `dir` (the output
+    /// directory; removed when the index is dropped), so memory holds only the table,
+    /// fingerprints and id handles. Sketches are written by a background thread.
     pub fn build_index_in(&self, dir: &std::path::Path) -> crate::Result<LshIndex> {
         self.validate()?;
         LshIndex::in_dir(self.params(), dir)
@@ -220,6 +278,7 @@ mod tests {
     fn defaults_build_and_bad_values_name_the_key() {
         let c = NearDedupConfig::default();
         assert_eq!(c.build_signer().unwrap().num_perm(), 128);
+        assert_eq!(c.build_signer().unwrap().sketch_len(), 256);
         assert!(c.build_index().is_ok());
         for (bad, key) in [
             (
@@ -257,6 +316,21 @@ mod tests {
                 },
                 "max_index_mb",
             ),
+            (
+                NearDedupConfig {
+                    sketch_size: 5000,
+                    ..c.clone()
+                },
+                "sketch_size",
+            ),
+            (
+                NearDedupConfig {
+                    expected_docs: 100_000_000,
+                    max_index_mb: 1024,
+                    ..c.clone()
+                },
+                "expected_docs",
+            ),
         ] {
             let err = bad.build_index().unwrap_err().to_string();
             assert!(err.contains(key), "{err}");
@@ -275,14 +349,23 @@ mod tests {
     fn s_curve_is_monotone_and_steep() {
         let mut last = 0.0;
         for i in 0..=20 {
-            let p = removal_probability(i as f64 / 20.0, 18, 3, 128, Some(0.65));
+            let p = removal_probability(i as f64 / 20.0, 18, 3, 128, 0, Some(0.65));
             assert!(p >= last - 1e-12);
             last = p;
         }
-        assert!(removal_probability(0.5, 18, 3, 128, Some(0.65)) < 0.01);
-        assert!(removal_probability(0.8, 18, 3, 128, Some(0.65)) > 0.99);
+        assert!(removal_probability(0.5, 18, 3, 128, 0, Some(0.65)) < 0.01);
+        assert!(removal_probability(0.8, 18, 3, 128, 0, Some(0.65)) > 0.99);
+        // Sketches make the step around the threshold much steeper.
+        let sk = |s: f64| removal_probability(s, 18, 3, 128, 256, Some(0.605));
+        assert!(
+            sk(0.55) < 0.07 && sk(0.66) > 0.95,
+            "{} {}",
+            sk(0.55),
+            sk(0.66)
+        );
+        assert!(sk(0.55) < removal_probability(0.55, 18, 3, 128, 0, Some(0.6)));
         // Without verification, 14 × 8 bands catch only about half the pairs at 0.7.
-        let p = removal_probability(0.7, 14, 8, 128, None);
+        let p = removal_probability(0.7, 14, 8, 128, 0, None);
         assert!((0.5..0.6).contains(&p), "{p}");
     }
 }
