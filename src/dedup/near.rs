@@ -225,6 +225,20 @@ impl NearDedupConfig {
         Ok(())
     }
 
+    /// The config with `expected_docs` taken from a known document count (the pipeline's
+    /// pre-scan) when it was left at 0 and a table of that size fits `max_index_mb`;
+    /// otherwise unchanged (the table then grows as needed).
+    pub fn sized_for(&self, docs: u64) -> NearDedupConfig {
+        let mut c = self.clone();
+        if c.expected_docs == 0 {
+            c.expected_docs = docs;
+            if c.validate().is_err() {
+                c.expected_docs = 0;
+            }
+        }
+        c
+    }
+
     /// Signature length: `max(bands × rows, fingerprints)`.
     pub fn signature_len(&self) -> usize {
         (self.bands * self.rows).max(self.fingerprints)
@@ -367,5 +381,21 @@ mod tests {
         // Without verification, 14 × 8 bands catch only about half the pairs at 0.7.
         let p = removal_probability(0.7, 14, 8, 128, 0, None);
         assert!((0.5..0.6).contains(&p), "{p}");
+    }
+
+    #[test]
+    fn sized_for_takes_a_count_that_fits_the_budget() {
+        let c = NearDedupConfig::default();
+        assert_eq!(c.sized_for(1_000_000).expected_docs, 1_000_000);
+        let small = NearDedupConfig {
+            max_index_mb: 1,
+            ..NearDedupConfig::default()
+        };
+        assert_eq!(small.sized_for(1_000_000).expected_docs, 0);
+        let set = NearDedupConfig {
+            expected_docs: 5,
+            ..NearDedupConfig::default()
+        };
+        assert_eq!(set.sized_for(1_000_000).expected_docs, 5);
     }
 }

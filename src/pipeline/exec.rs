@@ -111,12 +111,13 @@ impl Exec<'_> {
         self.threads.clamp(1, 4)
     }
 
-    /// The pre-scan pass: runs the stages before the repeated-lines stage and counts lines.
+    /// The pre-scan pass: runs the stages before the repeated-lines stage and counts lines;
+    /// also returns the number of records parsed (sizes the near-dedup table).
     pub(super) fn prescan(
         &self,
         stages: &[&dyn Stage],
         empty: SiteLineCounter,
-    ) -> crate::Result<SiteLineCounter> {
+    ) -> crate::Result<(SiteLineCounter, u64)> {
         self.progress.start("prescan", self.total_size());
         let raw_bytes = Arc::new(AtomicU64::new(0));
         let abort = AtomicBool::new(false);
@@ -183,9 +184,10 @@ impl Exec<'_> {
             }
         });
         self.progress.finish();
-        merged
+        let counter = merged
             .into_inner()
-            .map_err(|_| Error::Internal("a pre-scan worker panicked".into()))
+            .map_err(|_| Error::Internal("a pre-scan worker panicked".into()))?;
+        Ok((counter, done_docs.into_inner()))
     }
 
     /// The main pass.

@@ -89,7 +89,8 @@ fn build_stages(c: &Config) -> crate::Result<Vec<Slot>> {
 }
 
 /// Builds the ordered stages (first seen wins), in order.
-fn build_ordered(c: &Config) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
+/// `docs` is the input's document count when a pre-scan counted it.
+fn build_ordered(c: &Config, docs: Option<u64>) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
     use crate::dedup::exact::{ExactIndex, IdLog};
     let mut v: Vec<Box<dyn OrderedStage>> = Vec::new();
     if c.exact_dedup.enabled {
@@ -98,8 +99,13 @@ fn build_ordered(c: &Config) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
         v.push(Box::new(ExactIndex::with_log(log)));
     }
     if c.near_dedup.enabled {
-        // Kept ids and band keys go to files in the output folder (removed at the end).
-        v.push(Box::new(c.near_dedup.build_index_in(&c.output.dir)?));
+        // Kept ids, band keys and sketches go to files in the output folder (removed at the
+        // end). A counted input sizes the band table once instead of growing it.
+        let near = match docs {
+            Some(n) => c.near_dedup.sized_for(n),
+            None => c.near_dedup.clone(),
+        };
+        v.push(Box::new(near.build_index_in(&c.output.dir)?));
     }
     Ok(v)
 }
@@ -225,14 +231,16 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     };
 
     let prescan_started = Instant::now();
+    let mut counted_docs = None;
     if needs_prescan {
         let pos = slots
             .iter()
             .position(|s| matches!(s, Slot::RepeatedLines))
             .unwrap_or(0);
         let before: Vec<&dyn Stage> = ready(&slots[..pos]);
-        let counter = exec.prescan(&before, config.repeated_lines.counter()?)?;
+        let (counter, docs) = exec.prescan(&before, config.repeated_lines.counter()?)?;
         slots[pos] = Slot::Ready(Box::new(counter.finish()?));
+        counted_docs = Some(docs);
     }
     let prescan_s = if needs_prescan {
         prescan_started.elapsed().as_secs_f64()
@@ -240,7 +248,7 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
         0.0
     };
     let stages: Vec<&dyn Stage> = ready(&slots);
-    let mut ordered = build_ordered(config)?;
+    let mut ordered = build_ordered(config, counted_docs)?;
     let result = exec.main(config, &stages, &mut ordered);
     drop(ordered);
     if let Some(p) = &spool {
