@@ -67,9 +67,14 @@ impl std::hash::Hash for Key128 {
 /// pipeline, and are read back only when a duplicate names them.
 #[derive(Debug)]
 pub struct ExactIndex {
-    seen: HashMap<Key128, u64, BuildXx>,
+    /// The keys, split by their top bits over [`PARTS`] maps: each map grows on its own, so
+    /// a resize briefly holds 1/64 of the index twice instead of all of it.
+    seen: Vec<HashMap<Key128, u64, BuildXx>>,
     ids: IdLog,
 }
+
+/// Number of independently growing maps in [`ExactIndex`].
+const PARTS: usize = 64;
 
 impl Default for ExactIndex {
     fn default() -> Self {
@@ -86,19 +91,19 @@ impl ExactIndex {
     /// An empty index keeping ids in the given log.
     pub fn with_log(ids: IdLog) -> ExactIndex {
         ExactIndex {
-            seen: HashMap::with_hasher(BuildXx),
+            seen: (0..PARTS).map(|_| HashMap::with_hasher(BuildXx)).collect(),
             ids,
         }
     }
 
     /// Number of distinct texts seen.
     pub fn len(&self) -> usize {
-        self.seen.len()
+        self.seen.iter().map(HashMap::len).sum()
     }
 
     /// True when nothing was seen yet.
     pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
+        self.seen.iter().all(HashMap::is_empty)
     }
 }
 
@@ -112,7 +117,8 @@ impl OrderedStage for ExactIndex {
             return Ok(Decision::Keep);
         };
         let k = Key128(k as u64, (k >> 64) as u64);
-        match self.seen.get(&k) {
+        let part = &mut self.seen[(k.1 >> 58) as usize % PARTS];
+        match part.get(&k) {
             Some(&handle) => Ok(Decision::Remove(Duplicate {
                 duplicate_of: self.ids.get(handle)?,
                 kind: "exact",
@@ -120,7 +126,7 @@ impl OrderedStage for ExactIndex {
             })),
             None => {
                 let handle = self.ids.push(doc.id)?;
-                self.seen.insert(k, handle);
+                part.insert(k, handle);
                 Ok(Decision::Keep)
             }
         }

@@ -209,7 +209,7 @@ impl Exec<'_> {
         // worker thread, so compression is not the limit when shards >= threads.
         let nwriters = nshards.min(self.threads).max(1);
         // Shard blocks go back and forth between the ordered stage and the writers.
-        let blocks = BufPool::new(nshards + nwriters * 16);
+        let blocks = BufPool::new(nshards + nwriters * 4);
 
         // Create every shard up front so a run always writes the same set of files.
         let mut shard_writers: Vec<Vec<(usize, JsonlWriter)>> =
@@ -233,7 +233,7 @@ impl Exec<'_> {
             let mut write_txs = Vec::new();
             let mut write_handles = Vec::new();
             for group in shard_writers {
-                let (tx, rx) = bounded::<(usize, Vec<u8>, u64)>(16);
+                let (tx, rx) = bounded::<(usize, Vec<u8>, u64)>(4);
                 write_txs.push(tx);
                 let (abort, blocks) = (&abort, &blocks);
                 write_handles.push(spawn_named(scope, "corpusmill-write", move || {
