@@ -551,6 +551,14 @@ mod tests {
         Arc::from("f.jsonl")
     }
 
+    fn skipping_invalid_utf8() -> RecordFormat {
+        let cfg = InputConfig {
+            invalid_utf8: InvalidUtf8::Skip,
+            ..Default::default()
+        };
+        RecordFormat::new(&cfg, &OutputConfig::default())
+    }
+
     #[test]
     fn parses_and_round_trips_passthrough_fields() {
         let line = br#"{"id":"a1","title":"T","extra":{"k":[1,2]},"text":"Body","url":"https://www.Example.com:8080/x"}"#;
@@ -608,13 +616,11 @@ mod tests {
         let (doc, w) = fmt().parse(line, &file(), 1, 0).unwrap();
         assert_eq!(doc.text, "caf\u{fffd} ok");
         assert_eq!(w.unwrap().kind, ErrorKind::InvalidUtf8);
-        let cfg = InputConfig {
-            invalid_utf8: InvalidUtf8::Skip,
-            ..Default::default()
-        };
-        let f = RecordFormat::new(&cfg, &OutputConfig::default());
         assert_eq!(
-            f.parse(line, &file(), 1, 0).unwrap_err().kind,
+            skipping_invalid_utf8()
+                .parse(line, &file(), 1, 0)
+                .unwrap_err()
+                .kind,
             ErrorKind::InvalidUtf8
         );
     }
@@ -673,13 +679,11 @@ mod tests {
             (ErrorKind::InvalidUtf8, Action::Repaired)
         );
         assert!(w.reason.contains("\\ud800"), "{}", w.reason);
-        let cfg = InputConfig {
-            invalid_utf8: InvalidUtf8::Skip,
-            ..Default::default()
-        };
-        let f = RecordFormat::new(&cfg, &OutputConfig::default());
         assert_eq!(
-            f.parse(line, &file(), 1, 0).unwrap_err().kind,
+            skipping_invalid_utf8()
+                .parse(line, &file(), 1, 0)
+                .unwrap_err()
+                .kind,
             ErrorKind::InvalidUtf8
         );
     }
