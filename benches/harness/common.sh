@@ -4,6 +4,18 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SEED_INPUT="${SEED_INPUT:-$ROOT/../shared/data/bbc/articles.jsonl.zst}"
 
+# Every stage that `corpusmill run --disable` accepts, in pipeline order.
+ALL_STAGES="normalize line_rules repeated_lines quality min_length lang exact_dedup near_dedup entities"
+
+# disable_args "STAGE ...": prints, one per line, the --disable arguments that switch off every
+# stage not in the list (read them with mapfile -t).
+disable_args() {
+  local s
+  for s in $ALL_STAGES; do
+    case " $1 " in *" $s "*) ;; *) printf '%s\n' --disable "$s" ;; esac
+  done
+}
+
 # gen_corpus BIN OUT_DIR SIZE_MB SEED SHARDS: generate a corpus with `corpusmill gen`.
 # Reuses OUT_DIR when it already has shards.
 gen_corpus() {

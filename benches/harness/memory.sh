@@ -17,7 +17,6 @@ BIN=${2:-$ROOT/target/release/corpusmill}
 gen_corpus "$BIN" "$WORK/corpus-100" 100 42 8
 gen_corpus "$BIN" "$WORK/corpus-1000" 1000 43 32
 
-ALL="normalize line_rules repeated_lines quality min_length lang exact_dedup near_dedup entities"
 SETS=(
   "read + normalize + exact dedup + write|16|normalize min_length exact_dedup"
   "all but NER|216|normalize line_rules repeated_lines quality min_length lang exact_dedup near_dedup"
@@ -30,11 +29,7 @@ for entry in "${SETS[@]}"; do
   name=${entry%%|*}
   rest=${entry#*|}
   per_doc=${rest%%|*}
-  keep=" ${rest#*|} "
-  args=()
-  for s in $ALL; do
-    case "$keep" in *" $s "*) ;; *) args+=(--disable "$s") ;; esac
-  done
+  mapfile -t args < <(disable_args "${rest#*|}")
   declare -A rss docs
   for size in 100 1000; do
     rm -rf "$OUT/out"

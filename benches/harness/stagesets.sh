@@ -16,13 +16,12 @@ BIN=${2:-$ROOT/target/release/corpusmill}
 [ -x "$BIN" ] || { echo "no binary at $BIN: run cargo build --release" >&2; exit 1; }
 gen_corpus "$BIN" "$CORPUS" "${CORPUS_MB:-200}" 42 16
 
-ALL="normalize line_rules repeated_lines quality min_length lang exact_dedup near_dedup entities"
 # name|stages kept on (every other stage is disabled)
 SETS=(
   "read + normalize + exact dedup + write|normalize min_length exact_dedup"
   "+ cleaning (line rules, repeated lines, quality, lang)|normalize line_rules repeated_lines quality min_length lang exact_dedup"
   "+ near dedup (all but NER)|normalize line_rules repeated_lines quality min_length lang exact_dedup near_dedup"
-  "all default stages (with NER)|$ALL"
+  "all default stages (with NER)|$ALL_STAGES"
 )
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/corpusmill-sets.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -30,11 +29,7 @@ echo "| stages | docs | MB | CPU s | MB/s per core (CPU) | docs/s per core (CPU)
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for entry in "${SETS[@]}"; do
   name=${entry%%|*}
-  keep=" ${entry#*|} "
-  args=()
-  for s in $ALL; do
-    case "$keep" in *" $s "*) ;; *) args+=(--disable "$s") ;; esac
-  done
+  mapfile -t args < <(disable_args "${entry#*|}")
   runs=()
   for _ in $(seq "${RUNS:-3}"); do
     rm -rf "$WORK/out"

@@ -114,11 +114,13 @@ impl RecordFormat {
             }
         };
         dedup_keys(&mut entries);
-        let raw_text = entries
-            .iter()
-            .find(|(k, v)| *k == self.text_key && v.is_some())
-            .and_then(|(_, v)| *v)
-            .map(RawValue::get);
+        let find = |key: &str| {
+            entries
+                .iter()
+                .find(|(k, v)| k == key && v.is_some())
+                .and_then(|(_, v)| *v)
+        };
+        let raw_text = find(&self.text_key).map(RawValue::get);
         let body = match raw_text {
             Some(raw) if raw.starts_with('"') => match unescape(raw) {
                 Ok((s, None)) => s,
@@ -172,12 +174,6 @@ impl RecordFormat {
                     Action::Skipped,
                 ))
             }
-        };
-        let find = |key: &str| {
-            entries
-                .iter()
-                .find(|(k, v)| k == key && v.is_some())
-                .and_then(|(_, v)| *v)
         };
         let get = |key: &str| match find(key) {
             Some(raw) if !key.is_empty() && raw.get().starts_with('"') => {
