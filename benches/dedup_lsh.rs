@@ -2,9 +2,13 @@
 //! ten a near copy of an earlier one (`corpusmill::dedup::eval::SyntheticRecords`: 30% of its
 //! signature values and 18% of its sketch changed). Throughput is in documents (criterion
 //! prints elements/s). The index keeps ids, band hashes and sketches in files in a temporary
-//! directory, as in the pipeline. Cases: 200K and 1M documents with the default config (the
-//! table grows as needed), 1M with `expected_docs` = 1M (table sized up front), and 1M without
-//! sketches (`sketch_size = 0`, fingerprint verification only).
+//! directory, as in the pipeline, and each document is announced (`OrderedStage::prepare`)
+//! before the previous one is decided, as the pipeline's ordered stage does. Cases: 200K and
+//! 1M documents with the table growing as needed (no pre-scan: stdin input, or the
+//! repeated-lines stage off), 1M
+//! with `expected_docs` = 1M (the table sized up front, as `corpusmill run` does by default
+//! from the pre-scan's document count), and 1M without sketches (`sketch_size = 0`,
+//! fingerprint verification only).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -13,21 +17,30 @@ use corpusmill::dedup::eval::SyntheticRecords;
 use corpusmill::dedup::near::NearDedupConfig;
 use corpusmill::stage::{Candidate, OrderedStage};
 
-fn run(config: &NearDedupConfig, recs: &mut SyntheticRecords, ids: &[String]) -> f64 {
+fn cand<'a>(seq: usize, ids: &'a [String], rec: &'a [u32]) -> Candidate<'a> {
+    Candidate {
+        seq: seq as u64,
+        id: &ids[seq],
+        exact_key: None,
+        minhash: Some(rec),
+    }
+}
+
+fn run(config: &NearDedupConfig, recs: &SyntheticRecords, ids: &[String]) -> f64 {
     let dir = std::env::temp_dir().join(format!("dedup-lsh-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut index = config.build_index_in(&dir).expect("config");
-    for (seq, id) in ids.iter().enumerate().take(recs.len()) {
-        black_box(
-            index
-                .decide(&Candidate {
-                    seq: seq as u64,
-                    id,
-                    exact_key: None,
-                    minhash: Some(recs.record(seq)),
-                })
-                .expect("within budget"),
-        );
+    // As the pipeline's ordered stage does: the next document is announced before the
+    // current one is decided.
+    let (mut cur, mut next) = (Vec::new(), Vec::new());
+    recs.record_into(0, &mut cur);
+    for seq in 0..recs.len() {
+        if seq + 1 < recs.len() {
+            recs.record_into(seq + 1, &mut next);
+            index.prepare(&cand(seq + 1, ids, &next));
+        }
+        black_box(index.decide(&cand(seq, ids, &cur)).expect("within budget"));
+        std::mem::swap(&mut cur, &mut next);
     }
     index.bytes_per_doc()
 }
@@ -61,13 +74,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("dedup::lsh");
     g.sample_size(10);
     for (name, n, config) in cases {
-        let mut recs = SyntheticRecords::new(n, config.signature_len(), config.sketch_size);
+        let recs = SyntheticRecords::new(n, config.signature_len(), config.sketch_size);
         eprintln!(
             "dedup::lsh/{name}: {:.0} index bytes per kept document after {n} documents",
-            run(&config, &mut recs, &ids)
+            run(&config, &recs, &ids)
         );
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(name, |b| b.iter(|| run(&config, &mut recs, &ids)));
+        g.bench_function(name, |b| b.iter(|| run(&config, &recs, &ids)));
     }
     g.finish();
 }

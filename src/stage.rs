@@ -127,4 +127,13 @@ pub trait OrderedStage: Send {
 
     /// Decides for one document; called in strictly increasing `seq` order.
     fn decide(&mut self, doc: &Candidate<'_>) -> Result<Decision, crate::Error>;
+
+    /// Announces the document that will most likely be decided next, before the current one
+    /// is decided, so the stage can start loading what that decision will read (the LSH
+    /// index prefetches the band table slots it will probe). Only a hint: it never changes a
+    /// decision, and the announced document may never come (an earlier stage removed it).
+    /// The default does nothing.
+    fn prepare(&mut self, next: &Candidate<'_>) {
+        let _ = next;
+    }
 }

@@ -568,15 +568,21 @@ impl SyntheticRecords {
 
     /// The record of document `i` (valid until the next call).
     pub fn record(&mut self, i: usize) -> &[u32] {
+        let mut out = std::mem::take(&mut self.scratch);
+        self.record_into(i, &mut out);
+        self.scratch = out;
+        &self.scratch
+    }
+
+    /// Writes the record of document `i` into `out`.
+    pub fn record_into(&self, i: usize, out: &mut Vec<u32>) {
         let (p, x, copy) = self.docs[i];
         let rec = self.sig + self.k;
         let at = (p as usize + if copy { self.pool_len } else { 0 }) * rec;
         let src = &self.pool[at..at + rec];
-        for (d, &v) in self.scratch[..self.sig].iter_mut().zip(&src[..self.sig]) {
-            *d = v ^ x;
-        }
-        self.scratch[self.sig..].copy_from_slice(&src[self.sig..]);
-        &self.scratch
+        out.clear();
+        out.extend(src[..self.sig].iter().map(|&v| v ^ x));
+        out.extend_from_slice(&src[self.sig..]);
     }
 }
 

@@ -14,7 +14,7 @@ use crate::io::pool::BufPool;
 use crate::io::reader::{self, Batch, Entry, FileReport};
 use crate::io::record::RecordFormat;
 use crate::io::writer::{self, FileSummary, JsonlWriter};
-use crate::stage::{Candidate, Counters, Decision, OrderedStage, Stage, Verdict};
+use crate::stage::{Counters, Decision, OrderedStage, Stage, Verdict};
 use crate::stats::Stats;
 use crate::Error;
 
@@ -387,7 +387,8 @@ impl Exec<'_> {
                 while let Some(p) = pending.remove(&next) {
                     next += 1;
                     stats.bytes_in += p.bytes;
-                    for o in p.outcomes {
+                    let mut outcomes = p.outcomes.into_iter().peekable();
+                    while let Some(o) = outcomes.next() {
                         match o {
                             Outcome::Error(err) => {
                                 if err.kind != ErrorKind::TruncatedInput
@@ -412,15 +413,15 @@ impl Exec<'_> {
                             Outcome::Kept(mut k) => {
                                 stats.lines_in += 1;
                                 stats.docs_in += 1;
+                                if let Some(Outcome::Kept(next)) = outcomes.peek() {
+                                    let cand = next.candidate();
+                                    for st in ordered.iter_mut() {
+                                        st.prepare(&cand);
+                                    }
+                                }
                                 let mut removed = false;
                                 for st in ordered.iter_mut() {
-                                    let cand = Candidate {
-                                        seq: k.seq,
-                                        id: &k.id,
-                                        exact_key: k.exact_key,
-                                        minhash: k.minhash.as_deref(),
-                                    };
-                                    match st.decide(&cand)? {
+                                    match st.decide(&k.candidate())? {
                                         Decision::Keep => {}
                                         Decision::Annotate { key, value } => {
                                             annotate(&mut k.json, key, &value)

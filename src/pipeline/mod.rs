@@ -18,7 +18,7 @@ use crate::io::reader::{Batch, FileReport, ReaderOptions};
 use crate::io::record::RecordFormat;
 use crate::io::source::{self, Input};
 use crate::io::writer::{self, FileSummary};
-use crate::stage::{OrderedStage, Stage};
+use crate::stage::{Candidate, OrderedStage, Stage};
 use crate::stats::{Stats, Timing};
 use crate::Error;
 
@@ -171,6 +171,18 @@ struct Kept {
     minhash: Option<Box<[u32]>>,
     shard: usize,
     json: Vec<u8>,
+}
+
+impl Kept {
+    /// What the ordered stages see of the document.
+    fn candidate(&self) -> Candidate<'_> {
+        Candidate {
+            seq: self.seq,
+            id: &self.id,
+            exact_key: self.exact_key,
+            minhash: self.minhash.as_deref(),
+        }
+    }
 }
 
 struct Processed {

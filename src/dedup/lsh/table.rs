@@ -6,7 +6,9 @@
 //! tag matches by chance about once in 2^(32 - doc_bits). The table grows by half at a load of
 //! [`MAX_LOAD`] (or starts at the size asked for), rebuilt from the band hashes read back in
 //! order from the [`KeyLog`]; it is backed by huge pages where Linux allows, since every probe
-//! is a random access.
+//! is a random access. Probes read a cache line (16 slots) at a time, finding its empty slots
+//! and tag matches with a few SSE2 compares, and [`BandTable::prefetch`] lets the ordered
+//! stage start loading the next document's lines while it decides the current one.
 
 use super::logs::KeyLog;
 
@@ -58,6 +60,20 @@ impl BandTable {
         self.slots.capacity() * 4
     }
 
+    /// Prefetches the home slots of `keys` (the next query's band hashes).
+    pub(super) fn prefetch(&self, keys: &[u32]) {
+        let cap = self.slots.len();
+        if cap == 0 {
+            return;
+        }
+        for &h in keys {
+            let pos = home(h, cap, self.doc_bits).0;
+            prefetch(&self.slots, pos);
+            // Probe runs often reach the next cache line.
+            prefetch(&self.slots, pos + BLOCK);
+        }
+    }
+
     /// Indexed documents whose entry for some band of `keys` matches its key's tag, into
     /// `self.cands`.
     pub(super) fn query(&mut self, keys: &[u32]) {
@@ -75,20 +91,48 @@ impl BandTable {
             prefetch(&self.slots, hm.0);
             self.q_home.push(hm);
         }
+        let slots = &self.slots;
+        let cands = &mut self.cands;
+        let mut found = |e: u32| {
+            let doc = (e & mask) - 1;
+            if !cands.contains(&doc) {
+                cands.push(doc);
+            }
+        };
         for &(mut pos, tag) in &self.q_home {
             loop {
-                let e = self.slots[pos];
-                if e == 0 {
-                    self.q_end.push((pos, tag));
-                    break;
-                }
-                if e & !mask == tag {
-                    let doc = (e & mask) - 1;
-                    if !self.cands.contains(&doc) {
-                        self.cands.push(doc);
+                if let Some(start) = block_start(slots, pos) {
+                    // The cache line holding `pos`: its empty slots and tag matches at once,
+                    // those before `pos` masked off.
+                    let (empty, same) = scan_block(slots, start, tag, !mask);
+                    let before = (1u32 << (pos - start)) - 1;
+                    let (empty, same) = (empty & !before, same & !before);
+                    let stop = if empty == 0 {
+                        BLOCK as u32
+                    } else {
+                        empty.trailing_zeros()
+                    };
+                    let mut m = same & ((1u32 << stop) - 1);
+                    while m != 0 {
+                        found(slots[start + m.trailing_zeros() as usize]);
+                        m &= m - 1;
                     }
+                    if empty != 0 {
+                        self.q_end.push((start + stop as usize, tag));
+                        break;
+                    }
+                    pos = start + BLOCK;
+                } else {
+                    let e = slots[pos];
+                    if e == 0 {
+                        self.q_end.push((pos, tag));
+                        break;
+                    }
+                    if e & !mask == tag {
+                        found(e);
+                    }
+                    pos += 1;
                 }
-                pos += 1;
                 if pos == cap {
                     pos = 0;
                 }
@@ -148,13 +192,8 @@ impl BandTable {
         // the cache misses of the random writes overlap.
         const AHEAD: usize = 32;
         let mut ring = [(0usize, 0u32); AHEAD];
-        let put = |slots: &mut Vec<u32>, (mut pos, e): (usize, u32)| {
-            while slots[pos] != 0 {
-                pos += 1;
-                if pos == new_cap {
-                    pos = 0;
-                }
-            }
+        let put = |slots: &mut Vec<u32>, (pos, e): (usize, u32)| {
+            let pos = first_empty(slots, pos);
             slots[pos] = e;
         };
         let (mut doc, mut b) = (0usize, 0usize);
@@ -191,18 +230,97 @@ impl BandTable {
         let cap = self.slots.len();
         let probed = self.q_cap == cap && self.q_end.len() == keys.len();
         for (b, &h) in keys.iter().enumerate() {
-            let (mut pos, tag) = if probed {
+            let (pos, tag) = if probed {
                 self.q_end[b]
             } else {
                 home(h, cap, self.doc_bits)
             };
-            while self.slots[pos] != 0 {
-                pos += 1;
-                if pos == cap {
-                    pos = 0;
-                }
-            }
+            let pos = first_empty(&self.slots, pos);
             self.slots[pos] = tag | (doc as u32 + 1);
+        }
+    }
+}
+
+/// Slots scanned at once by a probe.
+const BLOCK: usize = 16;
+
+/// The first slot of the [`BLOCK`] slots sharing a 64-byte cache line with slot `pos`, when
+/// that whole line lies inside the table.
+#[inline]
+fn block_start(slots: &[u32], pos: usize) -> Option<usize> {
+    let addr = slots.as_ptr() as usize / 4 + pos;
+    pos.checked_sub(addr % BLOCK)
+        .filter(|start| start + BLOCK <= slots.len())
+}
+
+/// For the [`BLOCK`] slots from `pos` (all inside the table): a bit mask of the empty ones and
+/// one of those whose bits under `tag_bits` equal `tag`.
+#[inline]
+fn scan_block(slots: &[u32], pos: usize, tag: u32, tag_bits: u32) -> (u32, u32) {
+    let block = &slots[pos..pos + BLOCK];
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SSE2 is part of x86_64, so no runtime check is needed.
+        use std::arch::x86_64::*;
+        // SAFETY: `block` holds 16 `u32`s, so the four unaligned 16-byte loads stay inside
+        // it; the intrinsics only need SSE2.
+        unsafe {
+            let p = block.as_ptr().cast::<__m128i>();
+            let (zero, t, bits) = (
+                _mm_setzero_si128(),
+                _mm_set1_epi32(tag as i32),
+                _mm_set1_epi32(tag_bits as i32),
+            );
+            let v = [
+                _mm_loadu_si128(p),
+                _mm_loadu_si128(p.add(1)),
+                _mm_loadu_si128(p.add(2)),
+                _mm_loadu_si128(p.add(3)),
+            ];
+            // Lanes compare to all ones or zero; packing with signed saturation keeps that,
+            // one byte per slot.
+            let mask = |c: [__m128i; 4]| -> u32 {
+                let a = _mm_packs_epi32(c[0], c[1]);
+                let b = _mm_packs_epi32(c[2], c[3]);
+                _mm_movemask_epi8(_mm_packs_epi16(a, b)) as u32
+            };
+            (
+                mask(v.map(|x| _mm_cmpeq_epi32(x, zero))),
+                mask(v.map(|x| _mm_cmpeq_epi32(_mm_and_si128(x, bits), t))),
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let (mut empty, mut same) = (0u32, 0u32);
+        for (i, &e) in block.iter().enumerate() {
+            empty |= u32::from(e == 0) << i;
+            same |= u32::from(e & tag_bits == tag) << i;
+        }
+        (empty, same)
+    }
+}
+
+/// The first empty slot at or after `pos` (wrapping around; the table is never full).
+#[inline]
+fn first_empty(slots: &[u32], mut pos: usize) -> usize {
+    let cap = slots.len();
+    loop {
+        if slots[pos] == 0 {
+            return pos;
+        }
+        if let Some(start) = block_start(slots, pos) {
+            let (empty, _) = scan_block(slots, start, 0, 0);
+            let empty = empty & !((1u32 << (pos - start)) - 1);
+            if empty != 0 {
+                return start + empty.trailing_zeros() as usize;
+            }
+            pos = start + BLOCK;
+        } else {
+            pos += 1;
+        }
+        if pos == cap {
+            pos = 0;
         }
     }
 }
@@ -250,6 +368,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn block_scans_match_slot_by_slot_scans_at_high_load() {
+        // A small table filled to its maximum load: long runs, some wrapping around the end.
+        let mut t = BandTable::default();
+        let cap = t.planned_growth(0, 1, 0).unwrap();
+        t.rebuild(cap, 1, 0, &mut KeyLog::Memory(Vec::new()))
+            .unwrap();
+        let n = (cap as f64 * MAX_LOAD) as usize - 1;
+        let key = |d: usize| (d as u32).wrapping_mul(0x9E37_79B9) ^ 0x5bd1_e995;
+        for d in 0..n {
+            t.query(&[key(d)]);
+            t.insert(d, &[key(d)]);
+        }
+        assert!(
+            t.slots[cap - 1] != 0 && t.slots[0] != 0,
+            "no run wraps around"
+        );
+        for d in 0..n {
+            t.query(&[key(d)]);
+            assert!(t.cands.contains(&(d as u32)), "{d}");
+            assert_eq!(first_empty(&t.slots, t.q_end[0].0), t.q_end[0].0);
+        }
+    }
+
+    #[test]
     fn entries_survive_rebuilds_and_presizing_skips_them() {
         let bands = 4;
         let mut keys = KeyLog::Memory(Vec::new());
@@ -272,6 +414,28 @@ mod tests {
             let k: Vec<u32> = (0..bands).map(|b| key(d, b)).collect();
             t.query(&k);
             assert!(t.cands.contains(&(d as u32)), "{d}");
+        }
+        // Every query finds exactly the documents a slot-by-slot scan of its probe runs
+        // finds (runs crossing cache lines and wrapping around the table end included).
+        for d in (0..n).step_by(97) {
+            let k: Vec<u32> = (0..bands).map(|b| key(d, b)).collect();
+            t.query(&k);
+            let mut got = t.cands.clone();
+            got.sort_unstable();
+            let mask = (1u32 << t.doc_bits) - 1;
+            let cap = t.slots.len();
+            let mut want = Vec::new();
+            for &h in &k {
+                let (mut pos, tag) = home(h, cap, t.doc_bits);
+                while t.slots[pos] != 0 {
+                    if t.slots[pos] & !mask == tag && !want.contains(&((t.slots[pos] & mask) - 1)) {
+                        want.push((t.slots[pos] & mask) - 1);
+                    }
+                    pos = (pos + 1) % cap;
+                }
+            }
+            want.sort_unstable();
+            assert_eq!(got, want, "{d}");
         }
         // Sized up front for n documents: one table, never rebuilt.
         let t = BandTable::default();
