@@ -5,10 +5,9 @@
 //! directory, as in the pipeline, and each document is announced (`OrderedStage::prepare`)
 //! before the previous one is decided, as the pipeline's ordered stage does. Cases: 200K and
 //! 1M documents with the table growing as needed (no pre-scan: stdin input, or the
-//! repeated-lines stage off), 1M
-//! with `expected_docs` = 1M (the table sized up front, as `corpusmill run` does by default
-//! from the pre-scan's document count), and 1M without sketches (`sketch_size = 0`,
-//! fingerprint verification only).
+//! repeated-lines stage off), 1M with `expected_docs` = 1M (the table sized up front, as
+//! `corpusmill run` does by default from the pre-scan's document count), and 1M without
+//! sketches (`sketch_size = 0`, fingerprint verification only).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;

@@ -33,6 +33,8 @@ pub(super) struct SpillFile {
     cur_start: u64,
     /// Blocks handed to the writer, oldest first, until the writer confirms them.
     sent: VecDeque<Block>,
+    /// Written blocks to fill again (fresh ones would be page-faulted in).
+    spare: Vec<Vec<u8>>,
     /// Bytes written to the file (a prefix), published by the writer.
     written: Arc<AtomicU64>,
     /// The writer's first error.
@@ -60,7 +62,11 @@ impl SpillFile {
                             }
                             return;
                         }
-                        written.store(off + block.len() as u64, Ordering::Release);
+                        let end = off + block.len() as u64;
+                        // Let go of the block first, so the owner can reuse it once it sees
+                        // it written.
+                        drop(block);
+                        written.store(end, Ordering::Release);
                     }
                 })
                 .map_err(|e| crate::Error::io(path, e))?
@@ -72,6 +78,7 @@ impl SpillFile {
             cur: Vec::with_capacity(BLOCK),
             cur_start: 0,
             sent: VecDeque::new(),
+            spare: Vec::new(),
             written,
             failed,
             tx: Some(tx),
@@ -81,7 +88,8 @@ impl SpillFile {
 
     /// Bytes held in memory (blocks being filled or queued).
     pub(super) fn memory_bytes(&self) -> usize {
-        (IN_FLIGHT + 2) * BLOCK
+        // Queued, being written, being filled, and one written but not yet reused.
+        (IN_FLIGHT + 3) * BLOCK
     }
 
     /// The writer's error, if it stopped.
@@ -110,10 +118,19 @@ impl SpillFile {
             if off + b.len() as u64 > written {
                 break;
             }
-            self.sent.pop_front();
+            if let Some((_, b)) = self.sent.pop_front() {
+                if let Ok(mut v) = Arc::try_unwrap(b) {
+                    v.clear();
+                    self.spare.push(v);
+                }
+            }
         }
         let len = self.cur.len() as u64;
-        let block = Arc::new(std::mem::replace(&mut self.cur, Vec::with_capacity(BLOCK)));
+        let fresh = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BLOCK));
+        let block = Arc::new(std::mem::replace(&mut self.cur, fresh));
         let Some(tx) = &self.tx else {
             return Err(crate::Error::Internal(
                 "near_dedup: sketch writer closed".into(),
