@@ -14,33 +14,12 @@ use std::hint::black_box;
 
 use corpusmill::dedup::eval::SyntheticRecords;
 use corpusmill::dedup::near::NearDedupConfig;
-use corpusmill::stage::{Candidate, OrderedStage};
-
-fn cand<'a>(seq: usize, ids: &'a [String], rec: &'a [u32]) -> Candidate<'a> {
-    Candidate {
-        seq: seq as u64,
-        id: &ids[seq],
-        exact_key: None,
-        minhash: Some(rec),
-    }
-}
 
 fn run(config: &NearDedupConfig, recs: &SyntheticRecords, ids: &[String]) -> f64 {
     let dir = std::env::temp_dir().join(format!("dedup-lsh-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut index = config.build_index_in(&dir).expect("config");
-    // As the pipeline's ordered stage does: the next document is announced before the
-    // current one is decided.
-    let (mut cur, mut next) = (Vec::new(), Vec::new());
-    recs.record_into(0, &mut cur);
-    for seq in 0..recs.len() {
-        if seq + 1 < recs.len() {
-            recs.record_into(seq + 1, &mut next);
-            index.prepare(&cand(seq + 1, ids, &next));
-        }
-        black_box(index.decide(&cand(seq, ids, &cur)).expect("within budget"));
-        std::mem::swap(&mut cur, &mut next);
-    }
+    black_box(recs.decide_all(&mut index, ids).expect("within budget"));
     index.bytes_per_doc()
 }
 

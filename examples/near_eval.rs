@@ -18,7 +18,6 @@ use corpusmill::dedup::eval::{
     build_corpus, evaluate, load_articles, CorpusSpec, SyntheticRecords,
 };
 use corpusmill::dedup::near::NearDedupConfig;
-use corpusmill::stage::{Candidate, OrderedStage};
 
 /// CPU time of this thread in seconds (Linux), so speed is measured per core even on a busy
 /// machine; falls back to wall time elsewhere.
@@ -76,30 +75,7 @@ fn speed(
         let mut index = config.build_index_in(&dir)?;
         let start = std::time::Instant::now();
         let t0 = cpu_seconds(start);
-        let mut removed = 0usize;
-        // As the pipeline's ordered stage does: the next document is announced before the
-        // current one is decided.
-        let (mut cur, mut next) = (Vec::new(), Vec::new());
-        recs.record_into(0, &mut cur);
-        for seq in 0..n {
-            if seq + 1 < n {
-                recs.record_into(seq + 1, &mut next);
-                index.prepare(&Candidate {
-                    seq: seq as u64 + 1,
-                    id: &ids[seq + 1],
-                    exact_key: None,
-                    minhash: Some(&next),
-                });
-            }
-            let d = index.decide(&Candidate {
-                seq: seq as u64,
-                id: &ids[seq],
-                exact_key: None,
-                minhash: Some(&cur),
-            })?;
-            removed += usize::from(matches!(d, corpusmill::stage::Decision::Remove(_)));
-            std::mem::swap(&mut cur, &mut next);
-        }
+        let removed = recs.decide_all(&mut index, &ids)?;
         let cpu = cpu_seconds(start) - t0 - gen;
         println!(
             "lsh (expected_docs {expected}): {:.0}K documents/s (CPU time; {:.0}K/s wall), {n} \

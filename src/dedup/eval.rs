@@ -503,7 +503,6 @@ pub struct SyntheticRecords {
     pool_len: usize,
     /// Per document: pool record, xor key, near copy or not.
     docs: Vec<(u32, u32, bool)>,
-    scratch: Vec<u32>,
 }
 
 impl SyntheticRecords {
@@ -552,7 +551,6 @@ impl SyntheticRecords {
             pool,
             pool_len,
             docs,
-            scratch: vec![0; rec],
         }
     }
 
@@ -566,12 +564,37 @@ impl SyntheticRecords {
         self.docs.is_empty()
     }
 
-    /// The record of document `i` (valid until the next call).
-    pub fn record(&mut self, i: usize) -> &[u32] {
-        let mut out = std::mem::take(&mut self.scratch);
-        self.record_into(i, &mut out);
-        self.scratch = out;
-        &self.scratch
+    /// Feeds every document to `index` in order, with ids from `ids` (at least
+    /// [`SyntheticRecords::len`] of them), announcing each document
+    /// ([`OrderedStage::prepare`]) before the previous one is decided, as the pipeline's
+    /// ordered stage does. Returns the number of documents removed.
+    pub fn decide_all(&self, index: &mut dyn OrderedStage, ids: &[String]) -> crate::Result<usize> {
+        let n = self.len().min(ids.len());
+        let (mut cur, mut next) = (Vec::new(), Vec::new());
+        let mut removed = 0;
+        if n > 0 {
+            self.record_into(0, &mut cur);
+        }
+        for seq in 0..n {
+            if seq + 1 < n {
+                self.record_into(seq + 1, &mut next);
+                index.prepare(&Candidate {
+                    seq: seq as u64 + 1,
+                    id: &ids[seq + 1],
+                    exact_key: None,
+                    minhash: Some(&next),
+                });
+            }
+            let d = index.decide(&Candidate {
+                seq: seq as u64,
+                id: &ids[seq],
+                exact_key: None,
+                minhash: Some(&cur),
+            })?;
+            removed += usize::from(matches!(d, Decision::Remove(_)));
+            std::mem::swap(&mut cur, &mut next);
+        }
+        Ok(removed)
     }
 
     /// Writes the record of document `i` into `out`.

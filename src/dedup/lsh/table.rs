@@ -368,7 +368,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn block_scans_match_slot_by_slot_scans_at_high_load() {
+    fn probes_find_every_entry_at_the_highest_load() {
         // A small table filled to its maximum load: long runs, some wrapping around the end.
         let mut t = BandTable::default();
         let cap = t.planned_growth(0, 1, 0).unwrap();
