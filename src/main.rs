@@ -37,6 +37,13 @@ enum Command {
     /// Generate a benchmark corpus of a given size from real articles, with planted exact,
     /// near, boilerplate-wrapped and mixed duplicates listed in truth.jsonl.
     Gen(GenArgs),
+    /// List the pipeline's stages in order: which side of the duplicate decision each runs on,
+    /// whether the config switches it on, and what it does.
+    Stages {
+        /// Config file (default: config/default.toml when it exists, else built-in defaults).
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Train, evaluate or apply the named-entity tagger on CoNLL files.
     #[command(subcommand)]
     Ner(NerCommand),
@@ -158,9 +165,8 @@ struct RunArgs {
     /// Worker threads (0 = one per core). Output is identical for any value.
     #[arg(long, short = 't', value_name = "N")]
     threads: Option<usize>,
-    /// Switch a stage off (repeatable): normalize, line_rules, repeated_lines, quality,
-    /// min_length, lang, exact_dedup, near_dedup, entities.
-    #[arg(long, value_name = "STAGE")]
+    /// Switch a stage off (repeatable). `corpusmill stages` lists them with what they do.
+    #[arg(long, value_name = "STAGE", value_parser = clap::builder::PossibleValuesParser::new(pipeline::stage_names()))]
     disable: Vec<String>,
     /// Stop at the first bad record instead of reporting it and going on.
     #[arg(long)]
@@ -180,6 +186,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Gen(args) => gen(args),
+        Command::Stages { config } => load_config(config.as_ref()).map(|c| {
+            print!("{}", pipeline::registry::describe(&c));
+            ExitCode::SUCCESS
+        }),
         Command::Ner(cmd) => ner(cmd),
     };
     match result {

@@ -1,34 +1,43 @@
-//! Wiring: reader threads → bounded channels → rayon workers running the document stages →
-//! the ordered stage (re-sequencing, exact and near dedup, side outputs) → shard writer threads.
+//! Wiring: reader threads → rayon workers running the stages before the duplicate decision
+//! (cleaning, filters, dedup keys) → the ordered stage (re-sequencing, exact and near dedup in
+//! input order) → the workers again, for kept documents only, running the stages after the
+//! decision (entities) and serializing → the collector (re-sequencing, shard buffers,
+//! `rejected.jsonl.zst`) → shard writer threads. Duplicates never reach the expensive stages.
 //!
-//! Every channel is bounded, so memory does not grow with the input. Batches carry a sequence
-//! number; the ordered stage handles them strictly in input order, which makes every output
-//! byte-identical for any thread count. When a stage needs corpus statistics (per-site repeated
-//! lines), a pre-scan pass over the same inputs runs first.
+//! The stages come from the registry ([`registry::STAGES`]). Batches carry a sequence number;
+//! the ordered stage and the collector handle them strictly in input order, which makes every
+//! output byte-identical for any thread count. Memory is bounded: every channel but the one of
+//! kept documents is bounded, and that one is fed only with what the bounded ones let through
+//! (workers take kept documents before new input). When a stage needs corpus statistics
+//! (per-site repeated lines), a pre-scan pass over the same inputs runs first.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::doc::Origin;
-use crate::io::errors::InputError;
 use crate::io::pool::BufPool;
 use crate::io::reader::{Batch, FileReport, ReaderOptions};
 use crate::io::record::RecordFormat;
 use crate::io::source::{self, Input};
 use crate::io::writer::{self, FileSummary};
-use crate::stage::{Candidate, OrderedStage, Stage};
+use crate::stage::{Prescan, Stage};
 use crate::stats::{Stats, Timing};
 use crate::Error;
 
 mod exec;
+mod ordered;
 mod output;
+pub mod registry;
+mod work;
+
+use ordered::Decider;
+use registry::Builder;
 
 pub use output::{InputSummary, Manifest, Totals};
 
-/// Receives progress from a run; the binary draws a progress bar with it. Called from the
-/// ordered stage's thread only.
+/// Receives progress from a run; the binary draws a progress bar with it. Called from one
+/// thread at a time (the pre-scan's caller, then the collector of the main pass).
 pub trait Progress: Sync {
     /// A pass starts (`prescan` or `main`); `total_bytes` is the summed size of the input files
     /// on disk when known.
@@ -57,92 +66,94 @@ pub struct Summary {
     pub incomplete_inputs: bool,
 }
 
-/// A per-document stage slot: built up front, or (repeated lines) after the pre-scan.
-enum Slot {
-    Ready(Box<dyn Stage>),
-    RepeatedLines,
+/// A per-document stage in the worker chain, with its slot in the per-stage figures.
+pub(crate) struct Step {
+    /// Index into [`Plan::names`].
+    fig: usize,
+    /// False for the worker half of a dedup stage: its documents are counted by the decision.
+    counts_docs: bool,
+    stage: Box<dyn Stage>,
 }
 
-/// Builds the per-document stages in config order. Adding a stage is one line here.
-fn build_stages(c: &Config) -> crate::Result<Vec<Slot>> {
-    type Build<'a> = &'a dyn Fn() -> crate::Result<Slot>;
-    fn ready<S: Stage + 'static>(s: crate::Result<S>) -> crate::Result<Slot> {
-        Ok(Slot::Ready(Box::new(s?)))
-    }
-    let all: [(bool, Build<'_>); 9] = [
-        (c.normalize.enabled, &|| ready(c.normalize.build())),
-        (c.line_rules.enabled, &|| ready(c.line_rules.build())),
-        (c.repeated_lines.enabled, &|| Ok(Slot::RepeatedLines)),
-        (c.quality.enabled, &|| ready(c.quality.build())),
-        (c.min_length.enabled, &|| ready(c.min_length.build())),
-        (c.lang.enabled, &|| ready(c.lang.build())),
-        (c.exact_dedup.enabled, &|| {
-            ready(Ok(crate::dedup::exact::ExactKey))
-        }),
-        (c.near_dedup.enabled, &|| ready(c.near_dedup.build_signer())),
-        (c.entities.enabled, &|| ready(c.entities.build())),
-    ];
-    all.iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, build)| build())
-        .collect()
+/// The enabled stages of a run, built from the registry, split at the duplicate decision.
+pub(crate) struct Plan {
+    /// The enabled stages' names, in registry order: the slots of the per-stage figures.
+    names: Vec<&'static str>,
+    /// Worker stages before the decision, dedup keys last.
+    before: Vec<Step>,
+    /// A stage built from a pre-scan, and where in `before` it goes.
+    prescan: Option<(usize, usize, Box<dyn Prescan>)>,
+    /// The ordered halves of the dedup stages (built when the pre-scan has counted the input).
+    dedup: Vec<(usize, registry::BuildIndex)>,
+    /// Worker stages after the decision.
+    after: Vec<Step>,
 }
 
-/// Builds the ordered stages (first seen wins), in order.
-/// `docs` is the input's document count when a pre-scan counted it.
-fn build_ordered(c: &Config, docs: Option<u64>) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
-    use crate::dedup::exact::{ExactIndex, IdLog};
-    let mut v: Vec<Box<dyn OrderedStage>> = Vec::new();
-    if c.exact_dedup.enabled {
-        // Kept ids go to disk so memory holds only the 16-byte keys and a handle.
-        let log = IdLog::file(&c.output.dir.join(".exact-ids.tmp"))?;
-        v.push(Box::new(ExactIndex::with_log(log)));
-    }
-    if c.near_dedup.enabled {
-        // Kept ids, band keys and sketches go to files in the output folder (removed at the
-        // end). A counted input sizes the band table once instead of growing it.
-        let near = match docs {
-            Some(n) => c.near_dedup.sized_for(n),
-            None => c.near_dedup.clone(),
+impl Plan {
+    fn build(c: &Config) -> crate::Result<Plan> {
+        let mut plan = Plan {
+            names: Vec::new(),
+            before: Vec::new(),
+            prescan: None,
+            dedup: Vec::new(),
+            after: Vec::new(),
         };
-        v.push(Box::new(near.build_index_in(&c.output.dir)?));
+        for def in registry::STAGES.iter().filter(|d| (d.enabled)(c)) {
+            let fig = plan.names.len();
+            plan.names.push(def.name);
+            let step = |stage, counts_docs| Step {
+                fig,
+                counts_docs,
+                stage,
+            };
+            match def.builder {
+                Builder::Before(b) => plan.before.push(step(b(c)?, true)),
+                Builder::Prescanned(b) => {
+                    if plan.prescan.is_some() {
+                        return Err(Error::Internal(format!(
+                            "stage `{}`: only one stage can use the pre-scan",
+                            def.name
+                        )));
+                    }
+                    plan.prescan = Some((plan.before.len(), fig, b(c)?));
+                }
+                Builder::Dedup { key, index } => {
+                    plan.before.push(step(key(c)?, false));
+                    plan.dedup.push((fig, index));
+                }
+                Builder::After(b) => plan.after.push(step(b(c)?, true)),
+            }
+        }
+        Ok(plan)
     }
-    Ok(v)
+
+    /// Builds the ordered stages; `docs` is the input's document count when a pre-scan
+    /// counted it.
+    fn deciders(&self, c: &Config, docs: Option<u64>) -> crate::Result<Vec<Decider>> {
+        let ctx = registry::IndexContext {
+            dir: &c.output.dir,
+            docs,
+        };
+        self.dedup
+            .iter()
+            .map(|&(fig, build)| {
+                Ok(Decider {
+                    fig,
+                    stage: build(c, ctx)?,
+                })
+            })
+            .collect()
+    }
 }
 
-/// The names of the stages that can be switched off with `--disable`.
-pub const STAGE_NAMES: &[&str] = &[
-    "normalize",
-    "line_rules",
-    "repeated_lines",
-    "quality",
-    "min_length",
-    "lang",
-    "exact_dedup",
-    "near_dedup",
-    "entities",
-];
+/// The names of the stages that can be switched off with `--disable`, in pipeline order.
+pub fn stage_names() -> Vec<&'static str> {
+    registry::stage_names()
+}
 
 /// Switches a stage off by name (as `--disable` does).
 pub fn disable_stage(c: &mut Config, name: &str) -> crate::Result<()> {
-    match name {
-        "normalize" => c.normalize.enabled = false,
-        "line_rules" => c.line_rules.enabled = false,
-        "repeated_lines" => c.repeated_lines.enabled = false,
-        "quality" => c.quality.enabled = false,
-        "min_length" => c.min_length.enabled = false,
-        "lang" => c.lang.enabled = false,
-        "exact_dedup" => c.exact_dedup.enabled = false,
-        "near_dedup" => c.near_dedup.enabled = false,
-        "entities" => c.entities.enabled = false,
-        other => {
-            return Err(Error::Config(format!(
-                "unknown stage `{other}` (stages: {})",
-                STAGE_NAMES.join(", ")
-            )))
-        }
-    }
-    Ok(())
+    registry::disable_stage(c, name)
 }
 
 /// One batch with its position in input order.
@@ -150,45 +161,6 @@ struct SeqBatch {
     seq: u64,
     first_doc: u64,
     batch: Batch,
-}
-
-/// What a worker made of one input line.
-enum Outcome {
-    Kept(Kept),
-    Rejected {
-        stage: &'static str,
-        rule: &'static str,
-        json: Vec<u8>,
-    },
-    Error(InputError),
-}
-
-struct Kept {
-    seq: u64,
-    id: String,
-    origin: Origin,
-    exact_key: Option<u128>,
-    minhash: Option<Box<[u32]>>,
-    shard: usize,
-    json: Vec<u8>,
-}
-
-impl Kept {
-    /// What the ordered stages see of the document.
-    fn candidate(&self) -> Candidate<'_> {
-        Candidate {
-            seq: self.seq,
-            id: &self.id,
-            exact_key: self.exact_key,
-            minhash: self.minhash.as_deref(),
-        }
-    }
-}
-
-struct Processed {
-    seq: u64,
-    bytes: u64,
-    outcomes: Vec<Outcome>,
 }
 
 /// Runs the pipeline described by `config` and writes everything into `config.output.dir`.
@@ -204,13 +176,13 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
 
     let mut inputs = source::resolve(&config.input.paths)?;
-    let mut slots = build_stages(config)?;
+    let mut plan = Plan::build(config)?;
     let mut format = RecordFormat::new(&config.input, &config.output);
     format.with_lang = config.lang.enabled;
     format.with_entities = config.entities.enabled;
 
     // The pre-scan reads the input twice; standard input can be read once, so spool it.
-    let needs_prescan = slots.iter().any(|s| matches!(s, Slot::RepeatedLines));
+    let needs_prescan = plan.prescan.is_some();
     let spool = if needs_prescan && inputs.iter().any(Input::is_stdin) {
         Some(spool_stdin(&out_dir)?)
     } else {
@@ -244,14 +216,16 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
 
     let prescan_started = Instant::now();
     let mut counted_docs = None;
-    if needs_prescan {
-        let pos = slots
-            .iter()
-            .position(|s| matches!(s, Slot::RepeatedLines))
-            .unwrap_or(0);
-        let before: Vec<&dyn Stage> = ready(&slots[..pos]);
-        let (counter, docs) = exec.prescan(&before, config.repeated_lines.counter()?)?;
-        slots[pos] = Slot::Ready(Box::new(counter.finish()?));
+    if let Some((at, fig, counter)) = plan.prescan.take() {
+        let (counter, docs) = exec.prescan(&plan.before[..at], counter)?;
+        plan.before.insert(
+            at,
+            Step {
+                fig,
+                counts_docs: true,
+                stage: counter.finish()?,
+            },
+        );
         counted_docs = Some(docs);
     }
     let prescan_s = if needs_prescan {
@@ -259,10 +233,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     } else {
         0.0
     };
-    let stages: Vec<&dyn Stage> = ready(&slots);
-    let mut ordered = build_ordered(config, counted_docs)?;
-    let result = exec.main(config, &stages, &mut ordered);
-    drop(ordered);
+    let mut deciders = plan.deciders(config, counted_docs)?;
+    let result = exec.main(config, &plan, &mut deciders);
+    drop(deciders);
     if let Some(p) = &spool {
         let _ = std::fs::remove_file(p);
         for i in inputs.iter_mut().filter(|i| i.is_stdin()) {
@@ -310,16 +283,6 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
         manifest,
         incomplete_inputs,
     })
-}
-
-fn ready(slots: &[Slot]) -> Vec<&dyn Stage> {
-    slots
-        .iter()
-        .filter_map(|s| match s {
-            Slot::Ready(s) => Some(s.as_ref()),
-            Slot::RepeatedLines => None,
-        })
-        .collect()
 }
 
 fn spool_stdin(dir: &Path) -> crate::Result<PathBuf> {

@@ -58,13 +58,6 @@ pub struct Totals {
     pub errors: u64,
 }
 
-/// The side outputs the ordered stage writes.
-pub(super) struct SideOutputs {
-    pub(super) rejected: JsonlWriter,
-    pub(super) duplicates: JsonlWriter,
-    pub(super) errors: JsonlWriter,
-}
-
 #[derive(Serialize)]
 pub(super) struct DuplicateRecord<'a> {
     pub(super) id: &'a str,
@@ -84,19 +77,6 @@ pub(super) struct RejectedRecord<'a> {
     pub(super) value: f64,
     pub(super) threshold: f64,
     pub(super) source: String,
-}
-
-/// Adds `"key": value` to a serialized JSON object (used for near-dedup cluster ids).
-pub(super) fn annotate(json: &mut Vec<u8>, key: &str, value: &str) {
-    if json.last() == Some(&b'}') {
-        json.pop();
-        let sep = if json.len() > 1 { "," } else { "" };
-        json.extend_from_slice(sep.as_bytes());
-        let _ = serde_json::to_writer(&mut *json, key);
-        json.push(b':');
-        let _ = serde_json::to_writer(&mut *json, value);
-        json.push(b'}');
-    }
 }
 
 /// A shard writer thread: appends blocks to its shards, then finishes them.
