@@ -1,5 +1,6 @@
 //! The `corpusmill` command: parse arguments, build the config, run, and map the result to an
-//! exit code (0 ok, 1 fatal error, 2 some input could not be read to its end).
+//! exit code (0 ok, 1 fatal error, 2 some input could not be read to its end, 130/143 stopped
+//! by SIGINT/SIGTERM with a checkpoint saved).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,7 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use corpusmill::config::Config;
+use corpusmill::pipeline::folder::Existing;
 use corpusmill::pipeline::{self, Progress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -171,6 +176,15 @@ struct RunArgs {
     /// Stop at the first bad record instead of reporting it and going on.
     #[arg(long)]
     strict: bool,
+    /// The output folder holds a previous run's files: remove them first (only files a run
+    /// writes are removed).
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
+    /// Continue an interrupted run (crash, kill, Ctrl-C, full disk) in the output folder from
+    /// its last checkpoint, with the same inputs and config. The result is record-for-record
+    /// what an uninterrupted run writes.
+    #[arg(long)]
+    resume: bool,
     /// Do not draw the progress bar (it is also hidden when stderr is not a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -235,17 +249,53 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.strict {
         config.pipeline.strict = true;
     }
+    if args.overwrite {
+        config.pipeline.existing_output = Existing::Overwrite;
+    }
+    if args.resume {
+        config.pipeline.existing_output = Existing::Resume;
+    }
     for stage in &args.disable {
         pipeline::disable_stage(&mut config, stage)?;
     }
     let show = !args.no_progress && std::io::stderr().is_terminal();
     let bar = Bar::new(show);
-    let summary = pipeline::run(&config, &bar)
-        .with_context(|| format!("running the pipeline into {}", config.output.dir.display()))?;
+    // Ctrl-C and SIGTERM stop the run at the next batch, after a checkpoint.
+    for (sig, flag) in [
+        (signal_hook::consts::SIGINT, &bar.sigint),
+        (signal_hook::consts::SIGTERM, &bar.sigterm),
+    ] {
+        signal_hook::flag::register(sig, flag.clone()).context("installing signal handlers")?;
+    }
+    let result = pipeline::run(&config, &bar);
     bar.clear();
+    let summary = match result {
+        Ok(s) => s,
+        Err(corpusmill::Error::Interrupted(msg)) => {
+            eprintln!(
+                "interrupted: {msg} (output folder {})",
+                config.output.dir.display()
+            );
+            let term = bar.sigterm.load(Ordering::SeqCst);
+            return Ok(ExitCode::from(if term { 143 } else { 130 }));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "running the pipeline into {}",
+                config.output.dir.display()
+            )))
+        }
+    };
+    for w in &summary.warnings {
+        eprintln!("warning: {w}");
+    }
     if !args.quiet {
         eprint!("{}", summary.stats.table());
         eprintln!("output: {}", config.output.dir.display());
+    }
+    if let Some(msg) = nothing_read(&summary.stats, &config) {
+        eprintln!("error: {msg}");
+        return Ok(ExitCode::from(1));
     }
     if summary.incomplete_inputs {
         eprintln!(
@@ -255,6 +305,35 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// When input lines were read but none became a document, says why (exit code 1): a wrong
+/// `text_key` must not look like a successful run that wrote nothing.
+fn nothing_read(stats: &corpusmill::stats::Stats, config: &Config) -> Option<String> {
+    if stats.docs_in > 0 || stats.lines_in == 0 {
+        return None;
+    }
+    let (kind, n) = stats.errors.iter().max_by_key(|(_, n)| **n)?;
+    let hint = match kind.as_str() {
+        "missing_text" | "text_not_string" => format!(
+            "records have no string field `{}`: set input.text_key in the config to the field \
+             that holds the text",
+            config.input.text_key
+        ),
+        "invalid_json" => "lines are not JSON objects: the input must be JSONL, one object per \
+                           line"
+            .to_string(),
+        "invalid_utf8" => "lines are not UTF-8 (input.invalid_utf8 = \"skip\" drops them)".into(),
+        "line_too_long" => "lines are longer than input.max_line_bytes".into(),
+        "empty_line" => "the input holds only empty lines".into(),
+        _ => "see errors.jsonl".into(),
+    };
+    Some(format!(
+        "no input record could be read as a document ({n} of {} lines: {kind}); {hint}; details \
+         in {}",
+        stats.lines_in,
+        config.output.dir.join("errors.jsonl").display()
+    ))
 }
 
 fn gen(args: GenArgs) -> anyhow::Result<ExitCode> {
@@ -328,10 +407,13 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The progress bar: bytes of input read of the total, docs/s and MB/s, ETA.
+/// The progress bar: bytes of input read of the total, docs/s and MB/s, ETA; and the flags the
+/// signal handlers set.
 struct Bar {
     bar: ProgressBar,
     started: std::sync::Mutex<std::time::Instant>,
+    sigint: Arc<AtomicBool>,
+    sigterm: Arc<AtomicBool>,
 }
 
 impl Bar {
@@ -343,6 +425,8 @@ impl Bar {
         Bar {
             bar,
             started: std::sync::Mutex::new(std::time::Instant::now()),
+            sigint: Arc::new(AtomicBool::new(false)),
+            sigterm: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -387,5 +471,9 @@ impl Progress for Bar {
 
     fn finish(&self) {
         self.bar.disable_steady_tick();
+    }
+
+    fn cancelled(&self) -> bool {
+        self.sigint.load(Ordering::Relaxed) || self.sigterm.load(Ordering::Relaxed)
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::pipeline::ERROR_LINES_PER_KIND;
 use crate::stage::Counters;
 
 /// Timing of a run. These, and the `seconds` of each stage in [`Stats::stages`], are the only
@@ -24,7 +25,7 @@ pub struct Timing {
 }
 
 /// What one stage did in a run: `stats.json`'s `stages.<name>`.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct StageStats {
     /// Documents that reached the stage.
     pub docs_in: u64,
@@ -156,7 +157,12 @@ impl Stats {
             rows.push((format!("  duplicates {kind}"), n.to_string()));
         }
         for (kind, n) in &self.errors {
-            rows.push((format!("  bad input {kind}"), n.to_string()));
+            let listed = if *n > ERROR_LINES_PER_KIND {
+                format!(" (first {ERROR_LINES_PER_KIND} in errors.jsonl)")
+            } else {
+                String::new()
+            };
+            rows.push((format!("  bad input {kind}"), format!("{n}{listed}")));
         }
         rows.push((
             "documents written".into(),

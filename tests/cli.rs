@@ -122,12 +122,14 @@ fn config_errors_name_the_file_and_key_and_exit_1() {
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("bad.toml") && e.contains("shardz"), "{e}");
+    // An unknown stage is a usage error: clap's exit code 2, with the stages listed.
     let o = bin()
         .args(["run", "--no-progress", "--disable", "nope"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown stage `nope`"));
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("'nope'") && e.contains("near_dedup"), "{e}");
 }
 
 #[test]

@@ -10,13 +10,15 @@ use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError};
 use crate::config::Config;
 use crate::io::pool::BufPool;
 use crate::io::reader::{self, Entry, FileReport};
-use crate::io::writer::{self, JsonlWriter};
+use crate::io::writer::{self, FileState, JsonlWriter};
 use crate::stage::{Counters, Prescan, Verdict};
 use crate::stats::{StageStats, StageTable};
 use crate::Error;
 
-use super::ordered::{self, Decider, Sinks};
-use super::output::write_shards;
+use super::checkpoint::Checkpoint;
+use super::collect::Collector;
+use super::ordered::{self, Decider, Sides};
+use super::output::{write_shards, WriterMsg};
 use super::work::{Decidable, Finished, KeptBatch, Worker};
 use super::*;
 
@@ -173,6 +175,9 @@ impl Exec<'_> {
             });
             // Progress from the calling thread while the workers run.
             loop {
+                if self.progress.cancelled() {
+                    abort.store(true, Ordering::SeqCst);
+                }
                 let last = finished.load(Ordering::SeqCst);
                 self.progress.update(
                     raw_bytes.load(Ordering::Relaxed),
@@ -186,6 +191,13 @@ impl Exec<'_> {
             }
         });
         self.progress.finish();
+        if self.progress.cancelled() {
+            return Err(Error::Interrupted(
+                "stopped during the pre-scan, before anything was written; continue with \
+                 --resume"
+                    .into(),
+            ));
+        }
         let counter = merged
             .into_inner()
             .map_err(|_| Error::Internal("a pre-scan worker panicked".into()))??;
@@ -198,6 +210,7 @@ impl Exec<'_> {
         config: &Config,
         plan: &Plan,
         deciders: &mut [Decider],
+        start: &Checkpoint,
     ) -> crate::Result<MainResult> {
         self.progress.start("main", self.total_size());
         let out_dir = &config.output.dir;
@@ -214,16 +227,23 @@ impl Exec<'_> {
         // Shard blocks go back and forth between the collector and the writers.
         let blocks = BufPool::new(nshards + nwriters * 4);
 
-        // Create every shard up front so a run always writes the same set of files.
+        // Create every shard up front so a run always writes the same set of files; a resumed
+        // run continues them from the checkpoint.
+        let resumed = start.written.next_entry > 0;
+        let open = |name: &str, state: FileState| {
+            if resumed {
+                JsonlWriter::resume(out_dir, name, level, state)
+            } else {
+                JsonlWriter::create(out_dir, name, level)
+            }
+        };
         let mut shard_writers: Vec<Vec<(usize, JsonlWriter)>> =
             (0..nwriters).map(|_| Vec::new()).collect();
         for i in 0..nshards {
-            shard_writers[i % nwriters].push((
-                i,
-                JsonlWriter::create(out_dir, &writer::shard_name(i), level)?,
-            ));
+            let state = start.written.shards.get(i).copied().unwrap_or_default();
+            shard_writers[i % nwriters].push((i, open(&writer::shard_name(i), state)?));
         }
-        let mut rejected = JsonlWriter::create(out_dir, "rejected.jsonl.zst", level)?;
+        let mut rejected = open("rejected.jsonl.zst", start.written.rejected)?;
         let mut duplicates = JsonlWriter::create(out_dir, "duplicates.jsonl.zst", level)?;
         let mut errors = JsonlWriter::create(out_dir, "errors.jsonl", level)?;
 
@@ -238,7 +258,7 @@ impl Exec<'_> {
             let mut write_txs = Vec::new();
             let mut write_handles = Vec::new();
             for group in shard_writers {
-                let (tx, rx) = bounded::<(usize, Vec<u8>, u64)>(4);
+                let (tx, rx) = bounded::<WriterMsg>(4);
                 write_txs.push(tx);
                 let (abort, blocks) = (&abort, &blocks);
                 write_handles.push(spawn_named(scope, "corpusmill-write", move || {
@@ -268,30 +288,33 @@ impl Exec<'_> {
                     drop((work, res_tx, kept_rx, fin_tx));
                 });
             });
-            let sinks = Sinks {
+            let collector = Collector {
                 write_txs,
                 blocks: &blocks,
                 rejected: &mut rejected,
                 progress: self.progress,
                 raw_bytes: &raw_bytes,
                 abort: &abort,
+                dir: out_dir,
+                run: &start.run,
+                every: config.output.checkpoint_mb.saturating_mul(1_000_000),
+                names: &plan.names,
             };
-            let abort_ref = &abort;
+            let written = start.written.clone();
             let collector = spawn_named(scope, "corpusmill-collect", move || {
-                let r = ordered::collect(fin_rx, nshards, sinks);
-                if r.is_err() {
-                    abort_ref.store(true, Ordering::SeqCst);
-                }
-                r
+                collector.run(fin_rx, written)
             });
             let decided = ordered::decide(
                 res_rx,
                 deciders,
                 plan.names.len(),
-                &mut duplicates,
-                &mut errors,
-                kept_tx,
-                config.pipeline.strict,
+                Sides {
+                    duplicates: &mut duplicates,
+                    errors: &mut errors,
+                    kept: kept_tx,
+                    strict: config.pipeline.strict,
+                    replay_until: start.written.next_entry,
+                },
             );
             if decided.is_err() {
                 // Set before the writers see their channels close, so they abandon shards.
@@ -317,11 +340,16 @@ impl Exec<'_> {
                     }
                 }
             }
+            // The first cause wins: an interrupt, then the ordered stage (a --strict stop), then
+            // the collector and the writers (full disk).
+            if let Err(Error::Interrupted(m)) = collected {
+                return Err(Error::Interrupted(m));
+            }
             let decided = decided?;
-            let collected = collected?;
             if let Some(e) = writer_err {
                 return Err(e);
             }
+            let collected = collected?;
             summaries.sort_by(|a, b| a.file.cmp(&b.file));
             Ok((decided, collected, summaries))
         });
@@ -329,9 +357,9 @@ impl Exec<'_> {
         let (decided, collected, shards) = match result {
             Ok(r) => r,
             Err(e) => {
-                rejected.abandon();
-                duplicates.abandon();
-                errors.abandon();
+                rejected.leave();
+                duplicates.leave();
+                errors.leave();
                 return Err(e);
             }
         };
@@ -339,8 +367,19 @@ impl Exec<'_> {
         let mut stats = decided.stats;
         stats.docs_written = collected.docs_written;
         stats.bytes_out = collected.bytes_out;
-        for (stage, rule) in collected.rejected {
-            stats.reject(stage, rule);
+        for (into, from) in [
+            (&mut stats.rejected, &collected.after_rejected),
+            (&mut stats.counters, &collected.after_counters),
+        ] {
+            for (stage, m) in from {
+                for (k, n) in m {
+                    *into
+                        .entry(stage.clone())
+                        .or_default()
+                        .entry(k.clone())
+                        .or_insert(0) += n;
+                }
+            }
         }
         if let Ok(c) = counters.into_inner() {
             stats.add_counters(&c);
@@ -348,6 +387,11 @@ impl Exec<'_> {
         let mut figs = figs.into_inner().unwrap_or_default();
         for (a, b) in figs.iter_mut().zip(&decided.figs) {
             a.merge(b);
+        }
+        for (name, fig) in plan.names.iter().zip(figs.iter_mut()) {
+            if let Some(after) = collected.after_stages.get(*name) {
+                fig.merge(after);
+            }
         }
         stats.stages = StageTable(plan.names.iter().copied().zip(figs).collect());
         let mut reports = reports.into_inner().unwrap_or_default();

@@ -22,15 +22,20 @@ use crate::io::record::RecordFormat;
 use crate::io::source::{self, Input};
 use crate::io::writer::{self, FileSummary};
 use crate::stage::{Prescan, Stage};
+use checkpoint::Checkpoint;
 use crate::stats::{Stats, Timing};
 use crate::Error;
 
+mod checkpoint;
+mod collect;
 mod exec;
+pub mod folder;
 mod ordered;
 mod output;
 pub mod registry;
 mod work;
 
+pub use ordered::ERROR_LINES_PER_KIND;
 use ordered::Decider;
 use registry::Builder;
 
@@ -47,6 +52,11 @@ pub trait Progress: Sync {
     fn update(&self, _raw_bytes: u64, _bytes: u64, _docs: u64) {}
     /// The pass ended.
     fn finish(&self) {}
+    /// True when the run should stop (the binary sets it on SIGINT or SIGTERM). The run then
+    /// saves a checkpoint and returns [`Error::Interrupted`]; `--resume` continues it.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Progress`] that ignores everything.
@@ -64,7 +74,12 @@ pub struct Summary {
     pub manifest: Manifest,
     /// True when some input could not be read to its end (the binary exits with code 2).
     pub incomplete_inputs: bool,
+    /// Things the user should know that did not stop the run (a capped thread count, ...).
+    pub warnings: Vec<String>,
 }
+
+/// Worker threads beyond this many per core are not started (`pipeline.threads` is capped).
+pub const MAX_THREADS_PER_CORE: usize = 4;
 
 /// A per-document stage in the worker chain, with its slot in the per-stage figures.
 pub(crate) struct Step {
@@ -167,15 +182,75 @@ struct SeqBatch {
 pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     config.validate()?;
     let started = Instant::now();
-    let threads = if config.pipeline.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        config.pipeline.threads
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut warnings = Vec::new();
+    let threads = match config.pipeline.threads {
+        0 => cores,
+        n if n > MAX_THREADS_PER_CORE * cores => {
+            warnings.push(format!(
+                "pipeline.threads = {n} on {cores} cores: using {} worker threads ({} per core); \
+                 more only add memory and switching",
+                MAX_THREADS_PER_CORE * cores,
+                MAX_THREADS_PER_CORE
+            ));
+            MAX_THREADS_PER_CORE * cores
+        }
+        n => n,
     };
+    check_open_files(config.output.shards)?;
     let out_dir = config.output.dir.clone();
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
+    let _lock = folder::lock(&out_dir)?;
+    let resume = match config.pipeline.existing_output {
+        folder::Existing::Resume => Some(Checkpoint::load(&out_dir)?),
+        other => {
+            folder::prepare_fresh(&out_dir, other)?;
+            None
+        }
+    };
+    let fresh = resume.is_none();
+    let result = run_locked(config, progress, threads, resume, started);
+    if let Err(e) = &result {
+        // A run stopped by a signal or by a full disk can be resumed; anything else (a
+        // --strict stop, missing inputs) would stop again the same way, so the files it
+        // started go. An interrupted run's files are never removed by a failed --resume.
+        if fresh && !matches!(e, Error::Interrupted(_) | Error::Io { .. }) {
+            let _ = folder::clear(&out_dir);
+        }
+    }
+    let mut summary = result?;
+    summary.warnings.extend(warnings);
+    Ok(summary)
+}
 
-    let mut inputs = source::resolve(&config.input.paths)?;
+fn run_locked(
+    config: &Config,
+    progress: &dyn Progress,
+    threads: usize,
+    resume: Option<Checkpoint>,
+    started: Instant,
+) -> crate::Result<Summary> {
+    let out_dir = config.output.dir.clone();
+
+    let mut notes = Vec::new();
+    let mut inputs = source::resolve_noting(&config.input.paths, &mut notes)?;
+    let run_id = checkpoint::fingerprint(config, &inputs);
+    let start = match resume {
+        Some(cp) => {
+            if inputs.iter().any(Input::is_stdin) {
+                return Err(Error::Config(
+                    "--resume cannot re-read standard input: resume runs that read files".into(),
+                ));
+            }
+            cp.check(&run_id, config.output.shards)?;
+            cp
+        }
+        None => {
+            let cp = Checkpoint::start(run_id, config.output.shards);
+            cp.save(&out_dir)?;
+            cp
+        }
+    };
     let mut plan = Plan::build(config)?;
     let mut format = RecordFormat::new(&config.input, &config.output);
     format.with_lang = config.lang.enabled;
@@ -234,7 +309,7 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
         0.0
     };
     let mut deciders = plan.deciders(config, counted_docs)?;
-    let result = exec.main(config, &plan, &mut deciders);
+    let result = exec.main(config, &plan, &mut deciders, &start);
     drop(deciders);
     if let Some(p) = &spool {
         let _ = std::fs::remove_file(p);
@@ -276,13 +351,47 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
             errors: stats.errors_total(),
         },
     };
-    writer::write_json_file(&out_dir, "manifest.json", &manifest)?;
+    // The manifest goes last: a folder with a manifest is complete.
     writer::write_json_file(&out_dir, "stats.json", &stats)?;
+    writer::write_json_file(&out_dir, "manifest.json", &manifest)?;
+    let cp = out_dir.join(folder::CHECKPOINT_FILE);
+    std::fs::remove_file(&cp).map_err(|e| Error::io(&cp, e))?;
     Ok(Summary {
         stats,
         manifest,
         incomplete_inputs,
+        warnings: notes,
     })
+}
+
+/// Every shard is an open file for the whole run: checks the open-file limit up front (raising
+/// the soft limit to the hard one if needed), instead of failing thousands of files in.
+fn check_open_files(shards: usize) -> crate::Result<()> {
+    // Side outputs, dedup scratch files, inputs being read, the lock, standard streams.
+    let need = shards as u64 + 64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= need {
+        return Ok(());
+    }
+    if lim.rlim_max >= need {
+        let raised = libc::rlimit {
+            rlim_cur: need.max(lim.rlim_cur),
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return Ok(());
+        }
+    }
+    Err(Error::Config(format!(
+        "output.shards = {shards} needs about {need} open files, but the limit is {} (hard limit \
+         {}): use fewer shards, or raise the limit (ulimit -n)",
+        lim.rlim_cur, lim.rlim_max
+    )))
 }
 
 fn spool_stdin(dir: &Path) -> crate::Result<PathBuf> {

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
 
 use crate::io::pool::BufPool;
-use crate::io::writer::{FileSummary, JsonlWriter};
+use crate::io::writer::{FileState, FileSummary, JsonlWriter};
 use crate::Error;
 
 /// An input file as recorded in the manifest.
@@ -79,10 +79,18 @@ pub(super) struct RejectedRecord<'a> {
     pub(super) source: String,
 }
 
+/// What the collector sends a shard writer thread.
+pub(super) enum WriterMsg {
+    /// A block of complete lines for a shard, with its record count.
+    Block(usize, Vec<u8>, u64),
+    /// End a frame in every shard of the thread, fsync, and reply with their states.
+    Checkpoint(Sender<crate::Result<Vec<(usize, FileState)>>>),
+}
+
 /// A shard writer thread: appends blocks to its shards, then finishes them.
 pub(super) fn write_shards(
     mut group: Vec<(usize, JsonlWriter)>,
-    rx: Receiver<(usize, Vec<u8>, u64)>,
+    rx: Receiver<WriterMsg>,
     abort: &AtomicBool,
     blocks: &BufPool,
 ) -> crate::Result<Vec<FileSummary>> {
@@ -92,7 +100,21 @@ pub(super) fn write_shards(
         .map(|(p, (i, _))| (*i, p))
         .collect();
     let mut failed = None;
-    while let Ok((shard, block, n)) = rx.recv() {
+    while let Ok(msg) = rx.recv() {
+        let (shard, block, n) = match msg {
+            WriterMsg::Block(shard, block, n) => (shard, block, n),
+            WriterMsg::Checkpoint(reply) => {
+                let states = match &failed {
+                    Some(e) => Err(Error::Internal(format!("a shard writer failed: {e}"))),
+                    None => group
+                        .iter_mut()
+                        .map(|(i, w)| Ok((*i, w.checkpoint()?)))
+                        .collect(),
+                };
+                let _ = reply.send(states);
+                continue;
+            }
+        };
         if failed.is_some() {
             continue;
         }
@@ -104,11 +126,14 @@ pub(super) fn write_shards(
         blocks.put(block);
     }
     // The channel closes on success and on abort alike; only a clean end finalizes shards.
+    // Otherwise the `.tmp` files stay for `--resume` (the run removes them when it cannot be
+    // resumed).
     if failed.is_some() || abort.load(Ordering::SeqCst) {
         for (_, w) in group {
-            w.abandon();
+            w.leave();
         }
-        return Err(failed.unwrap_or_else(|| Error::Internal("run aborted".into())));
+        // Stopped because another thread failed: that thread reports why.
+        return failed.map_or(Ok(Vec::new()), Err);
     }
     group.into_iter().map(|(_, w)| w.finish()).collect()
 }

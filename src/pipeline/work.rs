@@ -25,6 +25,7 @@ pub(super) enum Outcome {
     Doc(Doc),
     /// Dropped by a stage: the `rejected.jsonl.zst` line.
     Rejected {
+        index: u64,
         stage: &'static str,
         rule: &'static str,
         json: Vec<u8>,
@@ -44,10 +45,11 @@ pub(super) struct Decidable {
 pub(super) enum Item {
     /// A kept document, for the stages after the decision.
     Doc(Doc),
-    /// A rejected document's line (already counted).
-    Rejected(Vec<u8>),
+    /// A rejected document's input position and line (already counted).
+    Rejected(u64, Vec<u8>),
     /// Dropped by a stage after the decision (counted by the collector).
     Dropped {
+        index: u64,
         stage: &'static str,
         rule: &'static str,
         json: Vec<u8>,
@@ -63,13 +65,18 @@ pub(super) struct KeptBatch {
     pub(super) items: Vec<Item>,
 }
 
-/// What the collector writes for one item.
+/// What the collector writes for one item, with the item's input position.
 pub(super) enum Done {
     /// An output record for `shard`.
-    Record { shard: usize, json: Vec<u8> },
+    Record {
+        index: u64,
+        shard: usize,
+        json: Vec<u8>,
+    },
     /// A `rejected.jsonl.zst` line; `stage` and `rule` when a stage after the decision
     /// dropped it (not yet counted).
     Rejected {
+        index: u64,
         json: Vec<u8>,
         counted: Option<(&'static str, &'static str)>,
     },
@@ -81,6 +88,11 @@ pub(super) struct Finished {
     pub(super) bytes: u64,
     pub(super) docs: u64,
     pub(super) items: Vec<Done>,
+    /// Counters of the stages after the decision for this batch (they are counted in input
+    /// order by the collector, so a checkpoint holds exactly those of the written records).
+    pub(super) counters: Counters,
+    /// Figures of the stages after the decision for this batch, indexed like `Plan::names`.
+    pub(super) figs: Vec<(usize, StageStats)>,
 }
 
 /// A stage as one worker runs it.
@@ -124,8 +136,10 @@ pub(super) struct Worker<'a> {
     config: &'a Config,
     before: Vec<Running<'a>>,
     after: Vec<Running<'a>>,
-    /// Indexed like [`Plan::names`].
+    /// Figures of the stages before the decision, indexed like [`Plan::names`]. Documents
+    /// before a resumed run's checkpoint go through those stages again, so these are whole.
     pub(super) figs: Vec<StageStats>,
+    /// Counters of the stages before the decision.
     pub(super) counters: Counters,
 }
 
@@ -185,6 +199,7 @@ impl<'a> Worker<'a> {
                 if let Verdict::Drop(d) = st.handle.process(doc, &mut self.counters) {
                     fig.docs_dropped += 1;
                     *o = Outcome::Rejected {
+                        index: doc.seq,
                         stage: d.stage,
                         rule: d.rule,
                         json: rejected_line(doc, &d),
@@ -208,15 +223,18 @@ impl<'a> Worker<'a> {
             docs,
             mut items,
         } = kb;
+        let mut counters = Counters::default();
+        let mut figs = Vec::with_capacity(self.after.len());
         for st in &mut self.after {
             let started = thread_cpu_seconds();
-            let fig = &mut self.figs[st.fig];
+            let mut fig = StageStats::default();
             for it in items.iter_mut() {
                 let Item::Doc(doc) = it else { continue };
                 fig.docs_in += 1;
-                if let Verdict::Drop(d) = st.handle.process(doc, &mut self.counters) {
+                if let Verdict::Drop(d) = st.handle.process(doc, &mut counters) {
                     fig.docs_dropped += 1;
                     *it = Item::Dropped {
+                        index: doc.seq,
                         stage: d.stage,
                         rule: d.rule,
                         json: rejected_line(doc, &d),
@@ -224,6 +242,7 @@ impl<'a> Worker<'a> {
                 }
             }
             fig.seconds += thread_cpu_seconds() - started;
+            figs.push((st.fig, fig));
         }
         let out = &self.config.output;
         let mut done = Vec::with_capacity(items.len());
@@ -239,13 +258,24 @@ impl<'a> Worker<'a> {
                             doc.origin
                         ))
                     })?;
-                    Done::Record { shard, json }
+                    Done::Record {
+                        index: doc.seq,
+                        shard,
+                        json,
+                    }
                 }
-                Item::Rejected(json) => Done::Rejected {
+                Item::Rejected(index, json) => Done::Rejected {
+                    index,
                     json,
                     counted: None,
                 },
-                Item::Dropped { stage, rule, json } => Done::Rejected {
+                Item::Dropped {
+                    index,
+                    stage,
+                    rule,
+                    json,
+                } => Done::Rejected {
+                    index,
                     json,
                     counted: Some((stage, rule)),
                 },
@@ -256,6 +286,8 @@ impl<'a> Worker<'a> {
             bytes,
             docs,
             items: done,
+            counters,
+            figs,
         })
     }
 }
