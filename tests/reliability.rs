@@ -33,7 +33,7 @@ fn big_input(dir: &Path, copies: usize) -> PathBuf {
                 .enumerate()
                 .map(|(j, w)| {
                     if j % 4 == 0 {
-                        format!("{w} r{k}x{j}")
+                        format!("{w} {}", marker(k, j))
                     } else {
                         w.to_string()
                     }
@@ -53,6 +53,17 @@ fn big_input(dir: &Path, copies: usize) -> PathBuf {
     let p = dir.join("big.jsonl");
     std::fs::write(&p, out).unwrap();
     p
+}
+
+/// A word made of letters only (shingles ignore digits) that is unique to `(round, position)`.
+fn marker(round: usize, pos: usize) -> String {
+    let letters = |n: usize| -> String {
+        n.to_string()
+            .bytes()
+            .map(|d| char::from(b'a' + (d - b'0')))
+            .collect()
+    };
+    format!("q{}z{}", letters(round), letters(pos))
 }
 
 fn names(dir: &Path) -> Vec<String> {
@@ -95,7 +106,10 @@ fn a_rerun_without_flags_refuses_and_overwrite_leaves_no_stale_shards() {
     c.output.shards = 2;
     let e = run(&c, &NoProgress).unwrap_err().to_string();
     assert!(e.contains("--overwrite") && e.contains("--resume"), "{e}");
-    assert!(out.join("part-00005.jsonl.zst").exists(), "refusing removes nothing");
+    assert!(
+        out.join("part-00005.jsonl.zst").exists(),
+        "refusing removes nothing"
+    );
 
     c.pipeline.existing_output = Existing::Overwrite;
     let s = run(&c, &NoProgress).unwrap();
@@ -106,7 +120,10 @@ fn a_rerun_without_flags_refuses_and_overwrite_leaves_no_stale_shards() {
     assert_eq!(parts, ["part-00000.jsonl.zst", "part-00001.jsonl.zst"]);
     let rows: usize = shards(&out).values().map(Vec::len).sum();
     assert_eq!(rows as u64, s.stats.docs_written);
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
     assert!(!out.join("checkpoint.json").exists());
 }
 
@@ -209,14 +226,18 @@ fn an_interrupted_run_resumes_to_the_same_records_and_counts() {
         }
     }
     assert_eq!(a, b);
-    assert!(names(&out).iter().all(|n| !n.ends_with(".tmp")), "{:?}", names(&out));
+    assert!(
+        names(&out).iter().all(|n| !n.ends_with(".tmp")),
+        "{:?}",
+        names(&out)
+    );
     assert!(!out.join("checkpoint.json").exists());
 }
 
 #[test]
 fn kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
-    let input = big_input(dir.path(), 40);
+    let input = big_input(dir.path(), 150);
     let conf = dir.path().join("c.toml");
     std::fs::write(
         &conf,
@@ -285,5 +306,9 @@ fn a_strict_stop_removes_its_files() {
     let mut c = config(&[&input], &out);
     c.pipeline.strict = true;
     assert!(matches!(run(&c, &NoProgress), Err(Error::Strict(_))));
-    assert!(names(&out).iter().all(|n| n == ".corpusmill.lock"), "{:?}", names(&out));
+    assert!(
+        names(&out).iter().all(|n| n == ".corpusmill.lock"),
+        "{:?}",
+        names(&out)
+    );
 }

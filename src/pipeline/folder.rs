@@ -70,7 +70,11 @@ pub fn lock(dir: &Path) -> crate::Result<FolderLock> {
             "{} is in use by another corpusmill run ({}); wait for it to end or choose another \
              --output",
             dir.display(),
-            if holder.is_empty() { "pid unknown" } else { holder }
+            if holder.is_empty() {
+                "pid unknown"
+            } else {
+                holder
+            }
         )));
     }
     let started = std::time::SystemTime::now()

@@ -22,9 +22,9 @@ use crate::io::record::RecordFormat;
 use crate::io::source::{self, Input};
 use crate::io::writer::{self, FileSummary};
 use crate::stage::{Prescan, Stage};
-use checkpoint::Checkpoint;
 use crate::stats::{Stats, Timing};
 use crate::Error;
+use checkpoint::Checkpoint;
 
 mod checkpoint;
 mod collect;
@@ -35,8 +35,8 @@ mod output;
 pub mod registry;
 mod work;
 
-pub use ordered::ERROR_LINES_PER_KIND;
 use ordered::Decider;
+pub use ordered::ERROR_LINES_PER_KIND;
 use registry::Builder;
 
 pub use output::{InputSummary, Manifest, Totals};
@@ -198,6 +198,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
         n => n,
     };
     check_open_files(config.output.shards)?;
+    // Inputs first: a missing file is reported before the output folder is touched.
+    let mut notes = Vec::new();
+    let inputs = source::resolve_noting(&config.input.paths, &mut notes)?;
     let out_dir = config.output.dir.clone();
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
     let _lock = folder::lock(&out_dir)?;
@@ -209,7 +212,7 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
         }
     };
     let fresh = resume.is_none();
-    let result = run_locked(config, progress, threads, resume, started);
+    let result = run_locked(config, progress, threads, resume, started, inputs, notes);
     if let Err(e) = &result {
         // A run stopped by a signal or by a full disk can be resumed; anything else (a
         // --strict stop, missing inputs) would stop again the same way, so the files it
@@ -229,11 +232,11 @@ fn run_locked(
     threads: usize,
     resume: Option<Checkpoint>,
     started: Instant,
+    mut inputs: Vec<Input>,
+    notes: Vec<String>,
 ) -> crate::Result<Summary> {
     let out_dir = config.output.dir.clone();
 
-    let mut notes = Vec::new();
-    let mut inputs = source::resolve_noting(&config.input.paths, &mut notes)?;
     let run_id = checkpoint::fingerprint(config, &inputs);
     let start = match resume {
         Some(cp) => {

@@ -20,6 +20,8 @@ use super::output::RejectedRecord;
 use super::{Plan, SeqBatch, Step};
 
 /// What a worker made of one input line, for the ordered stage.
+// Most outcomes are documents: boxing them would add an allocation per document.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Outcome {
     /// A document that passed every stage before the decision.
     Doc(Doc),
@@ -42,6 +44,7 @@ pub(super) struct Decidable {
 }
 
 /// What the ordered stage passes on for one input batch, in input order.
+#[allow(clippy::large_enum_variant)] // as for `Outcome`
 pub(super) enum Item {
     /// A kept document, for the stages after the decision.
     Doc(Doc),
