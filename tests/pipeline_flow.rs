@@ -52,8 +52,7 @@ fn only_kept_documents_reach_the_entity_stage() {
     assert_eq!(names, registry);
     assert_eq!(stages["entities"]["docs_in"], s.docs_written);
     assert_eq!(
-        stages["exact_dedup"]["docs_dropped"],
-        s.duplicates["exact"],
+        stages["exact_dedup"]["docs_dropped"], s.duplicates["exact"],
         "{stages:?}"
     );
     for (name, st) in stages {
@@ -107,7 +106,10 @@ fn annotate_mode_adds_the_cluster_as_the_last_field() {
     let s = run(&c, &NoProgress).unwrap().stats;
     assert_eq!(s.duplicates.get("near"), None);
     let recs = records_by_id(&out);
-    let edited: Vec<_> = recs.iter().filter(|(id, _)| id.ends_with("-edited")).collect();
+    let edited: Vec<_> = recs
+        .iter()
+        .filter(|(id, _)| id.ends_with("-edited"))
+        .collect();
     assert!(!edited.is_empty());
     for (id, r) in edited {
         let original = id.trim_end_matches("-edited");

@@ -100,8 +100,7 @@ pub(super) fn decide(
                                 }
                                 Decision::Remove(dup) => {
                                     fig.docs_dropped += 1;
-                                    *stats.duplicates.entry(dup.kind.to_string()).or_insert(0) +=
-                                        1;
+                                    *stats.duplicates.entry(dup.kind.to_string()).or_insert(0) += 1;
                                     duplicates.write_json(&DuplicateRecord {
                                         id: &doc.id,
                                         duplicate_of: &dup.duplicate_of,

@@ -254,7 +254,10 @@ mod tests {
             Side::Dedup => 1,
             Side::After => 2,
         };
-        assert!(sides.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{sides:?}");
+        assert!(
+            sides.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])),
+            "{sides:?}"
+        );
     }
 
     #[test]

@@ -20,6 +20,9 @@ use super::output::RejectedRecord;
 use super::{Plan, SeqBatch, Step};
 
 /// What a worker made of one input line, for the ordered stage.
+// Nearly every outcome is a `Doc`, stored inline in a batch's `Vec`: boxing it would add an
+// allocation per document to save space only on the rare rejected and bad lines.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Outcome {
     /// A document that passed every stage before the decision.
     Doc(Doc),
@@ -41,6 +44,8 @@ pub(super) struct Decidable {
 }
 
 /// What the ordered stage passes on for one input batch, in input order.
+// Mostly `Doc`s, inline for the same reason as `Outcome`.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Item {
     /// A kept document, for the stages after the decision.
     Doc(Doc),
