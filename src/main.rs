@@ -17,6 +17,8 @@ use corpusmill::pipeline::folder::Existing;
 use corpusmill::pipeline::{self, Progress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod gen;
+
 /// Workers allocate each record and the ordered stage frees it on another thread; glibc's
 /// per-thread arenas keep such memory, so peak RSS grew by 43% from a 100 MB to a 1 GB input
 /// (benches/harness/memory.sh), against 9% with mimalloc, which also costs less CPU per record.
@@ -337,14 +339,14 @@ fn nothing_read(stats: &corpusmill::stats::Stats, config: &Config) -> Option<Str
 }
 
 fn gen(args: GenArgs) -> anyhow::Result<ExitCode> {
-    let cfg = corpusmill::gen::GenConfig {
+    let cfg = gen::GenConfig {
         inputs: args.input,
         target_bytes: args.size,
         shards: args.shards,
         seed: args.seed,
         ..Default::default()
     };
-    let report = corpusmill::gen::generate(&cfg, &args.output)
+    let report = gen::generate(&cfg, &args.output)
         .with_context(|| format!("generating a corpus into {}", args.output.display()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)

@@ -249,9 +249,7 @@ impl JsonlWriter {
             .file
             .into_inner()
             .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        drop(file);
-        std::fs::rename(&tmp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
+        commit(file, &tmp, &self.dest)?;
         Ok(FileSummary {
             file: self.name,
             records: self.records,
@@ -292,6 +290,13 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// The one way a finished output appears: fsync its `.tmp`, then rename it to its final name.
+fn commit(file: File, tmp: &Path, dest: &Path) -> crate::Result<()> {
+    file.sync_all().map_err(|e| Error::io(tmp, e))?;
+    drop(file);
+    std::fs::rename(tmp, dest).map_err(|e| Error::io(dest, e))
+}
+
 /// Writes `value` as pretty JSON to `dir/name` atomically.
 pub fn write_json_file<T: Serialize>(dir: &Path, name: &str, value: &T) -> crate::Result<()> {
     let dest = dir.join(name);
@@ -299,12 +304,9 @@ pub fn write_json_file<T: Serialize>(dir: &Path, name: &str, value: &T) -> crate
     let mut text = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::Internal(format!("serializing {name}: {e}")))?;
     text.push(b'\n');
-    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(&text)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    drop(f);
-    std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))
+    let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    file.write_all(&text).map_err(|e| Error::io(&tmp, e))?;
+    commit(file, &tmp, &dest)
 }
 
 /// The shard file name for shard `i`.
