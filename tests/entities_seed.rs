@@ -6,15 +6,11 @@ use corpusmill::doc::Doc;
 use corpusmill::entities::EntitiesConfig;
 use corpusmill::stage::{Counters, Stage};
 
-const SEED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/seed/000_d2376bb0422849ae.txt"
-);
+const SEED: &str = include_str!("data/clean_seed_000_d2376bb0422849ae.txt");
 
 #[test]
 fn seed_article_entities() {
-    let raw = std::fs::read_to_string(SEED).expect("seed article");
-    let mut doc = Doc::from_text("seed", raw);
+    let mut doc = Doc::from_text("seed", SEED.to_string());
     let mut counters = Counters::default();
     Normalize::default().process(&mut doc, &mut counters);
     let stage = EntitiesConfig::default().build().expect("default stage");
