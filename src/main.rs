@@ -70,11 +70,16 @@ enum NerCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         output: PathBuf,
     },
-    /// Print precision, recall and F1 (exact span match, overall and per type) on a CoNLL file.
+    /// Print precision, recall and F1 (exact span match, overall and per type) on a CoNLL file,
+    /// and a confusion table of entity types; with --seen, also the scores on names that are
+    /// never an entity in that file (the training file): how well the model generalizes.
     Eval {
         /// CoNLL file with gold tags in the last column.
         #[arg(long, value_name = "FILE")]
         conll: PathBuf,
+        /// CoNLL file whose entity names count as seen (the training file).
+        #[arg(long, value_name = "FILE")]
+        seen: Option<PathBuf>,
         /// Model file (default: the model built into the binary).
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
@@ -262,7 +267,7 @@ fn gen(args: GenArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
-    use corpusmill::entities::{conll, train, Model};
+    use corpusmill::entities::{conll, eval, train, Model};
     let load = |p: Option<PathBuf>| -> anyhow::Result<Model> {
         Ok(match p {
             Some(p) => Model::load(&p).with_context(|| format!("loading model {}", p.display()))?,
@@ -297,11 +302,21 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             );
             println!("model written to {}", output.display());
         }
-        NerCommand::Eval { conll: path, model } => {
+        NerCommand::Eval {
+            conll: path,
+            seen,
+            model,
+        } => {
             let model = load(model)?;
-            let report = conll::evaluate(&model, &path)
-                .with_context(|| format!("evaluating on {}", path.display()))?;
-            println!("{report}");
+            let docs =
+                conll::read_conll(&path).with_context(|| format!("reading {}", path.display()))?;
+            let seen = match seen {
+                Some(p) => Some(
+                    conll::read_conll(&p).with_context(|| format!("reading {}", p.display()))?,
+                ),
+                None => None,
+            };
+            print!("{}", eval::evaluate(&model, &docs, seen.as_deref()));
         }
         NerCommand::Tag {
             conll: input,

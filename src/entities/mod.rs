@@ -13,6 +13,7 @@
 
 pub mod clusters;
 pub mod conll;
+pub mod eval;
 pub mod features;
 pub mod model;
 pub mod patterns;
