@@ -27,6 +27,12 @@ fn main() -> anyhow::Result<()> {
             if let Ok(e) = std::env::var("DROP") {
                 o.word_dropout = e.parse()?;
             }
+            if std::env::var("NOGAZ").is_err() {
+                for kind in ["loc", "per_first", "per_last"] {
+                    let path = format!("models/gazetteers/{kind}.txt");
+                    o.gazetteers.push((kind.to_string(), path.into()));
+                }
+            }
             if std::env::var("NOCLUSTERS").is_ok() {
                 o.cluster_text.clear();
             }

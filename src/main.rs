@@ -60,6 +60,10 @@ enum NerCommand {
         /// clusters and capitalization statistics from. Repeatable.
         #[arg(long, value_name = "FILE")]
         cluster_text: Vec<PathBuf>,
+        /// External name list as KIND=FILE, one name per line; KIND is loc, per_first,
+        /// per_last or org. Repeatable (the shipped lists are in models/gazetteers/).
+        #[arg(long, value_name = "KIND=FILE", value_parser = parse_gazetteer)]
+        gazetteer: Vec<(String, PathBuf)>,
         /// Maximum epochs per pass.
         #[arg(long, default_value_t = 15)]
         epochs: usize,
@@ -116,6 +120,16 @@ struct GenArgs {
     /// Number of part-NNNNN.jsonl.zst shards.
     #[arg(long, default_value_t = 8)]
     shards: usize,
+}
+
+/// Parses `KIND=FILE` for `ner train --gazetteer`.
+fn parse_gazetteer(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((k, f)) if !k.is_empty() && !f.is_empty() => Ok((k.to_string(), PathBuf::from(f))),
+        _ => Err(format!(
+            "`{s}` is not KIND=FILE (e.g. loc=models/gazetteers/loc.txt)"
+        )),
+    }
 }
 
 /// Parses sizes such as `200MB`, `1.5GB`, `64KiB` or plain bytes.
@@ -279,12 +293,14 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             train: tr,
             dev,
             cluster_text,
+            gazetteer,
             epochs,
             seed,
             output,
         } => {
             let mut opts = train::TrainOptions::new(tr, dev);
             opts.cluster_text = cluster_text;
+            opts.gazetteers = gazetteer;
             opts.epochs = epochs;
             opts.seed = seed;
             opts.verbose = true;

@@ -14,8 +14,11 @@ use std::time::Instant;
 
 use super::clusters;
 use super::conll::{read_conll, spans_from_bilou, ConllDoc, EvalReport};
-use super::features::{allowed, dynamic_rows, Gazetteer, HashedMap, COLS, N_TAGS, WORD_ROWS};
+use super::features::{
+    allowed, dynamic_rows, hash_str, Gazetteer, HashedMap, ListKind, COLS, N_TAGS, WORD_ROWS,
+};
 use super::model::{decode, Model, Prepared, Resources, Table, Weights};
+use super::tokenize::tokenize;
 
 /// What to train on and how.
 #[derive(Clone, Debug)]
@@ -27,6 +30,9 @@ pub struct TrainOptions {
     /// Unlabeled text files (plain text, or `.jsonl`/`.jsonl.zst` with a `text` field) that
     /// the word clusters are learned from, together with the training words.
     pub cluster_text: Vec<PathBuf>,
+    /// External name lists: `(kind, file)` with one name per line (see
+    /// [`super::features::ListKind::from_name`] for the kinds).
+    pub gazetteers: Vec<(String, PathBuf)>,
     /// Maximum epochs per pass (default 15).
     pub epochs: usize,
     /// Seed of the sentence shuffles (default 1).
@@ -50,6 +56,7 @@ impl TrainOptions {
             train,
             dev,
             cluster_text: Vec::new(),
+            gazetteers: Vec::new(),
             epochs: 15,
             seed: 1,
             hash_bits: 20,
@@ -228,6 +235,32 @@ fn gazetteer<'a>(docs: impl Iterator<Item = &'a ConllDoc>) -> Gazetteer {
     g
 }
 
+/// Reads the external name lists into one gazetteer; each name is tokenized as text would be.
+fn external_gazetteer(lists: &[(String, PathBuf)]) -> crate::Result<Gazetteer> {
+    let mut g = Gazetteer::default();
+    let mut toks = Vec::new();
+    let mut hashes = Vec::new();
+    for (kind, path) in lists {
+        let Some(k) = ListKind::from_name(kind) else {
+            return Err(crate::Error::Config(format!(
+                "ner train: unknown gazetteer kind `{kind}` (use loc, per_first, per_last or org)"
+            )));
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(path, e))?;
+        for line in text.lines() {
+            let name = line.trim();
+            tokenize(name, &mut toks);
+            hashes.clear();
+            hashes.extend(
+                toks.iter()
+                    .map(|t| hash_str(&name[t.start..t.end].to_lowercase())),
+            );
+            g.add(&hashes, k as usize);
+        }
+    }
+    Ok(g)
+}
+
 /// Tags documents with float weights: pass-1 tags into `p.tags1`, or final tags into `out`.
 fn tag_with(w: &[f32], res: &Resources, d: &mut TrainDoc, second: bool, out: &mut Vec<u8>) {
     out.clear();
@@ -345,9 +378,11 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     }
     let train_tokens = train_docs.iter().map(|d| d.words.len()).sum();
     let clusters: HashedMap<u64> = clusters::learn(&train_docs, &opts.cluster_text, opts.verbose)?;
+    let ext = external_gazetteer(&opts.gazetteers)?;
     let base = |gaz: Gazetteer| Resources {
         bits: opts.hash_bits,
         gaz,
+        ext: ext.clone(),
         clusters: clusters.clone(),
     };
     let fold_res: Vec<Resources> = (0..folds)
