@@ -46,9 +46,11 @@ enum Command {
 enum NerCommand {
     /// Train a model on a CoNLL-2003 file (dev file for epoch selection and the report).
     ///
-    /// The shipped model is reproduced byte for byte by:
+    /// The shipped model is reproduced byte for byte by (from the repository root):
     /// corpusmill ner train --train ../shared/data/conll/train.conll --dev ../shared/data/conll/dev.conll
-    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --output models/ner-en.bin.zst
+    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --gazetteer loc=models/gazetteers/loc.txt
+    ///   --gazetteer per_first=models/gazetteers/per_first.txt
+    ///   --gazetteer per_last=models/gazetteers/per_last.txt --output models/ner-en.bin.zst
     Train {
         /// CoNLL training file (token POS chunk tag, IOB2).
         #[arg(long, value_name = "FILE")]

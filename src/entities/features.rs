@@ -563,6 +563,13 @@ pub fn static_rows(
     }
 }
 
+/// The row of the tag-transition feature "previous tag is `p1`": its weights score each tag
+/// after `p1`. It is the only tag-history feature of Viterbi-decoded models.
+#[inline]
+pub fn transition_row(p1: u8, bits: u32) -> u32 {
+    row(f(T_P1, u64::from(p1)), bits)
+}
+
 /// The rows of the features that depend on the two previous predicted tags.
 #[inline]
 pub fn dynamic_rows(info: &WordInfo, p1: u8, p2: u8, bits: u32) -> [u32; 4] {

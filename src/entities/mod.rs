@@ -5,8 +5,9 @@
 //! are Unicode code points of the cleaned text, so `text[start:end]` in Python is the entity.
 //!
 //! The pieces: [`tokenize`] (news tokenizer and sentence splitter with byte offsets),
-//! [`features`] (hashed features), [`model`] (two-pass greedy averaged-perceptron tagger and
-//! its compressed format), [`train`] (training from CoNLL-2003), [`conll`] (evaluation and
+//! [`features`] (hashed features), [`model`] (two-pass averaged-perceptron tagger and its
+//! compressed format), [`viterbi`] (BILOU-constrained decoding), [`eval`] (scores, unseen-name
+//! scores and type confusions), [`train`] (training from CoNLL-2003), [`conll`] (evaluation and
 //! tagging of CoNLL files), [`clusters`] (word clusters from unlabeled text) and [`patterns`].
 //! The shipped model (`models/ner-en.bin.zst`) is embedded in the binary, so the stage works
 //! from any directory without a download.
@@ -19,6 +20,7 @@ pub mod model;
 pub mod patterns;
 pub mod tokenize;
 pub mod train;
+pub mod viterbi;
 
 use std::ops::Range;
 use std::path::PathBuf;

@@ -16,6 +16,7 @@ use super::features::{
     allowed, connector_hashes, dynamic_rows, mark_runs, sentence_caps, static_rows, word_info,
     DocContext, Gazetteer, HashedMap, WordInfo, COLS, N_TAGS,
 };
+use super::viterbi::{transitions, viterbi_path, Transitions};
 use crate::Error;
 
 const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x04";
@@ -131,6 +132,7 @@ pub struct Prepared {
     pub(crate) tags1: Vec<u8>,
     pub(crate) doc: DocContext,
     lower: String,
+    lattice: Lattice,
 }
 
 /// Reusable buffers for tagging; keep one per thread to avoid allocating per document.
@@ -145,6 +147,8 @@ pub(crate) struct Resources {
     /// [`super::features::ListKind`].
     pub(crate) ext: Gazetteer,
     pub(crate) clusters: HashedMap<u64>,
+    /// Decode sentences with Viterbi over BILOU transitions (else greedily left to right).
+    pub(crate) viterbi: bool,
 }
 
 impl Resources {
@@ -204,10 +208,56 @@ impl Resources {
     }
 }
 
-/// Greedy constrained decoding of one sentence. Token `i`'s static rows are
+/// Reusable buffers of the Viterbi decoder.
+#[derive(Debug, Default)]
+pub(crate) struct Lattice {
+    scores: Vec<[f32; N_TAGS]>,
+    alpha: Vec<[f32; N_TAGS]>,
+}
+
+/// Decodes one sentence: Viterbi when `viterbi`, else greedily. Token `i`'s static rows are
 /// `rows[offs[k]..offs[k+1]]` where `k` is its index among all tokens of the prepared document
 /// (sentences cover the tokens in order, so `k == i`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn decode<T: Table>(
+    table: &T,
+    p: &Prepared,
+    second: bool,
+    sent: &Range<usize>,
+    bits: u32,
+    viterbi: Option<(&Transitions, &mut Lattice)>,
+    out: &mut [u8],
+) {
+    let Some((trans, lat)) = viterbi else {
+        greedy(table, p, second, sent, bits, out);
+        return;
+    };
+    lat.scores.clear();
+    for i in sent.clone() {
+        if i + 1 < sent.end {
+            table.prefetch(&p.rows[p.offs[i + 1] as usize..p.offs[i + 2] as usize]);
+            if second {
+                table.prefetch(&p.rows2[p.offs2[i + 1] as usize..p.offs2[i + 2] as usize]);
+            }
+        }
+        let mut acc = [0f32; N_TAGS];
+        table.add_rows(
+            &p.rows[p.offs[i] as usize..p.offs[i + 1] as usize],
+            &mut acc,
+        );
+        if second {
+            table.add_rows(
+                &p.rows2[p.offs2[i] as usize..p.offs2[i + 1] as usize],
+                &mut acc,
+            );
+        }
+        lat.scores.push(acc);
+    }
+    viterbi_path(&lat.scores, trans, &mut lat.alpha, &mut out[sent.clone()]);
+}
+
+/// Greedy constrained decoding of one sentence (see [`decode`]).
+fn greedy<T: Table>(
     table: &T,
     p: &Prepared,
     second: bool,
@@ -282,23 +332,31 @@ impl Model {
         self.res.prepare(words, sentences, scratch);
         let bits = self.res.bits;
         let (pass1, pass2) = (self.weights.pass(0), self.weights.pass(1));
+        let mut lat = std::mem::take(&mut scratch.lattice);
+        let (t1, t2) = (transitions(&pass1, bits), transitions(&pass2, bits));
+        let vit = self.res.viterbi;
         if !self.two_pass {
             for s in sentences {
-                decode(&pass1, scratch, false, s, bits, out);
+                let v = vit.then_some((&t1, &mut lat));
+                decode(&pass1, scratch, false, s, bits, v, out);
             }
+            scratch.lattice = lat;
             return;
         }
         let mut tags1 = std::mem::take(&mut scratch.tags1);
         tags1.clear();
         tags1.resize(words.len(), 0);
         for s in sentences {
-            decode(&pass1, scratch, false, s, bits, &mut tags1);
+            let v = vit.then_some((&t1, &mut lat));
+            decode(&pass1, scratch, false, s, bits, v, &mut tags1);
         }
         scratch.tags1 = tags1;
         self.res.prepare_doc(sentences, scratch);
         for s in sentences {
-            decode(&pass2, scratch, true, s, bits, out);
+            let v = vit.then_some((&t2, &mut lat));
+            decode(&pass2, scratch, true, s, bits, v, out);
         }
+        scratch.lattice = lat;
     }
 
     /// The model embedded in the binary (`models/ner-en.bin.zst` at build time).
@@ -328,7 +386,7 @@ impl Model {
             raw.extend_from_slice(&k.to_le_bytes());
             raw.extend_from_slice(&v.to_le_bytes());
         }
-        raw.push(u8::from(self.two_pass));
+        raw.push(u8::from(self.two_pass) | u8::from(self.res.viterbi) << 1);
         // Only rows with a non-zero weight are stored (under a tenth of the table): the file
         // stays small and loading writes only those rows into a zeroed table.
         let nonzero: Vec<u32> = (0..self.weights.rows.len() as u32)
@@ -394,7 +452,8 @@ impl Model {
             let v = r.u64()?;
             clusters.insert(k, v);
         }
-        let two = r.take::<1>()?[0] == 1;
+        let flags = r.take::<1>()?[0];
+        let (two, viterbi) = (flags & 1 != 0, flags & 2 != 0);
         let n_rows = r.len(1 << 26)?;
         if n_rows != 1usize << bits {
             return Err(Error::Model(format!(
@@ -427,6 +486,7 @@ impl Model {
                 gaz,
                 ext,
                 clusters,
+                viterbi,
             },
             weights,
             two_pass: two,
