@@ -1,11 +1,14 @@
-//! The trained tagger: quantized weight tables, gazetteer, word clusters, greedy BILOU decoding,
-//! and the compressed on-disk format.
+//! The trained tagger: quantized weight tables, gazetteers, word clusters, BILOU decoding, and
+//! the compressed on-disk format.
 //!
-//! Tagging a document runs two passes of a greedy left-to-right averaged-perceptron tagger over
-//! hashed features ([`super::features`]). The second pass adds document-level features built
-//! from the first pass's output. Weights are `i16`, laid out `[feature row][pass][tag]` in
-//! 64-byte rows, so a feature costs one cache line for both passes. Files are a small little-endian binary format compressed with
-//! zstd; [`Model::from_bytes`] also reads the copy embedded in the binary.
+//! Tagging a document runs two passes of an averaged-perceptron tagger over hashed features
+//! ([`super::features`]); each pass decodes every sentence with Viterbi over BILOU transitions
+//! ([`super::viterbi`]), or, for models trained with `viterbi: false`, greedily left to right
+//! with tag-history features. The second pass adds document-level features built from the first
+//! pass's output. Weights are `i16`, laid out `[feature row][pass][tag]` in 64-byte rows, so a
+//! feature costs one cache line for both passes. Files are a small little-endian binary format
+//! compressed with zstd that stores only the non-zero rows; [`Model::from_bytes`] streams it
+//! into a zeroed table (it also reads the copy embedded in the binary).
 
 use std::io::{Read, Write};
 use std::ops::Range;

@@ -1,4 +1,5 @@
-//! Training: averaged perceptron over hashed features, two passes, dev-based early stopping.
+//! Training: averaged (structured) perceptron over hashed features, two passes, dev-based early
+//! stopping.
 //!
 //! Input is CoNLL-2003 (`train.conll`, `dev.conll`). Steps, all deterministic (fixed seed,
 //! fixed shuffles, single thread):
@@ -8,6 +9,12 @@
 //! 2. Pass 1 is trained on all documents; the epoch with the best dev F1 is kept.
 //! 3. Cross-fold pass-1 models tag each training fold; pass 2 is trained with document-level
 //!    features built from those (honest) first-pass predictions, again stopped on dev.
+//!
+//! With `viterbi` (the default) each training sentence is decoded with Viterbi and the weights
+//! move from the predicted path's features to the gold path's (Collins' structured
+//! perceptron); otherwise tokens are decided one at a time with the gold tag history. External
+//! name lists ([`TrainOptions::gazetteers`]) do not depend on the labels and are used as they
+//! are by every fold.
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -20,9 +20,9 @@ pub(crate) fn transitions<T: Table>(table: &T, bits: u32) -> Transitions {
         let mut row = [0f32; N_TAGS];
         table.add_rows(&[transition_row(p as u8, bits)], &mut row);
         for (last, m) in masked.iter_mut().enumerate() {
-            for t in 0..N_TAGS {
+            for (t, (d, &x)) in m[p].iter_mut().zip(&row).enumerate() {
                 if allowed(p as u8, t as u8, last == 1) {
-                    m[p][t] = row[t];
+                    *d = x;
                 }
             }
         }
@@ -51,26 +51,20 @@ pub(crate) fn viterbi_path(
     let masked = &trans.masked;
     alpha.clear();
     let first = &masked[usize::from(n == 1)][0];
-    let mut a = [0f32; N_TAGS];
-    for t in 0..N_TAGS {
-        a[t] = first[t] + scores[0][t];
-    }
+    let mut a: [f32; N_TAGS] = std::array::from_fn(|t| first[t] + scores[0][t]);
     alpha.push(a);
     for (k, sc) in scores.iter().enumerate().take(n).skip(1) {
         let m = &masked[usize::from(k + 1 == n)];
         let prev = a;
         let mut cur = [f32::NEG_INFINITY; N_TAGS];
-        for p in 0..N_TAGS {
-            let (pp, row) = (prev[p], &m[p]);
-            for t in 0..N_TAGS {
+        for (&pp, row) in prev.iter().zip(m) {
+            for (c, &x) in cur.iter_mut().zip(row) {
                 // A plain compare-and-select (not `f32::max`, whose NaN rules block `maxps`).
-                let v = pp + row[t];
-                cur[t] = if v > cur[t] { v } else { cur[t] };
+                let v = pp + x;
+                *c = if v > *c { v } else { *c };
             }
         }
-        for t in 0..N_TAGS {
-            a[t] = cur[t] + sc[t];
-        }
+        a = std::array::from_fn(|t| cur[t] + sc[t]);
         alpha.push(a);
     }
     let argmax = |v: &[f32; N_TAGS]| {
@@ -86,10 +80,7 @@ pub(crate) fn viterbi_path(
     out[n - 1] = t as u8;
     for k in (1..n).rev() {
         let m = &masked[usize::from(k + 1 == n)];
-        let mut via = [f32::NEG_INFINITY; N_TAGS];
-        for p in 0..N_TAGS {
-            via[p] = alpha[k - 1][p] + m[p][t];
-        }
+        let via: [f32; N_TAGS] = std::array::from_fn(|p| alpha[k - 1][p] + m[p][t]);
         t = argmax(&via);
         out[k - 1] = t as u8;
     }
@@ -110,12 +101,12 @@ mod tests {
 
     fn random_transitions(state: &mut u64) -> Transitions {
         let mut masked = [[[f32::NEG_INFINITY; N_TAGS]; N_TAGS]; 2];
-        for p in 0..N_TAGS {
-            for t in 0..N_TAGS {
+        for p in 0..N_TAGS as u8 {
+            for t in 0..N_TAGS as u8 {
                 let x = rng(state);
                 for (last, m) in masked.iter_mut().enumerate() {
-                    if allowed(p as u8, t as u8, last == 1) {
-                        m[p][t] = x;
+                    if allowed(p, t, last == 1) {
+                        m[p as usize][t as usize] = x;
                     }
                 }
             }
