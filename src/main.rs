@@ -60,9 +60,11 @@ enum Command {
 enum NerCommand {
     /// Train a model on a CoNLL-2003 file (dev file for epoch selection and the report).
     ///
-    /// The shipped model is reproduced byte for byte by:
+    /// The shipped model is reproduced byte for byte by (from the repository root):
     /// corpusmill ner train --train ../shared/data/conll/train.conll --dev ../shared/data/conll/dev.conll
-    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --output models/ner-en.bin.zst
+    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --gazetteer loc=models/gazetteers/loc.txt
+    ///   --gazetteer per_first=models/gazetteers/per_first.txt
+    ///   --gazetteer per_last=models/gazetteers/per_last.txt --output models/ner-en.bin.zst
     Train {
         /// CoNLL training file (token POS chunk tag, IOB2).
         #[arg(long, value_name = "FILE")]
@@ -74,6 +76,10 @@ enum NerCommand {
         /// clusters and capitalization statistics from. Repeatable.
         #[arg(long, value_name = "FILE")]
         cluster_text: Vec<PathBuf>,
+        /// External name list as KIND=FILE, one name per line; KIND is loc, per_first,
+        /// per_last or org. Repeatable (the shipped lists are in models/gazetteers/).
+        #[arg(long, value_name = "KIND=FILE", value_parser = parse_gazetteer)]
+        gazetteer: Vec<(String, PathBuf)>,
         /// Maximum epochs per pass.
         #[arg(long, default_value_t = 15)]
         epochs: usize,
@@ -84,11 +90,16 @@ enum NerCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         output: PathBuf,
     },
-    /// Print precision, recall and F1 (exact span match, overall and per type) on a CoNLL file.
+    /// Print precision, recall and F1 (exact span match, overall and per type) on a CoNLL file,
+    /// and a confusion table of entity types; with --seen, also the scores on names that are
+    /// never an entity in that file (the training file): how well the model generalizes.
     Eval {
         /// CoNLL file with gold tags in the last column.
         #[arg(long, value_name = "FILE")]
         conll: PathBuf,
+        /// CoNLL file whose entity names count as seen (the training file).
+        #[arg(long, value_name = "FILE")]
+        seen: Option<PathBuf>,
         /// Model file (default: the model built into the binary).
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
@@ -125,6 +136,16 @@ struct GenArgs {
     /// Number of part-NNNNN.jsonl.zst shards.
     #[arg(long, default_value_t = 8)]
     shards: usize,
+}
+
+/// Parses `KIND=FILE` for `ner train --gazetteer`.
+fn parse_gazetteer(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((k, f)) if !k.is_empty() && !f.is_empty() => Ok((k.to_string(), PathBuf::from(f))),
+        _ => Err(format!(
+            "`{s}` is not KIND=FILE (e.g. loc=models/gazetteers/loc.txt)"
+        )),
+    }
 }
 
 /// Parses sizes such as `200MB`, `1.5GB`, `64KiB` or plain bytes.
@@ -353,7 +374,7 @@ fn gen(args: GenArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
-    use corpusmill::entities::{conll, train, Model};
+    use corpusmill::entities::{conll, eval, train, Model};
     let load = |p: Option<PathBuf>| -> anyhow::Result<Model> {
         Ok(match p {
             Some(p) => Model::load(&p).with_context(|| format!("loading model {}", p.display()))?,
@@ -365,12 +386,14 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             train: tr,
             dev,
             cluster_text,
+            gazetteer,
             epochs,
             seed,
             output,
         } => {
             let mut opts = train::TrainOptions::new(tr, dev);
             opts.cluster_text = cluster_text;
+            opts.gazetteers = gazetteer;
             opts.epochs = epochs;
             opts.seed = seed;
             opts.verbose = true;
@@ -388,11 +411,21 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             );
             println!("model written to {}", output.display());
         }
-        NerCommand::Eval { conll: path, model } => {
+        NerCommand::Eval {
+            conll: path,
+            seen,
+            model,
+        } => {
             let model = load(model)?;
-            let report = conll::evaluate(&model, &path)
-                .with_context(|| format!("evaluating on {}", path.display()))?;
-            println!("{report}");
+            let docs =
+                conll::read_conll(&path).with_context(|| format!("reading {}", path.display()))?;
+            let seen = match seen {
+                Some(p) => Some(
+                    conll::read_conll(&p).with_context(|| format!("reading {}", p.display()))?,
+                ),
+                None => None,
+            };
+            print!("{}", eval::evaluate(&model, &docs, seen.as_deref()));
         }
         NerCommand::Tag {
             conll: input,
