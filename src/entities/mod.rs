@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use model::Model;
 
 use crate::doc::{Doc, Entity};
-use crate::stage::{Counters, Stage, Verdict};
+use crate::stage::{Counters, Stage, StageWorker, Verdict};
 use crate::Error;
 use features::TYPES;
 use tokenize::{split_sentences, tokenize, CharOffsets, Token};
@@ -269,10 +269,22 @@ impl Stage for EntityStage {
     }
 
     fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
-        let mut buf = Buffers::default();
+        self.tag_doc(doc, &mut Buffers::default(), counters)
+    }
+
+    fn worker(&self) -> Option<Box<dyn StageWorker + '_>> {
+        Some(Box::new(EntityWorker {
+            stage: self,
+            buf: Buffers::default(),
+        }))
+    }
+}
+
+impl EntityStage {
+    fn tag_doc(&self, doc: &mut Doc, buf: &mut Buffers, counters: &mut Counters) -> Verdict {
         let lang = doc.lang.as_ref().map(|l| l.code);
         let ner = self.tags_language(lang);
-        doc.entities = self.extract_in(&doc.text, ner, &mut buf);
+        doc.entities = self.extract_in(&doc.text, ner, buf);
         counters.add("entities", "docs", 1);
         if self.model.is_some() && !ner {
             counters.add("entities", "ner_skipped_lang", 1);
@@ -280,5 +292,18 @@ impl Stage for EntityStage {
         counters.add("entities", "tokens", buf.tokens.len() as u64);
         counters.add("entities", "entities", doc.entities.len() as u64);
         Verdict::Keep
+    }
+}
+
+/// The entity stage on one worker thread: its tokenizer and tagger buffers are reused from one
+/// document to the next.
+struct EntityWorker<'a> {
+    stage: &'a EntityStage,
+    buf: Buffers,
+}
+
+impl StageWorker for EntityWorker<'_> {
+    fn process(&mut self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
+        self.stage.tag_doc(doc, &mut self.buf, counters)
     }
 }
