@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use corpusmill::clean::profile::Profile;
 use corpusmill::config::Config;
 use corpusmill::pipeline::{self, Progress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -158,7 +159,12 @@ struct RunArgs {
     /// Worker threads (0 = one per core). Output is identical for any value.
     #[arg(long, short = 't', value_name = "N")]
     threads: Option<usize>,
-    /// Switch a stage off (repeatable): normalize, line_rules, repeated_lines, quality,
+    /// Defaults for a kind of corpus: news (article corpora; the default) or web (the published
+    /// C4/Gopher/FineWeb thresholds for LM-pretraining crawls). Overrides `profile`; keys set
+    /// in the config file still win.
+    #[arg(long, value_name = "PROFILE", value_parser = ["news", "web"])]
+    profile: Option<String>,
+    /// Switch a stage off (repeatable): unwrap, normalize, line_rules, repeated_lines, quality,
     /// min_length, lang, exact_dedup, near_dedup, entities.
     #[arg(long, value_name = "STAGE")]
     disable: Vec<String>,
@@ -191,17 +197,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+fn load_config(path: Option<&PathBuf>, profile: Option<&str>) -> anyhow::Result<Config> {
+    let profile = profile.map(Profile::parse).transpose()?;
     match path {
-        Some(p) => Ok(Config::load(p)?),
+        Some(p) => Ok(Config::load_with_profile(p, profile)?),
         None => {
             let default = PathBuf::from("config/default.toml");
             if default.is_file() {
-                Ok(Config::load(&default)?)
+                Ok(Config::load_with_profile(&default, profile)?)
             } else {
-                Ok(Config::from_toml(
+                Ok(Config::from_toml_with_profile(
                     DEFAULT_CONFIG,
                     "built-in default config",
+                    profile,
                 )?)
             }
         }
@@ -209,7 +217,7 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut config = load_config(args.config.as_ref())?;
+    let mut config = load_config(args.config.as_ref(), args.profile.as_deref())?;
     if !args.input.is_empty() {
         config.input.paths = args.input.clone();
     }

@@ -69,7 +69,8 @@ fn build_stages(c: &Config) -> crate::Result<Vec<Slot>> {
     fn ready<S: Stage + 'static>(s: crate::Result<S>) -> crate::Result<Slot> {
         Ok(Slot::Ready(Box::new(s?)))
     }
-    let all: [(bool, Build<'_>); 9] = [
+    let all: [(bool, Build<'_>); 10] = [
+        (c.unwrap.enabled, &|| ready(c.unwrap.build())),
         (c.normalize.enabled, &|| ready(c.normalize.build())),
         (c.line_rules.enabled, &|| ready(c.line_rules.build())),
         (c.repeated_lines.enabled, &|| Ok(Slot::RepeatedLines)),
@@ -112,6 +113,7 @@ fn build_ordered(c: &Config, docs: Option<u64>) -> crate::Result<Vec<Box<dyn Ord
 
 /// The names of the stages that can be switched off with `--disable`.
 pub const STAGE_NAMES: &[&str] = &[
+    "unwrap",
     "normalize",
     "line_rules",
     "repeated_lines",
@@ -126,6 +128,7 @@ pub const STAGE_NAMES: &[&str] = &[
 /// Switches a stage off by name (as `--disable` does).
 pub fn disable_stage(c: &mut Config, name: &str) -> crate::Result<()> {
     match name {
+        "unwrap" => c.unwrap.enabled = false,
         "normalize" => c.normalize.enabled = false,
         "line_rules" => c.line_rules.enabled = false,
         "repeated_lines" => c.repeated_lines.enabled = false,

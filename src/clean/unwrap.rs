@@ -1,0 +1,532 @@
+//! Paragraph reconstruction: joins hard-wrapped lines back into paragraphs.
+//!
+//! Runs first on each document, on the text as read (before normalization, which trims lines
+//! and so would erase the indentation that marks paragraphs in wire-service and plain-text
+//! archives). Its output goes to normalization and then to the line rules, which judge whole
+//! paragraphs instead of 65-column fragments.
+//!
+//! A document is treated as hard-wrapped when its line lengths (in characters, indentation
+//! included) form a narrow peak below some width `W` between `min_width` and `max_width`, most
+//! lines in that peak end mid-sentence while the next line goes on, and a fair share of those
+//! next lines start in lower case (prose, not a list of headlines or verse). In such a document
+//! a line is joined to the next when it was evidently broken for width: the next line's first
+//! word would not have fitted within `W`, or the line is long and ends mid-sentence while the
+//! next starts in lower case. A paragraph ends at a blank line, at a line indented more than the
+//! body's continuation lines, or at a short last line.
+//!
+//! Real line structure is left alone: list items, table rows and columns of figures (aligned
+//! with runs of spaces, tabs or `|`, or mostly numbers), headlines in capitals or title case,
+//! code (`{`, `}`, `;` at the line end), and every line of a document that is not wrapped
+//! (addresses, verse, one-paragraph-per-line text). The result is deterministic, and applying
+//! the stage to its own output changes nothing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::doc::Doc;
+use crate::stage::{Counters, Stage, Verdict};
+
+/// Config for the `[unwrap]` section.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct UnwrapConfig {
+    /// Run this stage (default true).
+    pub enabled: bool,
+    /// Narrowest wrap width (characters) recognized (default 40).
+    pub min_width: usize,
+    /// Widest wrap width recognized (default 132).
+    pub max_width: usize,
+    /// Fewest lines that must end mid-sentence at the wrap width before a document is treated
+    /// as hard-wrapped (default 3).
+    pub min_wrapped_lines: usize,
+}
+
+impl Default for UnwrapConfig {
+    fn default() -> Self {
+        UnwrapConfig {
+            enabled: true,
+            min_width: 40,
+            max_width: 132,
+            min_wrapped_lines: 3,
+        }
+    }
+}
+
+impl UnwrapConfig {
+    /// Validates the config and builds the stage.
+    pub fn build(&self) -> crate::Result<Unwrap> {
+        if self.min_width < 20 || self.min_width > self.max_width || self.max_width > 1000 {
+            return Err(crate::Error::Config(format!(
+                "unwrap.min_width = {} and max_width = {}: need 20 <= min_width <= max_width <= 1000",
+                self.min_width, self.max_width
+            )));
+        }
+        Ok(Unwrap {
+            enabled: self.enabled,
+            min_width: self.min_width,
+            max_width: self.max_width,
+            min_wrapped: self.min_wrapped_lines.max(1),
+        })
+    }
+}
+
+/// The paragraph-reconstruction stage.
+#[derive(Clone, Debug)]
+pub struct Unwrap {
+    enabled: bool,
+    min_width: usize,
+    max_width: usize,
+    min_wrapped: usize,
+}
+
+impl Default for Unwrap {
+    fn default() -> Self {
+        Unwrap {
+            enabled: true,
+            min_width: 40,
+            max_width: 132,
+            min_wrapped: 3,
+        }
+    }
+}
+
+/// What [`Unwrap::unwrap`] did to one document.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnwrapStats {
+    /// Paragraphs rebuilt from two or more lines.
+    pub blocks: u64,
+    /// Line breaks removed (a paragraph of `n` lines counts `n - 1`).
+    pub lines_joined: u64,
+}
+
+/// Half-width of the window of line lengths that counts as the wrap peak: words of up to about
+/// 14 characters leave lines at most that much short of the width.
+const PEAK_SPAN: usize = 14;
+/// Lines this much longer than the detected width still count as wrapped (a long word or URL
+/// pushed past the margin).
+const OVERSHOOT: usize = 8;
+
+/// One line of the input, measured once.
+#[derive(Clone, Copy, Debug, Default)]
+struct Line {
+    /// Byte range of the content: indentation and trailing spaces / `\r` excluded.
+    start: usize,
+    end: usize,
+    /// Leading columns (space 1, tab 4, no-break space 1).
+    indent: usize,
+    /// Columns: indentation plus the characters of the content.
+    width: usize,
+    /// Characters of the first word (0 for a blank line).
+    first_word: usize,
+    flags: u8,
+}
+
+const BLANK: u8 = 1;
+/// Ends with `.`, `!`, `?` (possibly before a closing quote or bracket).
+const TERMINAL: u8 = 2;
+/// Starts with a lower-case letter, a digit or an opening bracket: continues a sentence.
+const LOWER_START: u8 = 4;
+/// List item, table row, code, or a headline: never joined to a neighbour.
+const STRUCTURAL: u8 = 8;
+/// Ends with a letter followed by `-`: a word hyphenated at the margin.
+const HYPHEN: u8 = 16;
+
+impl Unwrap {
+    /// Rejoins hard-wrapped paragraphs of `text`. Returns the new text, or `None` when the
+    /// document is not hard-wrapped (or nothing was joined); adds what it did to `stats`.
+    pub fn unwrap(&self, text: &str, stats: &mut UnwrapStats) -> Option<String> {
+        let b = text.as_bytes();
+        // Cheap exit: a wrapped document has several non-blank lines in a row.
+        if memchr::memchr_iter(b'\n', b).count() < self.min_wrapped {
+            return None;
+        }
+        let lines = measure(text);
+        let w = self.width(&lines)?;
+        let base = lines
+            .iter()
+            .filter(|l| l.flags & BLANK == 0 && l.width + PEAK_SPAN >= w && l.width <= w)
+            .map(|l| l.indent)
+            .min()
+            .unwrap_or(0);
+        let mut join = vec![false; lines.len()];
+        let mut any = false;
+        for i in 0..lines.len().saturating_sub(1) {
+            if self.joins(&lines[i], &lines[i + 1], w, base) {
+                join[i] = true;
+                any = true;
+            }
+        }
+        if !any {
+            return None;
+        }
+        Some(rebuild(text, &lines, &join, w, stats))
+    }
+
+    /// The wrap width of the document, or `None` when it is not hard-wrapped.
+    fn width(&self, lines: &[Line]) -> Option<usize> {
+        let mut hist = [0u32; 1024];
+        let mut followed = 0usize;
+        for (i, l) in lines.iter().enumerate() {
+            if l.flags & BLANK != 0 || l.width > self.max_width + OVERSHOOT {
+                continue;
+            }
+            hist[l.width] += 1;
+            if lines.get(i + 1).is_some_and(|n| n.flags & BLANK == 0) {
+                followed += 1;
+            }
+        }
+        if followed < self.min_wrapped {
+            return None;
+        }
+        // The width whose window [w - PEAK_SPAN, w] holds the most lines (the narrowest such w).
+        let mut best = (0u32, 0usize);
+        let mut win: u32 = hist[self.min_width.saturating_sub(PEAK_SPAN)..self.min_width]
+            .iter()
+            .sum();
+        for w in self.min_width..=self.max_width {
+            win += hist[w];
+            if w > self.min_width {
+                win -= hist[w - PEAK_SPAN - 1];
+            }
+            if win > best.0 {
+                best = (win, w);
+            }
+        }
+        let (peak, w) = best;
+        if (peak as usize) < self.min_wrapped {
+            return None;
+        }
+        // Peak lines that end mid-sentence with a continuation below, and how many of those
+        // continuations start in lower case.
+        let (mut spread, mut cont, mut lower) = (0usize, 0usize, 0usize);
+        for (i, l) in lines.iter().enumerate() {
+            if l.flags & BLANK != 0 {
+                continue;
+            }
+            let in_peak = l.width + PEAK_SPAN >= w && l.width <= w + OVERSHOOT;
+            if !in_peak {
+                if l.width * 2 >= w {
+                    spread += 1;
+                }
+                continue;
+            }
+            let Some(next) = lines.get(i + 1) else {
+                continue;
+            };
+            if next.flags & BLANK != 0 || l.flags & (TERMINAL | STRUCTURAL) != 0 {
+                continue;
+            }
+            cont += 1;
+            if next.flags & LOWER_START != 0 {
+                lower += 1;
+            }
+        }
+        let peaked = peak as usize >= spread;
+        let wrapped = cont >= self.min_wrapped && peaked && lower * 5 >= cont;
+        wrapped.then_some(w)
+    }
+
+    /// Whether line `a` continues on line `b` in a document wrapped at `w` columns whose
+    /// continuation lines are indented `base` columns.
+    fn joins(&self, a: &Line, b: &Line, w: usize, base: usize) -> bool {
+        if (a.flags | b.flags) & (BLANK | STRUCTURAL) != 0 {
+            return false;
+        }
+        // An indented line opens a paragraph.
+        if b.indent > base {
+            return false;
+        }
+        if a.width > w + OVERSHOOT || a.width * 2 < w {
+            return false;
+        }
+        // The next word would not have fitted: the line was broken for width.
+        let greedy = a.width + 1 + b.first_word > w;
+        // Long, mid-sentence, and the next line goes on in lower case.
+        let mid = a.width * 4 >= w * 3 && a.flags & TERMINAL == 0 && b.flags & LOWER_START != 0;
+        greedy || mid
+    }
+
+    /// Runs the stage on a document and counts what it joined.
+    pub fn process_text(&self, text: &mut String, counters: &mut Counters) {
+        let mut s = UnwrapStats::default();
+        if let Some(t) = self.unwrap(text, &mut s) {
+            *text = t;
+            counters.add("unwrap", "documents", 1);
+        }
+        counters.add("unwrap", "blocks", s.blocks);
+        counters.add("unwrap", "lines_joined", s.lines_joined);
+    }
+}
+
+/// Splits `text` into measured lines.
+fn measure(text: &str) -> Vec<Line> {
+    let b = text.as_bytes();
+    let mut lines = Vec::with_capacity(b.len() / 48 + 4);
+    let mut pos = 0;
+    while pos <= b.len() {
+        let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i);
+        lines.push(measure_line(b, pos, end));
+        pos = end + 1;
+    }
+    lines
+}
+
+fn measure_line(b: &[u8], start: usize, end: usize) -> Line {
+    let mut s = start;
+    let mut indent = 0;
+    while s < end {
+        match b[s] {
+            b' ' => {
+                indent += 1;
+                s += 1;
+            }
+            b'\t' => {
+                indent += 4;
+                s += 1;
+            }
+            0xC2 if b.get(s + 1) == Some(&0xA0) => {
+                indent += 1;
+                s += 2;
+            }
+            _ => break,
+        }
+    }
+    let mut e = end;
+    while e > s && matches!(b[e - 1], b' ' | b'\t' | b'\r') {
+        e -= 1;
+    }
+    let content = &b[s..e];
+    if content.is_empty() {
+        return Line {
+            start: s,
+            end: e,
+            flags: BLANK,
+            ..Line::default()
+        };
+    }
+    let chars = content.iter().filter(|&&c| c & 0xC0 != 0x80).count();
+    let first_end = content
+        .iter()
+        .position(|&c| c == b' ' || c == b'\t')
+        .unwrap_or(content.len());
+    let first_word = content[..first_end]
+        .iter()
+        .filter(|&&c| c & 0xC0 != 0x80)
+        .count();
+    let mut flags = 0;
+    if ends_terminal(content) {
+        flags |= TERMINAL;
+    }
+    let c0 = content[0];
+    if c0.is_ascii_lowercase() || c0.is_ascii_digit() || matches!(c0, b'(' | b'$' | b'%') {
+        flags |= LOWER_START;
+    }
+    if is_structural(content) {
+        flags |= STRUCTURAL;
+    }
+    if content.len() >= 2
+        && content[content.len() - 1] == b'-'
+        && content[content.len() - 2].is_ascii_alphabetic()
+    {
+        flags |= HYPHEN;
+    }
+    Line {
+        start: s,
+        end: e,
+        indent,
+        width: indent + chars,
+        first_word,
+        flags,
+    }
+}
+
+/// True when the content ends like a sentence.
+fn ends_terminal(b: &[u8]) -> bool {
+    let mut e = b.len();
+    while e > 0 {
+        match b[e - 1] {
+            b'"' | b'\'' | b')' | b']' => e -= 1,
+            0x9D | 0x99 if e >= 3 && b[e - 3] == 0xE2 && b[e - 2] == 0x80 => e -= 3,
+            b'.' | b'!' | b'?' => return true,
+            0xA6 if e >= 3 && b[e - 3] == 0xE2 && b[e - 2] == 0x80 => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Lines with their own structure: list items, table rows, code, headlines.
+fn is_structural(c: &[u8]) -> bool {
+    // List items: "- ", "* ", "+ ", "• ", "1. ", "1) ", "(a) ", "a) ".
+    match c {
+        [b'-' | b'*' | b'+' | b'>' | b'|' | b'#', b' ', ..] => return true,
+        [0xE2, 0x80, 0xA2 | 0xA3, ..] | [0xE2, 0x96, ..] | [0xE2, 0x97, ..] => return true,
+        [b'(', x, b')', ..] if x.is_ascii_alphanumeric() => return true,
+        [x, b')', b' ', ..] if x.is_ascii_lowercase() => return true,
+        _ => {}
+    }
+    let d = c.iter().take_while(|x| x.is_ascii_digit()).count();
+    if d > 0 && d < 4 && matches!(c.get(d), Some(b'.' | b')')) && c.get(d + 1) == Some(&b' ') {
+        return true;
+    }
+    // Code.
+    if matches!(c.last(), Some(b'{' | b'}' | b';')) || c.first() == Some(&b'}') {
+        return true;
+    }
+    // Tables: aligned columns (a run of 3+ spaces, a tab, two or more `|`) or mostly figures.
+    let mut run = 0;
+    let mut pipes = 0;
+    let mut words = 0;
+    let mut numeric = 0;
+    let mut upper_words = 0;
+    let mut lower_words = 0;
+    let mut in_word = false;
+    let mut word_has_alpha = false;
+    let mut word_first = 0u8;
+    for &x in c {
+        match x {
+            b' ' => {
+                run += 1;
+                if run >= 3 {
+                    return true;
+                }
+            }
+            b'\t' => return true,
+            _ => run = 0,
+        }
+        if x == b'|' {
+            pipes += 1;
+        }
+        if x == b' ' {
+            if in_word {
+                words += 1;
+                if !word_has_alpha {
+                    numeric += usize::from(word_first.is_ascii_digit() || word_first == b'-');
+                }
+                if word_first.is_ascii_uppercase() {
+                    upper_words += 1;
+                } else if word_first.is_ascii_lowercase() {
+                    lower_words += 1;
+                }
+            }
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            word_has_alpha = x.is_ascii_alphabetic() || x >= 0x80;
+            word_first = x;
+        } else if x.is_ascii_alphabetic() || x >= 0x80 {
+            word_has_alpha = true;
+        }
+    }
+    if in_word {
+        words += 1;
+        if !word_has_alpha {
+            numeric += usize::from(word_first.is_ascii_digit() || word_first == b'-');
+        }
+        if word_first.is_ascii_uppercase() {
+            upper_words += 1;
+        } else if word_first.is_ascii_lowercase() {
+            lower_words += 1;
+        }
+    }
+    if pipes >= 2 {
+        return true;
+    }
+    if words >= 3 && numeric * 5 >= words * 2 {
+        return true;
+    }
+    // Headlines: no lower-case letter at all, or nearly every word capitalized.
+    if words >= 3 && !c.iter().any(u8::is_ascii_lowercase) && c.iter().any(u8::is_ascii_uppercase)
+    {
+        return true;
+    }
+    words >= 4 && upper_words * 5 >= (upper_words + lower_words) * 4 && !ends_terminal(c)
+}
+
+/// Writes the text with the chosen line breaks removed. A paragraph rebuilt from several lines
+/// is separated from its neighbours by a blank line; other lines keep their own line.
+fn rebuild(text: &str, lines: &[Line], join: &[bool], w: usize, stats: &mut UnwrapStats) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut prev_multi = false;
+    let mut first = true;
+    while i < lines.len() {
+        let l = &lines[i];
+        if l.flags & BLANK != 0 {
+            // Keep blank lines (normalization collapses runs of them).
+            if !first {
+                out.push('\n');
+            }
+            first = false;
+            i += 1;
+            prev_multi = false;
+            continue;
+        }
+        let mut j = i;
+        while j < join.len() && join[j] {
+            j += 1;
+        }
+        let multi = j > i;
+        if !first {
+            out.push('\n');
+            // A paragraph boundary inside prose becomes a blank line.
+            let prev_blank = i > 0 && lines[i - 1].flags & BLANK != 0;
+            let prose_break = !prev_blank
+                && (multi || prev_multi)
+                && lines[i - 1].width * 2 >= w
+                && l.width * 2 >= w;
+            if !prev_blank && (multi || prev_multi) && (prose_break || l.indent > 0) {
+                out.push('\n');
+            }
+        }
+        first = false;
+        if multi {
+            stats.blocks += 1;
+            stats.lines_joined += (j - i) as u64;
+            for k in i..=j {
+                let lk = &lines[k];
+                let piece = &text[lk.start..lk.end];
+                if k > i {
+                    let prev = &lines[k - 1];
+                    let hyphenated = prev.flags & HYPHEN != 0
+                        && piece.as_bytes().first().is_some_and(u8::is_ascii_lowercase);
+                    if !hyphenated {
+                        out.push(' ');
+                    }
+                }
+                out.push_str(piece);
+            }
+        } else {
+            out.push_str(&text[text_line_start(text, l)..l.end]);
+        }
+        prev_multi = multi;
+        i = j + 1;
+    }
+    out
+}
+
+/// Start of a line including its indentation (lines that are not joined keep it).
+fn text_line_start(text: &str, l: &Line) -> usize {
+    let b = text.as_bytes();
+    let mut s = l.start;
+    while s > 0 && b[s - 1] != b'\n' {
+        s -= 1;
+    }
+    s
+}
+
+impl Stage for Unwrap {
+    fn name(&self) -> &'static str {
+        "unwrap"
+    }
+
+    fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
+        if self.enabled {
+            self.process_text(&mut doc.text, counters);
+        }
+        Verdict::Keep
+    }
+}
+
+#[cfg(test)]
+#[path = "unwrap_tests.rs"]
+mod tests;
