@@ -5,18 +5,20 @@
 //! archives). Its output goes to normalization and then to the line rules, which judge whole
 //! paragraphs instead of 65-column fragments.
 //!
-//! A document is treated as hard-wrapped when its line lengths (in characters, indentation
-//! included) form a narrow peak below some width `W` between `min_width` and `max_width`, most
-//! lines in that peak end mid-sentence while the next line goes on, and a fair share of those
-//! next lines start in lower case (prose, not a list of headlines or verse). In such a document
+//! A document is treated as hard-wrapped when the lines followed by a line that starts in lower
+//! case (a sentence going on: common in wrapped prose, rare in menus, headline lists, verse and
+//! one-paragraph-per-line text) have lengths (in characters, indentation included) in a narrow
+//! peak below some width `W` between `min_width` and `max_width`. In such a document
 //! a line is joined to the next when it was evidently broken for width: the next line's first
 //! word would not have fitted within `W`, or the line is long and ends mid-sentence while the
 //! next starts in lower case. A paragraph ends at a blank line, at a line indented more than the
 //! body's continuation lines, or at a short last line.
 //!
-//! Real line structure is left alone: list items, table rows and columns of figures (aligned
-//! with runs of spaces, tabs or `|`, or mostly numbers), headlines in capitals or title case,
-//! code (`{`, `}`, `;` at the line end), and every line of a document that is not wrapped
+//! Real line structure is left alone: list items (a "- " line counts as one after an
+//! introducing colon or another item; elsewhere it is a dash the wrap put first), table rows
+//! and columns of figures (aligned with runs of spaces, tabs or `|`, or mostly numbers),
+//! headlines in capitals or title case, code (`{`, `}`, or `;` after an assignment or a call at
+//! the line end), and every line of a document that is not wrapped
 //! (addresses, verse, one-paragraph-per-line text). The result is deterministic, and applying
 //! the stage to its own output changes nothing.
 
@@ -35,8 +37,8 @@ pub struct UnwrapConfig {
     pub min_width: usize,
     /// Widest wrap width recognized (default 132).
     pub max_width: usize,
-    /// Fewest lines that must end mid-sentence at the wrap width before a document is treated
-    /// as hard-wrapped (default 3).
+    /// Fewest lines near the wrap width followed by a line that starts in lower case before a
+    /// document is treated as hard-wrapped (default 2).
     pub min_wrapped_lines: usize,
 }
 
@@ -46,7 +48,7 @@ impl Default for UnwrapConfig {
             enabled: true,
             min_width: 40,
             max_width: 132,
-            min_wrapped_lines: 3,
+            min_wrapped_lines: 2,
         }
     }
 }
@@ -84,7 +86,7 @@ impl Default for Unwrap {
             enabled: true,
             min_width: 40,
             max_width: 132,
-            min_wrapped: 3,
+            min_wrapped: 2,
         }
     }
 }
@@ -129,6 +131,13 @@ const LOWER_START: u8 = 4;
 const STRUCTURAL: u8 = 8;
 /// Ends with a letter followed by `-`: a word hyphenated at the margin.
 const HYPHEN: u8 = 16;
+/// Starts with "- ": a list item after a list item or an introducing colon, otherwise a dash
+/// that the wrap put at the start of a line.
+const DASH: u8 = 32;
+/// Ends with `:`, introducing what follows.
+const COLON: u8 = 64;
+/// Nearly every word capitalized and no comma: a headline when its neighbour is one too.
+const TITLE: u8 = 128;
 
 impl Unwrap {
     /// Rejoins hard-wrapped paragraphs of `text`. Returns the new text, or `None` when the
@@ -163,25 +172,27 @@ impl Unwrap {
 
     /// The wrap width of the document, or `None` when it is not hard-wrapped.
     fn width(&self, lines: &[Line]) -> Option<usize> {
+        // Widths of the lines followed by a line that starts in lower case: in wrapped prose
+        // most lines are, in menus, headline lists and one-paragraph-per-line text almost none.
         let mut hist = [0u32; 1024];
-        let mut followed = 0usize;
-        for (i, l) in lines.iter().enumerate() {
-            if l.flags & BLANK != 0 || l.width > self.max_width + OVERSHOOT {
+        let mut any = 0usize;
+        for pair in lines.windows(2) {
+            let (l, n) = (&pair[0], &pair[1]);
+            if l.flags & (BLANK | STRUCTURAL) != 0
+                || n.flags & (LOWER_START | STRUCTURAL) != LOWER_START
+                || l.width > self.max_width + OVERSHOOT
+            {
                 continue;
             }
             hist[l.width] += 1;
-            if lines.get(i + 1).is_some_and(|n| n.flags & BLANK == 0) {
-                followed += 1;
-            }
+            any += 1;
         }
-        if followed < self.min_wrapped {
+        if any < self.min_wrapped {
             return None;
         }
-        // The width whose window [w - PEAK_SPAN, w] holds the most lines (the narrowest such w).
+        // The width whose window [w - PEAK_SPAN, w] holds the most of them (the narrowest).
         let mut best = (0u32, 0usize);
-        let mut win: u32 = hist[self.min_width.saturating_sub(PEAK_SPAN)..self.min_width]
-            .iter()
-            .sum();
+        let mut win: u32 = hist[self.min_width - PEAK_SPAN..self.min_width].iter().sum();
         for w in self.min_width..=self.max_width {
             win += hist[w];
             if w > self.min_width {
@@ -191,44 +202,38 @@ impl Unwrap {
                 best = (win, w);
             }
         }
-        let (peak, w) = best;
-        if (peak as usize) < self.min_wrapped {
+        let (peak, mut w) = best;
+        // The same lines at other widths (short ones aside): a wide spread is not a wrap.
+        let spread: u32 = hist[w / 2..w - PEAK_SPAN].iter().sum::<u32>()
+            + hist[w + OVERSHOOT + 1..].iter().sum::<u32>();
+        if (peak as usize) < self.min_wrapped || peak < spread {
             return None;
         }
-        // Peak lines that end mid-sentence with a continuation below, and how many of those
-        // continuations start in lower case.
-        let (mut spread, mut cont, mut lower) = (0usize, 0usize, 0usize);
+        // Lines followed by a capitalized word reach the true width too.
         for (i, l) in lines.iter().enumerate() {
-            if l.flags & BLANK != 0 {
-                continue;
-            }
-            let in_peak = l.width + PEAK_SPAN >= w && l.width <= w + OVERSHOOT;
-            if !in_peak {
-                if l.width * 2 >= w {
-                    spread += 1;
-                }
-                continue;
-            }
-            let Some(next) = lines.get(i + 1) else {
-                continue;
-            };
-            if next.flags & BLANK != 0 || l.flags & (TERMINAL | STRUCTURAL) != 0 {
-                continue;
-            }
-            cont += 1;
-            if next.flags & LOWER_START != 0 {
-                lower += 1;
+            if l.width > w
+                && l.width <= w + 4
+                && l.flags & (BLANK | STRUCTURAL) == 0
+                && lines.get(i + 1).is_some_and(|n| n.flags & BLANK == 0)
+            {
+                w = l.width;
             }
         }
-        let peaked = peak as usize >= spread;
-        let wrapped = cont >= self.min_wrapped && peaked && lower * 5 >= cont;
-        wrapped.then_some(w)
+        Some(w)
     }
 
     /// Whether line `a` continues on line `b` in a document wrapped at `w` columns whose
     /// continuation lines are indented `base` columns.
     fn joins(&self, a: &Line, b: &Line, w: usize, base: usize) -> bool {
         if (a.flags | b.flags) & (BLANK | STRUCTURAL) != 0 {
+            return false;
+        }
+        // Consecutive title-case lines are a list of headlines.
+        if a.flags & b.flags & TITLE != 0 {
+            return false;
+        }
+        // A dash item after an introducing colon or another dash item is a list.
+        if b.flags & DASH != 0 && a.flags & (DASH | COLON) != 0 {
             return false;
         }
         // An indented line opens a paragraph.
@@ -320,8 +325,13 @@ fn measure_line(b: &[u8], start: usize, end: usize) -> Line {
     if c0.is_ascii_lowercase() || c0.is_ascii_digit() || matches!(c0, b'(' | b'$' | b'%') {
         flags |= LOWER_START;
     }
-    if is_structural(content) {
-        flags |= STRUCTURAL;
+    if content.starts_with(b"- ") {
+        flags |= DASH;
+    } else {
+        flags |= structure(content);
+    }
+    if content.ends_with(b":") {
+        flags |= COLON;
     }
     if content.len() >= 2
         && content[content.len() - 1] == b'-'
@@ -354,11 +364,36 @@ fn ends_terminal(b: &[u8]) -> bool {
     false
 }
 
-/// Lines with their own structure: list items, table rows, code, headlines.
+/// [`STRUCTURAL`] for lines with their own structure (list items, table rows, code, headlines
+/// in capitals), [`TITLE`] for title-case lines, else 0.
+fn structure(c: &[u8]) -> u8 {
+    if is_structural(c) {
+        STRUCTURAL
+    } else if is_title_case(c) {
+        TITLE
+    } else {
+        0
+    }
+}
+
+/// At least four words, four in five of them capitalized, no comma, no terminal punctuation.
+fn is_title_case(c: &[u8]) -> bool {
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for w in c.split(|&x| x == b' ').filter(|w| !w.is_empty()) {
+        if w[0].is_ascii_uppercase() {
+            upper += 1;
+        } else if w[0].is_ascii_lowercase() {
+            lower += 1;
+        }
+    }
+    upper + lower >= 4 && upper * 5 >= (upper + lower) * 4 && !ends_terminal(c) && !c.contains(&b',')
+}
+
+/// Lines with their own structure: list items, table rows, code, headlines in capitals.
 fn is_structural(c: &[u8]) -> bool {
     // List items: "- ", "* ", "+ ", "• ", "1. ", "1) ", "(a) ", "a) ".
     match c {
-        [b'-' | b'*' | b'+' | b'>' | b'|' | b'#', b' ', ..] => return true,
+        [b'*' | b'+' | b'>' | b'|' | b'#', b' ', ..] => return true,
         [0xE2, 0x80, 0xA2 | 0xA3, ..] | [0xE2, 0x96, ..] | [0xE2, 0x97, ..] => return true,
         [b'(', x, b')', ..] if x.is_ascii_alphanumeric() => return true,
         [x, b')', b' ', ..] if x.is_ascii_lowercase() => return true,
@@ -368,8 +403,13 @@ fn is_structural(c: &[u8]) -> bool {
     if d > 0 && d < 4 && matches!(c.get(d), Some(b'.' | b')')) && c.get(d + 1) == Some(&b' ') {
         return true;
     }
-    // Code.
-    if matches!(c.last(), Some(b'{' | b'}' | b';')) || c.first() == Some(&b'}') {
+    // Code (a prose line may end in `;`, so that needs an assignment or a call as well).
+    if matches!(c.last(), Some(b'{' | b'}')) || c.first() == Some(&b'}') {
+        return true;
+    }
+    if c.last() == Some(&b';')
+        && (memchr::memmem::find(c, b" = ").is_some() || memchr::memmem::find(c, b");").is_some())
+    {
         return true;
     }
     // Tables: aligned columns (a run of 3+ spaces, a tab, two or more `|`) or mostly figures.
@@ -377,8 +417,6 @@ fn is_structural(c: &[u8]) -> bool {
     let mut pipes = 0;
     let mut words = 0;
     let mut numeric = 0;
-    let mut upper_words = 0;
-    let mut lower_words = 0;
     let mut in_word = false;
     let mut word_has_alpha = false;
     let mut word_first = 0u8;
@@ -402,11 +440,6 @@ fn is_structural(c: &[u8]) -> bool {
                 if !word_has_alpha {
                     numeric += usize::from(word_first.is_ascii_digit() || word_first == b'-');
                 }
-                if word_first.is_ascii_uppercase() {
-                    upper_words += 1;
-                } else if word_first.is_ascii_lowercase() {
-                    lower_words += 1;
-                }
             }
             in_word = false;
         } else if !in_word {
@@ -422,11 +455,6 @@ fn is_structural(c: &[u8]) -> bool {
         if !word_has_alpha {
             numeric += usize::from(word_first.is_ascii_digit() || word_first == b'-');
         }
-        if word_first.is_ascii_uppercase() {
-            upper_words += 1;
-        } else if word_first.is_ascii_lowercase() {
-            lower_words += 1;
-        }
     }
     if pipes >= 2 {
         return true;
@@ -435,11 +463,7 @@ fn is_structural(c: &[u8]) -> bool {
         return true;
     }
     // Headlines: no lower-case letter at all, or nearly every word capitalized.
-    if words >= 3 && !c.iter().any(u8::is_ascii_lowercase) && c.iter().any(u8::is_ascii_uppercase)
-    {
-        return true;
-    }
-    words >= 4 && upper_words * 5 >= (upper_words + lower_words) * 4 && !ends_terminal(c)
+    words >= 3 && !c.iter().any(u8::is_ascii_lowercase) && c.iter().any(u8::is_ascii_uppercase)
 }
 
 /// Writes the text with the chosen line breaks removed. A paragraph rebuilt from several lines
