@@ -334,6 +334,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dir) = fixtures {
         write_fixtures(std::path::Path::new(dir), &cases)?;
     }
+    if let Some(path) = args
+        .iter()
+        .position(|a| a == "--corpus")
+        .and_then(|i| args.get(i + 1))
+    {
+        // The BBC articles hard-wrapped, as seed articles for `corpusmill gen`.
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut rng = Rng(5);
+        for (line, (title, body)) in raw.lines().zip(&articles) {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let width = 60 + rng.below(16);
+            let indent = if rng.chance(0.5) { 2 + rng.below(4) } else { 0 };
+            let paras: Vec<&str> = body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+            let text: Vec<String> = paras.iter().map(|p| wrap_para(p, width, indent)).collect();
+            let mut text = text.join(if indent > 0 { "\n" } else { "\n\n" });
+            text.push_str("\n REUTER");
+            let rec = serde_json::json!({"id": v["id"], "title": title, "category": v["category"], "text": text});
+            writeln!(f, "{rec}")?;
+        }
+    }
 
     let news = Config::default();
     let web = Config::for_profile(Profile::Web);

@@ -119,25 +119,29 @@ struct Line {
     width: usize,
     /// Characters of the first word (0 for a blank line).
     first_word: usize,
-    flags: u8,
+    flags: u16,
 }
 
-const BLANK: u8 = 1;
+const BLANK: u16 = 1;
 /// Ends with `.`, `!`, `?` (possibly before a closing quote or bracket).
-const TERMINAL: u8 = 2;
+const TERMINAL: u16 = 2;
 /// Starts with a lower-case letter, a digit or an opening bracket: continues a sentence.
-const LOWER_START: u8 = 4;
+const LOWER_START: u16 = 4;
 /// List item, table row, code, or a headline: never joined to a neighbour.
-const STRUCTURAL: u8 = 8;
+const STRUCTURAL: u16 = 8;
 /// Ends with a letter followed by `-`: a word hyphenated at the margin.
-const HYPHEN: u8 = 16;
+const HYPHEN: u16 = 16;
 /// Starts with "- ": a list item after a list item or an introducing colon, otherwise a dash
 /// that the wrap put at the start of a line.
-const DASH: u8 = 32;
+const DASH: u16 = 32;
 /// Ends with `:`, introducing what follows.
-const COLON: u8 = 64;
+const COLON: u16 = 64;
 /// Nearly every word capitalized and no comma: a headline when its neighbour is one too.
-const TITLE: u8 = 128;
+const TITLE: u16 = 128;
+/// Longer than any wrap width: never joined, its structure not examined.
+const LONG: u16 = 256;
+/// A single blank line preceded it in a double-spaced document (see [`compress`]).
+const AFTER_BLANK: u16 = 512;
 
 impl Unwrap {
     /// Rejoins hard-wrapped paragraphs of `text`. Returns the new text, or `None` when the
@@ -148,7 +152,10 @@ impl Unwrap {
         if memchr::memchr_iter(b'\n', b).count() < self.min_wrapped {
             return None;
         }
-        let lines = measure(text);
+        let mut lines = measure(text, self.max_width + OVERSHOOT);
+        if double_spaced(&lines) {
+            lines = compress(lines);
+        }
         let w = self.width(&lines)?;
         let base = lines
             .iter()
@@ -203,10 +210,14 @@ impl Unwrap {
             }
         }
         let (peak, mut w) = best;
+        if (peak as usize) < self.min_wrapped {
+            return None;
+        }
         // The same lines at other widths (short ones aside): a wide spread is not a wrap.
+        // (w >= min_width >= 20 here, so the ranges are in bounds.)
         let spread: u32 = hist[w / 2..w - PEAK_SPAN].iter().sum::<u32>()
             + hist[w + OVERSHOOT + 1..].iter().sum::<u32>();
-        if (peak as usize) < self.min_wrapped || peak < spread {
+        if peak < spread {
             return None;
         }
         // Lines followed by a capitalized word reach the true width too.
@@ -225,7 +236,7 @@ impl Unwrap {
     /// Whether line `a` continues on line `b` in a document wrapped at `w` columns whose
     /// continuation lines are indented `base` columns.
     fn joins(&self, a: &Line, b: &Line, w: usize, base: usize) -> bool {
-        if (a.flags | b.flags) & (BLANK | STRUCTURAL) != 0 {
+        if (a.flags | b.flags) & (BLANK | STRUCTURAL | LONG) != 0 {
             return false;
         }
         // Consecutive title-case lines are a list of headlines.
@@ -262,20 +273,58 @@ impl Unwrap {
     }
 }
 
-/// Splits `text` into measured lines.
-fn measure(text: &str) -> Vec<Line> {
+/// Splits `text` into measured lines; lines wider than `max_cols` are only marked [`LONG`].
+fn measure(text: &str, max_cols: usize) -> Vec<Line> {
     let b = text.as_bytes();
     let mut lines = Vec::with_capacity(b.len() / 48 + 4);
     let mut pos = 0;
     while pos <= b.len() {
         let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i);
-        lines.push(measure_line(b, pos, end));
+        lines.push(measure_line(b, pos, end, max_cols));
         pos = end + 1;
     }
     lines
 }
 
-fn measure_line(b: &[u8], start: usize, end: usize) -> Line {
+/// Text with a blank line after (nearly) every line: wrapped lines double-spaced, or one
+/// paragraph per line with blank lines between.
+fn double_spaced(lines: &[Line]) -> bool {
+    let (mut spaced, mut adjacent) = (0usize, 0usize);
+    for w in lines.windows(3) {
+        if w[0].flags & BLANK == 0 && w[1].flags & BLANK != 0 && w[2].flags & BLANK == 0 {
+            spaced += 1;
+        }
+        if w[0].flags & BLANK == 0 && w[1].flags & BLANK == 0 {
+            adjacent += 1;
+        }
+    }
+    spaced >= 3 && spaced > 2 * adjacent
+}
+
+/// Drops the single blank lines between two non-blank lines, marking the line after each
+/// with [`AFTER_BLANK`], so double-spaced wrapped lines are judged as neighbours.
+fn compress(lines: Vec<Line>) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len() / 2 + 2);
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        let single = l.flags & BLANK != 0
+            && out.last().is_some_and(|p| p.flags & BLANK == 0)
+            && lines.get(i + 1).is_some_and(|n| n.flags & BLANK == 0);
+        if single {
+            let mut n = lines[i + 1];
+            n.flags |= AFTER_BLANK;
+            out.push(n);
+            i += 2;
+        } else {
+            out.push(l);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn measure_line(b: &[u8], start: usize, end: usize, max_cols: usize) -> Line {
     let mut s = start;
     let mut indent = 0;
     while s < end {
@@ -305,6 +354,21 @@ fn measure_line(b: &[u8], start: usize, end: usize) -> Line {
             start: s,
             end: e,
             flags: BLANK,
+            ..Line::default()
+        };
+    }
+    let chars = if content.len() + indent <= max_cols {
+        content.len()
+    } else {
+        content.iter().filter(|&&c| c & 0xC0 != 0x80).count()
+    };
+    if chars + indent > max_cols {
+        return Line {
+            start: s,
+            end: e,
+            indent,
+            width: indent + chars,
+            flags: LONG,
             ..Line::default()
         };
     }
@@ -366,7 +430,7 @@ fn ends_terminal(b: &[u8]) -> bool {
 
 /// [`STRUCTURAL`] for lines with their own structure (list items, table rows, code, headlines
 /// in capitals), [`TITLE`] for title-case lines, else 0.
-fn structure(c: &[u8]) -> u8 {
+fn structure(c: &[u8]) -> u16 {
     if is_structural(c) {
         STRUCTURAL
     } else if is_title_case(c) {
@@ -494,6 +558,11 @@ fn rebuild(text: &str, lines: &[Line], join: &[bool], w: usize, stats: &mut Unwr
             out.push('\n');
             // A paragraph boundary inside prose becomes a blank line.
             let prev_blank = i > 0 && lines[i - 1].flags & BLANK != 0;
+            if l.flags & AFTER_BLANK != 0 {
+                // The blank line a double-spaced document had here.
+                out.push('\n');
+            }
+            let prev_blank = prev_blank || l.flags & AFTER_BLANK != 0;
             let prose_break = !prev_blank
                 && (multi || prev_multi)
                 && lines[i - 1].width * 2 >= w

@@ -175,3 +175,24 @@ fn config_is_validated() {
     assert!(bad.build().is_err());
     assert!(UnwrapConfig::default().build().is_ok());
 }
+
+/// Wrapped lines each followed by a blank line (archives that double-space, or a paragraph
+/// splitter that took every line for a paragraph) are rejoined too.
+#[test]
+fn joins_double_spaced_lines() {
+    let text = wrap(PARAS, 66, 0).replace('\n', "\n\n");
+    let (out, s) = run(&text);
+    assert_eq!(paragraphs(&out), PARAS, "{out}");
+    assert!(s.lines_joined >= 8);
+    // One paragraph per line with blank lines between is left alone.
+    let text = PARAS.join("\n\n");
+    assert_eq!(run(&text).0, text);
+}
+
+/// Regression: a document whose lower-case-followed lines are all shorter than the narrowest
+/// width's window once sliced the width histogram with a width of 0 and panicked.
+#[test]
+fn short_lines_only() {
+    let text = "ab cd\nef gh\nij kl\nmn op\nqr st\n";
+    assert_eq!(run(text).0, text);
+}
