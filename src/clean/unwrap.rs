@@ -243,6 +243,14 @@ impl Unwrap {
         if a.flags & b.flags & TITLE != 0 {
             return false;
         }
+        // After a finished sentence, a short unpunctuated line that does not go on in lower case
+        // stands alone: a sign-off ("REUTER"), a credit, a dateline.
+        if a.flags & TERMINAL != 0
+            && b.flags & (TERMINAL | LOWER_START) == 0
+            && b.width * 2 < w
+        {
+            return false;
+        }
         // A dash item after an introducing colon or another dash item is a list.
         if b.flags & DASH != 0 && a.flags & (DASH | COLON) != 0 {
             return false;

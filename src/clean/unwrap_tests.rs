@@ -196,3 +196,12 @@ fn short_lines_only() {
     let text = "ab cd\nef gh\nij kl\nmn op\nqr st\n";
     assert_eq!(run(text).0, text);
 }
+
+/// Regression: a sign-off after a last line that reaches the wrap width was joined to it
+/// (so the paragraph no longer ended like a sentence).
+#[test]
+fn sign_off_after_a_full_last_line_stands_alone() {
+    let text = "The festival is being opened by a screening of quirky comedy Happy\nEndings, starring former actress Lisa Kudrow, on Thursday evening.\nIt also has two new international cinema competitions this year too.\nREUTER\n";
+    let (out, _) = run(text);
+    assert!(out.trim_end().ends_with("this year too.\nREUTER"), "{out}");
+}
