@@ -448,7 +448,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Writes small fixtures: the first cases of each set as JSONL `{"id","set","source","text","truth"}`.
 fn write_fixtures(dir: &std::path::Path, cases: &[Case]) -> Result<(), Box<dyn std::error::Error>> {
     let mut f = std::fs::File::create(dir.join("clean_shapes.jsonl"))?;
-    for (set, n) in [("wrapped", 48), ("short", 32), ("resent", 16)] {
+    for (set, n) in [("wrapped", 30), ("short", 30), ("resent", 12)] {
         for (k, c) in cases.iter().filter(|c| c.set == set).take(n).enumerate() {
             let v = serde_json::json!({
                 "id": format!("{set}-{k:03}"),
