@@ -88,8 +88,14 @@ fn wrap_para(p: &str, width: usize, indent: usize) -> String {
 const LIST: &str = "The main points of the plan are:\n- a cut in the basic rate of tax\n- more money for schools and hospitals\n- a review of pension rules";
 const TABLE: &str = "                 2004      2003\nSales (bn)       12.4      11.9\nProfit (m)        640       585\nStaff          23,400    22,100";
 const FIRMS: &[&str] = &[
-    "Halden Industries", "Brookfield Mining Corp", "Westmere Foods Inc", "Carrick Shipping",
-    "Orland Software", "Tamsin Chemicals", "Pell Brothers Ltd", "Norcott Energy",
+    "Halden Industries",
+    "Brookfield Mining Corp",
+    "Westmere Foods Inc",
+    "Carrick Shipping",
+    "Orland Software",
+    "Tamsin Chemicals",
+    "Pell Brothers Ltd",
+    "Norcott Energy",
 ];
 const SIGNOFFS: &[&str] = &["Reuter", "REUTER", "AP", "(c) 2005 Wire Service"];
 
@@ -117,7 +123,13 @@ fn wrapped_body(paras: &[&str], rng: &mut Rng, width: usize, indent: usize) -> (
 }
 
 /// Puts a body inside site boilerplate (the `clean_eval` sites), or leaves it bare.
-fn dress(body: &str, title: &str, titles: &[(String, String)], i: usize, seed: u64) -> (String, String) {
+fn dress(
+    body: &str,
+    title: &str,
+    titles: &[(String, String)],
+    i: usize,
+    seed: u64,
+) -> (String, String) {
     // build_set deals article k to site k % 8: pick the slot for this article's site.
     let site = i % 8;
     let mut arts: Vec<(String, String)> = titles[..8.min(titles.len())].to_vec();
@@ -166,7 +178,12 @@ fn build(articles: &[(String, String)]) -> Vec<Case> {
         } else {
             (text, "bare".into())
         };
-        cases.push(Case { set: "wrapped", site, text, truth });
+        cases.push(Case {
+            set: "wrapped",
+            site,
+            text,
+            truth,
+        });
 
         // Short wire story or earnings notice.
         if i % 3 == 0 {
@@ -206,7 +223,12 @@ fn build(articles: &[(String, String)]) -> Vec<Case> {
             } else {
                 (text, "bare".into())
             };
-            cases.push(Case { set: "short", site, text, truth });
+            cases.push(Case {
+                set: "short",
+                site,
+                text,
+                truth,
+            });
         }
 
         // A paragraph sent twice.
@@ -227,7 +249,10 @@ fn build(articles: &[(String, String)]) -> Vec<Case> {
 }
 
 /// The cleaning chain of one config: unwrap → normalize → line rules → repeated lines → quality.
-fn clean_all(cfg: &Config, cases: &[Case]) -> Result<(Vec<Option<String>>, Counters), Box<dyn std::error::Error>> {
+fn clean_all(
+    cfg: &Config,
+    cases: &[Case],
+) -> Result<(Vec<Option<String>>, Counters), Box<dyn std::error::Error>> {
     let unwrap = cfg.unwrap.build()?;
     let norm = cfg.normalize.build()?;
     let rules = cfg.line_rules.build()?;
@@ -346,7 +371,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let v: serde_json::Value = serde_json::from_str(line)?;
             let width = 60 + rng.below(16);
             let indent = if rng.chance(0.5) { 2 + rng.below(4) } else { 0 };
-            let paras: Vec<&str> = body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+            let paras: Vec<&str> = body
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect();
             let text: Vec<String> = paras.iter().map(|p| wrap_para(p, width, indent)).collect();
             let mut text = text.join(if indent > 0 { "\n" } else { "\n\n" });
             text.push_str("\n REUTER");
@@ -360,15 +389,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut before = Config::for_profile(Profile::Web);
     before.unwrap.enabled = false;
     before.line_rules.max_prose_removed = 1.0;
-    let configs = [("news (default)", news), ("web", web), ("before (no unwrap, web)", before)];
+    let configs = [
+        ("news (default)", news),
+        ("web", web),
+        ("before (no unwrap, web)", before),
+    ];
     println!("| set | config | docs | kept | P | R | F1 | lines ending inside a paragraph |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
     let sets = ["wrapped", "short", "resent"];
     for (name, cfg) in &configs {
         let (out, counters) = clean_all(cfg, &cases)?;
         for set in sets {
-            let (mut score, mut kept, mut n, mut body, mut inside) =
-                (Score::default(), 0, 0, 0, 0);
+            let (mut score, mut kept, mut n, mut body, mut inside) = (Score::default(), 0, 0, 0, 0);
             for (c, o) in cases.iter().zip(&out) {
                 if c.set != set {
                     continue;
@@ -429,7 +461,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Some(t) if wraps_left(t, &c.truth).1 > 0 => {
                     shown += 1;
-                    println!("===== WRAPS LEFT {} =====\n{}\n----- cleaned -----\n{t}\n", c.site, c.text);
+                    println!(
+                        "===== WRAPS LEFT {} =====\n{}\n----- cleaned -----\n{t}\n",
+                        c.site, c.text
+                    );
                 }
                 _ => {}
             }
@@ -439,7 +474,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let n: usize = n.parse().unwrap_or(0);
         let (out, _) = clean_all(&Config::default(), &cases)?;
         for (c, o) in cases.iter().zip(&out).skip(n).take(6) {
-            println!("===== {} {} =====\n{}\n----- cleaned -----\n{}\n", c.set, c.site, c.text, o.as_deref().unwrap_or("<dropped>"));
+            println!(
+                "===== {} {} =====\n{}\n----- cleaned -----\n{}\n",
+                c.set,
+                c.site,
+                c.text,
+                o.as_deref().unwrap_or("<dropped>")
+            );
         }
     }
     Ok(())

@@ -211,9 +211,7 @@ impl Config {
         let user: toml::Table = toml::from_str(text).map_err(|e| err(&e))?;
         let profile = match (profile, user.get("profile")) {
             (Some(p), _) => p,
-            (None, Some(toml::Value::String(name))) => {
-                Profile::parse(name).map_err(|e| err(&e))?
-            }
+            (None, Some(toml::Value::String(name))) => Profile::parse(name).map_err(|e| err(&e))?,
             (None, Some(other)) => {
                 return Err(err(&format!(
                     "profile = {other}: write \"news\" or \"web\""

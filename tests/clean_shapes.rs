@@ -130,11 +130,7 @@ fn score(cfg: &Config, set: &str) -> (f64, f64, f64) {
     let n = cases.len() as f64;
     let (p, r) = (p / n, r / n);
     let f1 = 2.0 * p * r / (p + r).max(1e-9);
-    (
-        kept as f64 / n,
-        f1,
-        inside as f64 / f64::from(body.max(1)),
-    )
+    (kept as f64 / n, f1, inside as f64 / f64::from(body.max(1)))
 }
 
 #[test]
@@ -142,7 +138,10 @@ fn hard_wrapped_articles_are_kept_and_rejoined() {
     let (keep, f1, wraps_left) = score(&Config::default(), "wrapped");
     assert!(keep >= 0.97, "keep rate {keep}");
     assert!(f1 >= 0.97, "F1 {f1}");
-    assert!(wraps_left <= 0.05, "lines ending inside a paragraph {wraps_left}");
+    assert!(
+        wraps_left <= 0.05,
+        "lines ending inside a paragraph {wraps_left}"
+    );
 }
 
 /// The starting point: without paragraph reconstruction nearly every wrapped article
@@ -161,7 +160,10 @@ fn short_wire_stories_and_earnings_notices_are_kept() {
     let (keep, f1, wraps_left) = score(&Config::default(), "short");
     assert!(keep >= 0.9, "keep rate {keep}");
     assert!(f1 >= 0.9, "F1 {f1}");
-    assert!(wraps_left <= 0.05, "lines ending inside a paragraph {wraps_left}");
+    assert!(
+        wraps_left <= 0.05,
+        "lines ending inside a paragraph {wraps_left}"
+    );
     // The web profile keeps C4's five-sentence minimum.
     let (keep, ..) = score(&Config::for_profile(Profile::Web), "short");
     assert!(keep < 0.2, "web keep rate {keep}");
@@ -187,7 +189,11 @@ fn near_removals(keep_digits: bool) -> usize {
     cfg.entities.enabled = false;
     cfg.near_dedup.keep_digits = keep_digits;
     let summary = corpusmill::pipeline::run(&cfg, &corpusmill::pipeline::NoProgress).unwrap();
-    assert_eq!(summary.stats.rejected_total(), 0, "notices must pass cleaning");
+    assert_eq!(
+        summary.stats.rejected_total(),
+        0,
+        "notices must pass cleaning"
+    );
     common::read_jsonl_zst(&dir.path().join("out/duplicates.jsonl.zst"))
         .iter()
         .filter(|d| d["kind"] == "near")

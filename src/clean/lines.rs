@@ -312,7 +312,8 @@ impl LineRules {
         let mut undone = false;
         for l in lines.iter_mut() {
             // Phrase-rule lines (class Boiler) stay removed, whichever rule took them.
-            let positional = matches!(l.removed, Some(r) if r as usize == EDGE || r as usize == NAV);
+            let positional =
+                matches!(l.removed, Some(r) if r as usize == EDGE || r as usize == NAV);
             if positional && !matches!(l.class, Class::Boiler(_)) {
                 l.removed = None;
                 undone = true;

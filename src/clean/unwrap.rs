@@ -199,7 +199,9 @@ impl Unwrap {
         }
         // The width whose window [w - PEAK_SPAN, w] holds the most of them (the narrowest).
         let mut best = (0u32, 0usize);
-        let mut win: u32 = hist[self.min_width - PEAK_SPAN..self.min_width].iter().sum();
+        let mut win: u32 = hist[self.min_width - PEAK_SPAN..self.min_width]
+            .iter()
+            .sum();
         for w in self.min_width..=self.max_width {
             win += hist[w];
             if w > self.min_width {
@@ -245,10 +247,7 @@ impl Unwrap {
         }
         // After a finished sentence, a short unpunctuated line that does not go on in lower case
         // stands alone: a sign-off ("REUTER"), a credit, a dateline.
-        if a.flags & TERMINAL != 0
-            && b.flags & (TERMINAL | LOWER_START) == 0
-            && b.width * 2 < w
-        {
+        if a.flags & TERMINAL != 0 && b.flags & (TERMINAL | LOWER_START) == 0 && b.width * 2 < w {
             return false;
         }
         // A dash item after an introducing colon or another dash item is a list.
@@ -380,17 +379,15 @@ fn measure_line(b: &[u8], start: usize, end: usize, max_cols: usize) -> Line {
             ..Line::default()
         };
     }
-    let chars = content.iter().filter(|&&c| c & 0xC0 != 0x80).count();
-    let first_end = content
-        .iter()
-        .position(|&c| c == b' ' || c == b'\t')
-        .unwrap_or(content.len());
+    let scan = Scan::of(content);
+    let first_end = memchr::memchr2(b' ', b'\t', content).unwrap_or(content.len());
     let first_word = content[..first_end]
         .iter()
         .filter(|&&c| c & 0xC0 != 0x80)
         .count();
     let mut flags = 0;
-    if ends_terminal(content) {
+    let terminal = ends_terminal(content);
+    if terminal {
         flags |= TERMINAL;
     }
     let c0 = content[0];
@@ -399,8 +396,10 @@ fn measure_line(b: &[u8], start: usize, end: usize, max_cols: usize) -> Line {
     }
     if content.starts_with(b"- ") {
         flags |= DASH;
-    } else {
-        flags |= structure(content);
+    } else if is_structural(content, &scan) {
+        flags |= STRUCTURAL;
+    } else if scan.title_case() && !terminal {
+        flags |= TITLE;
     }
     if content.ends_with(b":") {
         flags |= COLON;
@@ -415,7 +414,7 @@ fn measure_line(b: &[u8], start: usize, end: usize, max_cols: usize) -> Line {
         start: s,
         end: e,
         indent,
-        width: indent + chars,
+        width: indent + scan.chars,
         first_word,
         flags,
     }
@@ -436,34 +435,97 @@ fn ends_terminal(b: &[u8]) -> bool {
     false
 }
 
-/// [`STRUCTURAL`] for lines with their own structure (list items, table rows, code, headlines
-/// in capitals), [`TITLE`] for title-case lines, else 0.
-fn structure(c: &[u8]) -> u16 {
-    if is_structural(c) {
-        STRUCTURAL
-    } else if is_title_case(c) {
-        TITLE
-    } else {
-        0
+/// Byte classes for [`Scan::of`].
+const K_LOWER: u8 = 1;
+const K_UPPER: u8 = 2;
+const K_DIGIT: u8 = 4;
+/// A byte of a non-ASCII character (counted as a letter).
+const K_HIGH: u8 = 8;
+const K_SPACE: u8 = 16;
+const K_TAB: u8 = 32;
+const K_PIPE: u8 = 64;
+const K_COMMA: u8 = 128;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_lowercase() {
+            K_LOWER
+        } else if b.is_ascii_uppercase() {
+            K_UPPER
+        } else if b.is_ascii_digit() {
+            K_DIGIT
+        } else if b >= 0x80 {
+            K_HIGH
+        } else if b == b' ' {
+            K_SPACE
+        } else if b == b'\t' {
+            K_TAB
+        } else if b == b'|' {
+            K_PIPE
+        } else if b == b',' {
+            K_COMMA
+        } else {
+            0
+        };
+        i += 1;
     }
+    t
+};
+
+/// What one pass over a line's bytes tells about its shape.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scan {
+    /// Characters (UTF-8 leading bytes).
+    chars: usize,
+    /// OR of the byte classes seen.
+    seen: u8,
+    pipes: u32,
+    /// Longest run of spaces.
+    max_run: u32,
+    words: u32,
+    /// Words that start with a digit or `-` (figures).
+    numeric: u32,
+    upper_words: u32,
+    lower_words: u32,
 }
 
-/// At least four words, four in five of them capitalized, no comma, no terminal punctuation.
-fn is_title_case(c: &[u8]) -> bool {
-    let (mut upper, mut lower) = (0usize, 0usize);
-    for w in c.split(|&x| x == b' ').filter(|w| !w.is_empty()) {
-        if w[0].is_ascii_uppercase() {
-            upper += 1;
-        } else if w[0].is_ascii_lowercase() {
-            lower += 1;
+impl Scan {
+    /// One branch-free pass: word counts are taken at word starts (a word whose first byte
+    /// is a digit or `-` counts as a figure).
+    fn of(c: &[u8]) -> Scan {
+        let mut s = Scan::default();
+        let (mut run, mut prev_space) = (0u32, 1u32);
+        for &x in c {
+            let k = CLASSES[x as usize];
+            s.seen |= k;
+            s.chars += usize::from(x & 0xC0 != 0x80);
+            s.pipes += u32::from(k == K_PIPE);
+            let space = u32::from(k == K_SPACE);
+            run = (run + 1) * space;
+            s.max_run = s.max_run.max(run);
+            let start = (1 - space) & prev_space;
+            prev_space = space;
+            s.words += start;
+            s.numeric += start & u32::from(k == K_DIGIT || x == b'-');
+            s.upper_words += start & u32::from(k == K_UPPER);
+            s.lower_words += start & u32::from(k == K_LOWER);
         }
+        s
     }
-    upper + lower >= 4 && upper * 5 >= (upper + lower) * 4 && !ends_terminal(c) && !c.contains(&b',')
+
+    /// At least four words, four in five of them capitalized, and no comma.
+    fn title_case(&self) -> bool {
+        let (u, l) = (self.upper_words, self.lower_words);
+        u + l >= 4 && u * 5 >= (u + l) * 4 && self.seen & K_COMMA == 0
+    }
 }
 
 /// Lines with their own structure: list items, table rows, code, headlines in capitals.
-fn is_structural(c: &[u8]) -> bool {
-    // List items: "- ", "* ", "+ ", "• ", "1. ", "1) ", "(a) ", "a) ".
+fn is_structural(c: &[u8], scan: &Scan) -> bool {
+    // List items: "* ", "+ ", "• ", "1. ", "1) ", "(a) ", "a) " ("- " is decided in context).
     match c {
         [b'*' | b'+' | b'>' | b'|' | b'#', b' ', ..] => return true,
         [0xE2, 0x80, 0xA2 | 0xA3, ..] | [0xE2, 0x96, ..] | [0xE2, 0x97, ..] => return true,
@@ -485,57 +547,14 @@ fn is_structural(c: &[u8]) -> bool {
         return true;
     }
     // Tables: aligned columns (a run of 3+ spaces, a tab, two or more `|`) or mostly figures.
-    let mut run = 0;
-    let mut pipes = 0;
-    let mut words = 0;
-    let mut numeric = 0;
-    let mut in_word = false;
-    let mut word_has_alpha = false;
-    let mut word_first = 0u8;
-    for &x in c {
-        match x {
-            b' ' => {
-                run += 1;
-                if run >= 3 {
-                    return true;
-                }
-            }
-            b'\t' => return true,
-            _ => run = 0,
-        }
-        if x == b'|' {
-            pipes += 1;
-        }
-        if x == b' ' {
-            if in_word {
-                words += 1;
-                if !word_has_alpha {
-                    numeric += usize::from(word_first.is_ascii_digit() || word_first == b'-');
-                }
-            }
-            in_word = false;
-        } else if !in_word {
-            in_word = true;
-            word_has_alpha = x.is_ascii_alphabetic() || x >= 0x80;
-            word_first = x;
-        } else if x.is_ascii_alphabetic() || x >= 0x80 {
-            word_has_alpha = true;
-        }
-    }
-    if in_word {
-        words += 1;
-        if !word_has_alpha {
-            numeric += usize::from(word_first.is_ascii_digit() || word_first == b'-');
-        }
-    }
-    if pipes >= 2 {
+    if scan.max_run >= 3 || scan.seen & K_TAB != 0 || scan.pipes >= 2 {
         return true;
     }
-    if words >= 3 && numeric * 5 >= words * 2 {
+    if scan.words >= 3 && scan.numeric * 5 >= scan.words * 2 {
         return true;
     }
-    // Headlines: no lower-case letter at all, or nearly every word capitalized.
-    words >= 3 && !c.iter().any(u8::is_ascii_lowercase) && c.iter().any(u8::is_ascii_uppercase)
+    // Headlines in capitals: no lower-case letter at all.
+    scan.words >= 3 && scan.seen & K_LOWER == 0 && scan.seen & K_UPPER != 0
 }
 
 /// Writes the text with the chosen line breaks removed. A paragraph rebuilt from several lines

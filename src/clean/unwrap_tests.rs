@@ -120,10 +120,7 @@ fn addresses_verse_headlines_and_datelines_are_left_alone() {
         assert_eq!(out, block);
         assert_eq!(s, UnwrapStats::default());
     }
-    let text = format!(
-        "{headlines}\n{dateline}{}\n{address}",
-        wrap(PARAS, 68, 4)
-    );
+    let text = format!("{headlines}\n{dateline}{}\n{address}", wrap(PARAS, 68, 4));
     let (out, _) = run(&text);
     assert!(out.starts_with(headlines), "{out}");
     assert!(out.contains(&format!("{dateline}")), "{out}");

@@ -210,12 +210,7 @@ pub fn for_each_shingle_hash(text: &str, n: usize, f: impl FnMut(u64)) {
 }
 
 /// [`for_each_shingle_hash`], keeping digits in tokens when `keep_digits` is set.
-pub fn for_each_shingle_hash_with(
-    text: &str,
-    n: usize,
-    keep_digits: bool,
-    mut f: impl FnMut(u64),
-) {
+pub fn for_each_shingle_hash_with(text: &str, n: usize, keep_digits: bool, mut f: impl FnMut(u64)) {
     let n = n.clamp(1, MAX_SHINGLE);
     // The last `n` token hashes, oldest first.
     let mut window = [0u64; MAX_SHINGLE];
