@@ -248,11 +248,11 @@ fn build(articles: &[(String, String)]) -> Vec<Case> {
     cases
 }
 
+/// What the chain kept of each case (`None`: dropped) and its counters.
+type Cleaned = (Vec<Option<String>>, Counters);
+
 /// The cleaning chain of one config: unwrap → normalize → line rules → repeated lines → quality.
-fn clean_all(
-    cfg: &Config,
-    cases: &[Case],
-) -> Result<(Vec<Option<String>>, Counters), Box<dyn std::error::Error>> {
+fn clean_all(cfg: &Config, cases: &[Case]) -> Result<Cleaned, Box<dyn std::error::Error>> {
     let unwrap = cfg.unwrap.build()?;
     let norm = cfg.normalize.build()?;
     let rules = cfg.line_rules.build()?;
@@ -446,6 +446,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c4.f1()
         );
     }
+    if args.iter().any(|a| a == "--speed") {
+        speed(&articles, &cases)?;
+    }
     if let Ok(set) = std::env::var("WRAP_EVAL_DEBUG") {
         // Shows dropped cases and lines left wrapped, for the set named.
         let (out, _) = clean_all(&Config::default(), &cases)?;
@@ -482,6 +485,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 o.as_deref().unwrap_or("<dropped>")
             );
         }
+    }
+    Ok(())
+}
+
+/// CPU seconds consumed by the calling thread (Linux `/proc/thread-self/schedstat`).
+fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// Single-thread throughput of the unwrap stage, in MB of input per CPU second of this thread
+/// (robust on a shared machine), on the BBC bodies as read and on the wrapped set.
+fn speed(articles: &[(String, String)], cases: &[Case]) -> Result<(), Box<dyn std::error::Error>> {
+    let unwrap = Config::default().unwrap.build()?;
+    let raw: Vec<&str> = articles.iter().map(|a| a.1.as_str()).collect();
+    let wrapped: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.set == "wrapped")
+        .map(|c| c.text.as_str())
+        .collect();
+    for (name, texts) in [("BBC bodies as read", &raw), ("wrapped set", &wrapped)] {
+        let bytes: usize = texts.iter().map(|t| t.len()).sum();
+        let reps = 20;
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let (t0, c0) = (std::time::Instant::now(), cpu_seconds());
+            let mut s = corpusmill::clean::unwrap::UnwrapStats::default();
+            for _ in 0..reps {
+                for t in texts.iter() {
+                    std::hint::black_box(unwrap.unwrap(t, &mut s));
+                }
+            }
+            let secs = match (c0, cpu_seconds()) {
+                (Some(a), Some(b)) if b > a => b - a,
+                _ => t0.elapsed().as_secs_f64(),
+            };
+            best = best.min(secs);
+        }
+        println!(
+            "unwrap, one thread, {name} ({:.1} MB x {reps}): {:.0} MB/s per CPU second",
+            bytes as f64 / 1e6,
+            (bytes * reps) as f64 / 1e6 / best
+        );
     }
     Ok(())
 }

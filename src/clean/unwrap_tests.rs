@@ -123,7 +123,7 @@ fn addresses_verse_headlines_and_datelines_are_left_alone() {
     let text = format!("{headlines}\n{dateline}{}\n{address}", wrap(PARAS, 68, 4));
     let (out, _) = run(&text);
     assert!(out.starts_with(headlines), "{out}");
-    assert!(out.contains(&format!("{dateline}")), "{out}");
+    assert!(out.contains(dateline), "{out}");
     assert!(out.contains(address.trim_end()), "{out}");
     for p in PARAS {
         assert!(out.contains(p), "missing {p:?} in\n{out}");
