@@ -152,6 +152,9 @@ impl Unwrap {
         if memchr::memchr_iter(b'\n', b).count() < self.min_wrapped {
             return None;
         }
+        if !self.may_be_wrapped(b) {
+            return None;
+        }
         let mut lines = measure(text, self.max_width + OVERSHOOT);
         if double_spaced(&lines) {
             lines = compress(lines);
@@ -175,6 +178,48 @@ impl Unwrap {
             return None;
         }
         Some(rebuild(text, &lines, &join, w, stats))
+    }
+
+    /// Cheap first look, without allocating: at least `min_wrapped` lines short enough to be
+    /// wrapped are followed (directly or after one blank line) by a line that starts in lower
+    /// case. Most documents that are not hard-wrapped leave here.
+    fn may_be_wrapped(&self, b: &[u8]) -> bool {
+        // A line of at most max_width + OVERSHOOT characters has at most 4 bytes per character.
+        let max_bytes = 4 * (self.max_width + OVERSHOOT);
+        let mut found = 0;
+        let mut prev_short = false;
+        let mut blank_after_short = false;
+        let mut pos = 0;
+        while pos < b.len() {
+            let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i);
+            let line = &b[pos..end];
+            let first = line
+                .iter()
+                .position(|&c| !matches!(c, b' ' | b'\t' | b'\r'));
+            match first {
+                None => {
+                    blank_after_short = prev_short && !blank_after_short;
+                    prev_short = blank_after_short;
+                }
+                Some(f) => {
+                    let c = line[f];
+                    if prev_short
+                        && (c.is_ascii_lowercase()
+                            || c.is_ascii_digit()
+                            || matches!(c, b'(' | b'$' | b'%'))
+                    {
+                        found += 1;
+                        if found >= self.min_wrapped {
+                            return true;
+                        }
+                    }
+                    prev_short = line.len() <= max_bytes;
+                    blank_after_short = false;
+                }
+            }
+            pos = end + 1;
+        }
+        false
     }
 
     /// The wrap width of the document, or `None` when it is not hard-wrapped.
