@@ -1,5 +1,5 @@
 //! LSH index throughput on the ordered stage: insert + query per document, with one document in
-//! ten a near copy of an earlier one (`corpusmill::dedup::eval::SyntheticRecords`: 30% of its
+//! ten a near copy of an earlier one (`corpusmill::harness::near::SyntheticRecords`: 30% of its
 //! signature values and 18% of its sketch changed). Throughput is in documents (criterion
 //! prints elements/s). The index keeps ids, band hashes and sketches in files in a temporary
 //! directory, as in the pipeline, and each document is announced (`OrderedStage::prepare`)
@@ -12,8 +12,8 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
-use corpusmill::dedup::eval::SyntheticRecords;
 use corpusmill::dedup::near::NearDedupConfig;
+use corpusmill::harness::near::SyntheticRecords;
 
 fn run(config: &NearDedupConfig, recs: &SyntheticRecords, ids: &[String]) -> f64 {
     let dir = std::env::temp_dir().join(format!("dedup-lsh-bench-{}", std::process::id()));

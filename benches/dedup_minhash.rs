@@ -5,22 +5,14 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
-use corpusmill::dedup::eval::load_articles;
 use corpusmill::dedup::minhash::for_each_shingle_hash;
 use corpusmill::dedup::near::NearDedupConfig;
 
+#[path = "support/bbc.rs"]
+mod support;
+
 fn bench(c: &mut Criterion) {
-    let path = std::path::Path::new("../shared/data/bbc/articles.jsonl.zst");
-    let texts: Vec<String> = load_articles(path)
-        .or_else(|_| {
-            load_articles(std::path::Path::new(
-                "/work/shared/data/bbc/articles.jsonl.zst",
-            ))
-        })
-        .expect("BBC articles")
-        .into_iter()
-        .map(|(_, t)| t)
-        .collect();
+    let texts = support::texts();
     let bytes: usize = texts.iter().map(String::len).sum();
     let signer = NearDedupConfig::default()
         .build_signer()

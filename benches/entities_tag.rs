@@ -2,31 +2,15 @@
 //! and the full stage (tokenize, split, two-pass NER, patterns, code-point offsets).
 //! Prints the token count so MB/s converts to tokens/s.
 
-use std::io::{BufRead, BufReader};
-
 use corpusmill::entities::tokenize::tokenize;
 use corpusmill::entities::{Buffers, EntitiesConfig};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-fn bbc_texts(n: usize) -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/bbc/articles.jsonl.zst"
-    );
-    let file = std::fs::File::open(path).expect("BBC corpus");
-    let reader = BufReader::new(zstd::Decoder::new(file).expect("zstd"));
-    reader
-        .lines()
-        .take(n)
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(&l.expect("line")).expect("json");
-            v["text"].as_str().unwrap_or_default().to_string()
-        })
-        .collect()
-}
+#[path = "support/bbc.rs"]
+mod support;
 
 fn bench(c: &mut Criterion) {
-    let texts = bbc_texts(400);
+    let texts: Vec<String> = support::texts().into_iter().take(400).collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     let mut toks = Vec::new();
     let tokens: usize = texts

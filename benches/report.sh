@@ -130,10 +130,10 @@ if [ -z "${SKIP_QUALITY:-}" ]; then
   replace_section near_quality "$OUT/near_quality.md"
   # Entities: exact-span P/R/F1 on CoNLL-2003 dev with the shipped model.
   {
-    echo "Command: \`corpusmill ner eval --conll ../shared/data/conll/dev.conll\`"
+    echo "Command: \`corpusmill ner eval --conll ../shared/data/conll/dev.conll --seen ../shared/data/conll/train.conll\`"
     echo
     echo '```'
-    "$BIN" ner eval --conll "$ROOT/../shared/data/conll/dev.conll"
+    "$BIN" ner eval --conll "$ROOT/../shared/data/conll/dev.conll" --seen "$ROOT/../shared/data/conll/train.conll"
     echo '```'
   } >"$OUT/ner_quality.md"
   replace_section ner_quality "$OUT/ner_quality.md"

@@ -1,7 +1,7 @@
 //! Cleaning evaluation and single-core throughput harness.
 //!
 //! Builds the evaluation set deterministically from the BBC corpus (bodies wrapped in the
-//! boilerplate of invented sites, see `corpusmill::clean::eval`), adds the seed article, runs
+//! boilerplate of invented sites, see `corpusmill::harness::clean`), adds the seed article, runs
 //! normalize → line rules → repeated lines (pre-scan: observe, merge, finish) → quality with the
 //! default config, and prints shingle precision/recall/F1 overall, per site, on held-out sites,
 //! and for two baselines (untouched text, the C4 line filter). Then measures what the stages
@@ -11,12 +11,11 @@
 //! cargo run --release --example clean_eval -- [bbc.jsonl.zst] [seed.txt]
 //! ```
 
-use std::io::Read;
 use std::time::Instant;
 
-use corpusmill::clean::eval::{build_set, c4_line_filter, EvalDoc, Score, SITES};
 use corpusmill::config::Config;
 use corpusmill::doc::Doc;
+use corpusmill::harness::clean::{build_set, c4_line_filter, EvalDoc, Score, SITES};
 use corpusmill::stage::{Counters, Stage, Verdict};
 
 /// A named subset of the evaluation set.
@@ -32,15 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get(2)
         .cloned()
         .unwrap_or_else(|| "../shared/data/seed/000_d2376bb0422849ae.txt".into());
-    let mut raw = String::new();
-    zstd::Decoder::new(std::fs::File::open(&bbc)?)?.read_to_string(&mut raw)?;
-    let mut articles = Vec::new();
-    for line in raw.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let t = v["title"].as_str().unwrap_or("").to_string();
-        let b = v["text"].as_str().unwrap_or("").to_string();
-        articles.push((t, b));
-    }
+    let articles: Vec<(String, String)> = corpusmill::io::articles::load(&[&bbc])?
+        .articles
+        .into_iter()
+        .map(|a| (a.title, a.text))
+        .collect();
     let cfg = Config::default();
     let norm = cfg.normalize.build()?;
     let rules = cfg.line_rules.build()?;

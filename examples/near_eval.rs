@@ -14,10 +14,8 @@
 //! without `expected_docs`, with the index's id and band-hash
 //! logs in a temporary directory as in the pipeline; `--curve` prints the default S-curve.
 
-use corpusmill::dedup::eval::{
-    build_corpus, evaluate, load_articles, CorpusSpec, SyntheticRecords,
-};
 use corpusmill::dedup::near::NearDedupConfig;
+use corpusmill::harness::near::{build_corpus, evaluate, CorpusSpec, SyntheticRecords};
 
 /// CPU time of this thread in seconds (Linux), so speed is measured per core even on a busy
 /// machine; falls back to wall time elsewhere.
@@ -99,7 +97,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .unwrap_or_else(|| "../shared/data/bbc/articles.jsonl.zst".into());
     let rest: Vec<String> = args.collect();
-    let articles = load_articles(std::path::Path::new(&path))?;
+    let articles: Vec<(String, String)> = corpusmill::io::articles::load(&[&path])?
+        .articles
+        .into_iter()
+        .map(|a| (a.id, a.text))
+        .collect();
     if rest.first().map(String::as_str) == Some("--speed") {
         let mut config = NearDedupConfig::default();
         if let [_, b, r, f, k] = &rest[..] {

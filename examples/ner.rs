@@ -15,6 +15,10 @@ fn main() -> anyhow::Result<()> {
             );
             o.verbose = true;
             o.cluster_text = vec!["../shared/data/bbc/articles.jsonl.zst".into()];
+            for kind in ["loc", "per_first", "per_last"] {
+                let path = format!("models/gazetteers/{kind}.txt");
+                o.gazetteers.push((kind.to_string(), path.into()));
+            }
             if let Ok(e) = std::env::var("EPOCHS") {
                 o.epochs = e.parse()?;
             }
@@ -26,6 +30,12 @@ fn main() -> anyhow::Result<()> {
             }
             if let Ok(e) = std::env::var("DROP") {
                 o.word_dropout = e.parse()?;
+            }
+            if std::env::var("NOGAZ").is_ok() {
+                o.gazetteers.clear();
+            }
+            if std::env::var("GREEDY").is_ok() {
+                o.viterbi = false;
             }
             if std::env::var("NOCLUSTERS").is_ok() {
                 o.cluster_text.clear();

@@ -123,6 +123,10 @@ pub struct OutputConfig {
     pub zstd_level: i32,
     /// When non-empty, the text as read is kept in the output record under this key.
     pub keep_original_text_key: String,
+    /// Megabytes of output records (uncompressed) between checkpoints, from which `--resume`
+    /// continues an interrupted run (default 64; 0 = only at the start and when stopped by a
+    /// signal). Each ends a zstd frame in every output file and fsyncs it.
+    pub checkpoint_mb: u64,
 }
 
 impl Default for OutputConfig {
@@ -133,6 +137,7 @@ impl Default for OutputConfig {
             shard_seed: 0,
             zstd_level: 1,
             keep_original_text_key: String::new(),
+            checkpoint_mb: 64,
         }
     }
 }
@@ -151,6 +156,9 @@ pub struct PipelineConfig {
     pub queue_batches: usize,
     /// Stop at the first bad record (default false).
     pub strict: bool,
+    /// When the output folder holds another run's files: `refuse` (default), `overwrite`
+    /// (remove them first) or `resume` (continue an interrupted run from its checkpoint).
+    pub existing_output: crate::pipeline::folder::Existing,
 }
 
 impl Default for PipelineConfig {
@@ -161,6 +169,7 @@ impl Default for PipelineConfig {
             batch_bytes: 1 << 20,
             queue_batches: 0,
             strict: false,
+            existing_output: crate::pipeline::folder::Existing::Refuse,
         }
     }
 }

@@ -78,6 +78,9 @@ pub struct Doc {
     pub exact_key: Option<u128>,
     /// MinHash signature, when near-duplicate detection is enabled.
     pub minhash: Option<Box<[u32]>>,
+    /// Fields the ordered stages add to the output record (near dedup in annotate mode adds
+    /// `cluster`), written after every other field.
+    pub annotations: Vec<(&'static str, String)>,
     /// Where the record came from.
     pub origin: Origin,
 }
@@ -100,6 +103,7 @@ impl Doc {
             entities: Vec::new(),
             exact_key: None,
             minhash: None,
+            annotations: Vec::new(),
             origin: Origin {
                 file: Arc::from("<memory>"),
                 line: 0,

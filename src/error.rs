@@ -28,6 +28,12 @@ pub enum Error {
     /// `--strict` was given and a bad record was found.
     #[error("{0} (stopping because of --strict)")]
     Strict(String),
+    /// The output folder is in use by another run, or holds another run's output.
+    #[error("{0}")]
+    Busy(String),
+    /// The run was stopped by a signal (SIGINT or SIGTERM) after saving a checkpoint.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// A worker thread panicked or a channel closed unexpectedly.
     #[error("internal: {0}")]
     Internal(String),

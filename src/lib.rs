@@ -22,10 +22,12 @@ pub mod dedup;
 pub mod doc;
 pub mod entities;
 mod error;
-pub mod gen;
+#[cfg(feature = "harness")]
+pub mod harness;
 pub mod hash;
 pub mod io;
 pub mod pipeline;
+pub mod rng;
 pub mod stage;
 pub mod stats;
 

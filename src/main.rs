@@ -1,5 +1,6 @@
 //! The `corpusmill` command: parse arguments, build the config, run, and map the result to an
-//! exit code (0 ok, 1 fatal error, 2 some input could not be read to its end).
+//! exit code (0 ok, 1 fatal error, 2 some input could not be read to its end, 130/143 stopped
+//! by SIGINT/SIGTERM with a checkpoint saved).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -9,9 +10,15 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use corpusmill::clean::profile::Profile;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use corpusmill::config::Config;
+use corpusmill::pipeline::folder::Existing;
 use corpusmill::pipeline::{self, Progress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+mod gen;
 
 /// Workers allocate each record and the ordered stage frees it on another thread; glibc's
 /// per-thread arenas keep such memory, so peak RSS grew by 43% from a 100 MB to a 1 GB input
@@ -38,6 +45,13 @@ enum Command {
     /// Generate a benchmark corpus of a given size from real articles, with planted exact,
     /// near, boilerplate-wrapped and mixed duplicates listed in truth.jsonl.
     Gen(GenArgs),
+    /// List the pipeline's stages in order: which side of the duplicate decision each runs on,
+    /// whether the config switches it on, and what it does.
+    Stages {
+        /// Config file (default: config/default.toml when it exists, else built-in defaults).
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Train, evaluate or apply the named-entity tagger on CoNLL files.
     #[command(subcommand)]
     Ner(NerCommand),
@@ -47,9 +61,11 @@ enum Command {
 enum NerCommand {
     /// Train a model on a CoNLL-2003 file (dev file for epoch selection and the report).
     ///
-    /// The shipped model is reproduced byte for byte by:
+    /// The shipped model is reproduced byte for byte by (from the repository root):
     /// corpusmill ner train --train ../shared/data/conll/train.conll --dev ../shared/data/conll/dev.conll
-    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --output models/ner-en.bin.zst
+    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --gazetteer loc=models/gazetteers/loc.txt
+    ///   --gazetteer per_first=models/gazetteers/per_first.txt
+    ///   --gazetteer per_last=models/gazetteers/per_last.txt --output models/ner-en.bin.zst
     Train {
         /// CoNLL training file (token POS chunk tag, IOB2).
         #[arg(long, value_name = "FILE")]
@@ -61,6 +77,10 @@ enum NerCommand {
         /// clusters and capitalization statistics from. Repeatable.
         #[arg(long, value_name = "FILE")]
         cluster_text: Vec<PathBuf>,
+        /// External name list as KIND=FILE, one name per line; KIND is loc, per_first,
+        /// per_last or org. Repeatable (the shipped lists are in models/gazetteers/).
+        #[arg(long, value_name = "KIND=FILE", value_parser = parse_gazetteer)]
+        gazetteer: Vec<(String, PathBuf)>,
         /// Maximum epochs per pass.
         #[arg(long, default_value_t = 15)]
         epochs: usize,
@@ -71,11 +91,16 @@ enum NerCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         output: PathBuf,
     },
-    /// Print precision, recall and F1 (exact span match, overall and per type) on a CoNLL file.
+    /// Print precision, recall and F1 (exact span match, overall and per type) on a CoNLL file,
+    /// and a confusion table of entity types; with --seen, also the scores on names that are
+    /// never an entity in that file (the training file): how well the model generalizes.
     Eval {
         /// CoNLL file with gold tags in the last column.
         #[arg(long, value_name = "FILE")]
         conll: PathBuf,
+        /// CoNLL file whose entity names count as seen (the training file).
+        #[arg(long, value_name = "FILE")]
+        seen: Option<PathBuf>,
         /// Model file (default: the model built into the binary).
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
@@ -112,6 +137,16 @@ struct GenArgs {
     /// Number of part-NNNNN.jsonl.zst shards.
     #[arg(long, default_value_t = 8)]
     shards: usize,
+}
+
+/// Parses `KIND=FILE` for `ner train --gazetteer`.
+fn parse_gazetteer(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((k, f)) if !k.is_empty() && !f.is_empty() => Ok((k.to_string(), PathBuf::from(f))),
+        _ => Err(format!(
+            "`{s}` is not KIND=FILE (e.g. loc=models/gazetteers/loc.txt)"
+        )),
+    }
 }
 
 /// Parses sizes such as `200MB`, `1.5GB`, `64KiB` or plain bytes.
@@ -164,13 +199,21 @@ struct RunArgs {
     /// in the config file still win.
     #[arg(long, value_name = "PROFILE", value_parser = ["news", "web"])]
     profile: Option<String>,
-    /// Switch a stage off (repeatable): unwrap, normalize, line_rules, repeated_lines, quality,
-    /// min_length, lang, exact_dedup, near_dedup, entities.
-    #[arg(long, value_name = "STAGE")]
+    /// Switch a stage off (repeatable). `corpusmill stages` lists them with what they do.
+    #[arg(long, value_name = "STAGE", value_parser = clap::builder::PossibleValuesParser::new(pipeline::stage_names()))]
     disable: Vec<String>,
     /// Stop at the first bad record instead of reporting it and going on.
     #[arg(long)]
     strict: bool,
+    /// The output folder holds a previous run's files: remove them first (only files a run
+    /// writes are removed).
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
+    /// Continue an interrupted run (crash, kill, Ctrl-C, full disk) in the output folder from
+    /// its last checkpoint, with the same inputs and config. The result is record-for-record
+    /// what an uninterrupted run writes.
+    #[arg(long)]
+    resume: bool,
     /// Do not draw the progress bar (it is also hidden when stderr is not a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -186,6 +229,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Gen(args) => gen(args),
+        Command::Stages { config } => load_config(config.as_ref(), None).map(|c| {
+            print!("{}", pipeline::registry::describe(&c));
+            ExitCode::SUCCESS
+        }),
         Command::Ner(cmd) => ner(cmd),
     };
     match result {
@@ -233,17 +280,53 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.strict {
         config.pipeline.strict = true;
     }
+    if args.overwrite {
+        config.pipeline.existing_output = Existing::Overwrite;
+    }
+    if args.resume {
+        config.pipeline.existing_output = Existing::Resume;
+    }
     for stage in &args.disable {
         pipeline::disable_stage(&mut config, stage)?;
     }
     let show = !args.no_progress && std::io::stderr().is_terminal();
     let bar = Bar::new(show);
-    let summary = pipeline::run(&config, &bar)
-        .with_context(|| format!("running the pipeline into {}", config.output.dir.display()))?;
+    // Ctrl-C and SIGTERM stop the run at the next batch, after a checkpoint.
+    for (sig, flag) in [
+        (signal_hook::consts::SIGINT, &bar.sigint),
+        (signal_hook::consts::SIGTERM, &bar.sigterm),
+    ] {
+        signal_hook::flag::register(sig, flag.clone()).context("installing signal handlers")?;
+    }
+    let result = pipeline::run(&config, &bar);
     bar.clear();
+    let summary = match result {
+        Ok(s) => s,
+        Err(corpusmill::Error::Interrupted(msg)) => {
+            eprintln!(
+                "interrupted: {msg} (output folder {})",
+                config.output.dir.display()
+            );
+            let term = bar.sigterm.load(Ordering::SeqCst);
+            return Ok(ExitCode::from(if term { 143 } else { 130 }));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "running the pipeline into {}",
+                config.output.dir.display()
+            )))
+        }
+    };
+    for w in &summary.warnings {
+        eprintln!("warning: {w}");
+    }
     if !args.quiet {
         eprint!("{}", summary.stats.table());
         eprintln!("output: {}", config.output.dir.display());
+    }
+    if let Some(msg) = nothing_read(&summary.stats, &config) {
+        eprintln!("error: {msg}");
+        return Ok(ExitCode::from(1));
     }
     if summary.incomplete_inputs {
         eprintln!(
@@ -255,22 +338,51 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// When input lines were read but none became a document, says why (exit code 1): a wrong
+/// `text_key` must not look like a successful run that wrote nothing.
+fn nothing_read(stats: &corpusmill::stats::Stats, config: &Config) -> Option<String> {
+    if stats.docs_in > 0 || stats.lines_in == 0 {
+        return None;
+    }
+    let (kind, n) = stats.errors.iter().max_by_key(|(_, n)| **n)?;
+    let hint = match kind.as_str() {
+        "missing_text" | "text_not_string" => format!(
+            "records have no string field `{}`: set input.text_key in the config to the field \
+             that holds the text",
+            config.input.text_key
+        ),
+        "invalid_json" => "lines are not JSON objects: the input must be JSONL, one object per \
+                           line"
+            .to_string(),
+        "invalid_utf8" => "lines are not UTF-8 (input.invalid_utf8 = \"skip\" drops them)".into(),
+        "line_too_long" => "lines are longer than input.max_line_bytes".into(),
+        "empty_line" => "the input holds only empty lines".into(),
+        _ => "see errors.jsonl".into(),
+    };
+    Some(format!(
+        "no input record could be read as a document ({n} of {} lines: {kind}); {hint}; details \
+         in {}",
+        stats.lines_in,
+        config.output.dir.join("errors.jsonl").display()
+    ))
+}
+
 fn gen(args: GenArgs) -> anyhow::Result<ExitCode> {
-    let cfg = corpusmill::gen::GenConfig {
+    let cfg = gen::GenConfig {
         inputs: args.input,
         target_bytes: args.size,
         shards: args.shards,
         seed: args.seed,
         ..Default::default()
     };
-    let report = corpusmill::gen::generate(&cfg, &args.output)
+    let report = gen::generate(&cfg, &args.output)
         .with_context(|| format!("generating a corpus into {}", args.output.display()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }
 
 fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
-    use corpusmill::entities::{conll, train, Model};
+    use corpusmill::entities::{conll, eval, train, Model};
     let load = |p: Option<PathBuf>| -> anyhow::Result<Model> {
         Ok(match p {
             Some(p) => Model::load(&p).with_context(|| format!("loading model {}", p.display()))?,
@@ -282,12 +394,14 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             train: tr,
             dev,
             cluster_text,
+            gazetteer,
             epochs,
             seed,
             output,
         } => {
             let mut opts = train::TrainOptions::new(tr, dev);
             opts.cluster_text = cluster_text;
+            opts.gazetteers = gazetteer;
             opts.epochs = epochs;
             opts.seed = seed;
             opts.verbose = true;
@@ -305,11 +419,21 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             );
             println!("model written to {}", output.display());
         }
-        NerCommand::Eval { conll: path, model } => {
+        NerCommand::Eval {
+            conll: path,
+            seen,
+            model,
+        } => {
             let model = load(model)?;
-            let report = conll::evaluate(&model, &path)
-                .with_context(|| format!("evaluating on {}", path.display()))?;
-            println!("{report}");
+            let docs =
+                conll::read_conll(&path).with_context(|| format!("reading {}", path.display()))?;
+            let seen = match seen {
+                Some(p) => Some(
+                    conll::read_conll(&p).with_context(|| format!("reading {}", p.display()))?,
+                ),
+                None => None,
+            };
+            print!("{}", eval::evaluate(&model, &docs, seen.as_deref()));
         }
         NerCommand::Tag {
             conll: input,
@@ -326,10 +450,13 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The progress bar: bytes of input read of the total, docs/s and MB/s, ETA.
+/// The progress bar: bytes of input read of the total, docs/s and MB/s, ETA; and the flags the
+/// signal handlers set.
 struct Bar {
     bar: ProgressBar,
     started: std::sync::Mutex<std::time::Instant>,
+    sigint: Arc<AtomicBool>,
+    sigterm: Arc<AtomicBool>,
 }
 
 impl Bar {
@@ -341,6 +468,8 @@ impl Bar {
         Bar {
             bar,
             started: std::sync::Mutex::new(std::time::Instant::now()),
+            sigint: Arc::new(AtomicBool::new(false)),
+            sigterm: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -385,5 +514,9 @@ impl Progress for Bar {
 
     fn finish(&self) {
         self.bar.disable_steady_tick();
+    }
+
+    fn cancelled(&self) -> bool {
+        self.sigint.load(Ordering::Relaxed) || self.sigterm.load(Ordering::Relaxed)
     }
 }

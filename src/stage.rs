@@ -1,10 +1,12 @@
 //! The stage interface: how a per-document step plugs into the pipeline.
 //!
-//! A stage is a plain struct built from its serde config type. Per-document stages run on the
-//! rayon workers in config order; each returns a [`Verdict`]. A dropped document leaves the chain
-//! at once and is written to `rejected.jsonl.zst` with its [`Drop`] reason. Ordered stages (exact
-//! and near dedup) see documents one at a time in input order on a single thread, so their
-//! "first seen wins" decisions do not depend on thread timing.
+//! A stage is a plain struct built from its serde config type and declared once in the stage
+//! registry (`crate::pipeline::registry`). Per-document stages run on the rayon workers in
+//! registry order; each returns a [`Verdict`]. A dropped document leaves the chain at once and
+//! is written to `rejected.jsonl.zst` with its [`Drop`] reason. Ordered stages (exact and near
+//! dedup) see documents one at a time in input order on a single thread, so their "first seen
+//! wins" decisions do not depend on thread timing. Stages after the decision (entities) see only
+//! the documents that were kept.
 
 use std::collections::BTreeMap;
 
@@ -78,9 +80,43 @@ pub trait Stage: Send + Sync {
 
     /// Processes one document in place.
     fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict;
+
+    /// A worker-local handle with its own scratch buffers, for stages that would otherwise
+    /// allocate per document. The pipeline asks each worker thread for one; `None` (the
+    /// default) means [`Stage::process`] is called directly.
+    fn worker(&self) -> Option<Box<dyn StageWorker + '_>> {
+        None
+    }
 }
 
-/// A document as seen by the ordered stages: identity and the keys computed by the workers.
+/// A per-worker instance of a [`Stage`] that keeps scratch buffers between documents.
+pub trait StageWorker {
+    /// Processes one document in place, as [`Stage::process`] does.
+    fn process(&mut self, doc: &mut Doc, counters: &mut Counters) -> Verdict;
+}
+
+/// The worker side of a stage that needs corpus statistics before it can run (per-site
+/// repeated lines): a pre-scan pass feeds it every document that survives the stages before
+/// it, one instance per worker thread, then the instances are merged and turned into the stage.
+pub trait Prescan: Send + Sync {
+    /// Counts one document.
+    fn observe(&mut self, doc: &Doc);
+
+    /// An empty instance with the same settings, for another worker thread.
+    fn fork(&self) -> Box<dyn Prescan>;
+
+    /// Adds the counts of `other` (an instance made by [`Prescan::fork`]).
+    fn merge(&mut self, other: Box<dyn Prescan>) -> crate::Result<()>;
+
+    /// Builds the stage from the merged counts.
+    fn finish(self: Box<Self>) -> crate::Result<Box<dyn Stage>>;
+
+    /// For [`Prescan::merge`]: the instance as `Any`, to recover its concrete type.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+
+/// A document as seen by the ordered stages: identity and the keys computed by the workers,
+/// borrowed from the [`Doc`] (see [`Candidate::of`]).
 #[derive(Clone, Debug)]
 pub struct Candidate<'a> {
     /// Input-order sequence number.
@@ -91,6 +127,18 @@ pub struct Candidate<'a> {
     pub exact_key: Option<u128>,
     /// MinHash signature, when near dedup is enabled.
     pub minhash: Option<&'a [u32]>,
+}
+
+impl<'a> Candidate<'a> {
+    /// The ordered stages' view of a document.
+    pub fn of(doc: &'a Doc) -> Candidate<'a> {
+        Candidate {
+            seq: doc.seq,
+            id: &doc.id,
+            exact_key: doc.exact_key,
+            minhash: doc.minhash.as_deref(),
+        }
+    }
 }
 
 /// A duplicate decision made by an ordered stage.

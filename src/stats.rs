@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::pipeline::ERROR_LINES_PER_KIND;
 use crate::stage::Counters;
 
-/// Timing of a run. These are the only fields of any output that vary between identical runs.
+/// Timing of a run. These, and the `seconds` of each stage in [`Stats::stages`], are the only
+/// fields of any output that vary between identical runs.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Timing {
     /// Wall-clock seconds for the whole run.
@@ -20,6 +22,56 @@ pub struct Timing {
     pub mb_per_s: f64,
     /// Worker threads used.
     pub threads: usize,
+}
+
+/// What one stage did in a run: `stats.json`'s `stages.<name>`.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct StageStats {
+    /// Documents that reached the stage.
+    pub docs_in: u64,
+    /// Documents the stage dropped (rejected, or removed as duplicates).
+    pub docs_dropped: u64,
+    /// CPU seconds spent in the stage, summed over threads (varies between runs).
+    pub seconds: f64,
+}
+
+impl StageStats {
+    /// Adds another worker's figures.
+    pub fn merge(&mut self, o: &StageStats) {
+        self.docs_in += o.docs_in;
+        self.docs_dropped += o.docs_dropped;
+        self.seconds += o.seconds;
+    }
+}
+
+/// Per-stage figures in pipeline order, written as a JSON object keyed by stage name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StageTable(pub Vec<(&'static str, StageStats)>);
+
+impl StageTable {
+    /// The figures of one stage, if it ran.
+    pub fn get(&self, name: &str) -> Option<&StageStats> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, s)| s)
+    }
+
+    /// The stage with the most CPU time.
+    pub fn slowest(&self) -> Option<(&'static str, &StageStats)> {
+        self.0
+            .iter()
+            .max_by(|a, b| a.1.seconds.total_cmp(&b.1.seconds))
+            .map(|(n, s)| (*n, s))
+    }
+}
+
+impl Serialize for StageTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (name, st) in &self.0 {
+            m.serialize_entry(name, st)?;
+        }
+        m.end()
+    }
 }
 
 /// Counts of a run, as written to `stats.json`.
@@ -43,6 +95,8 @@ pub struct Stats {
     pub errors: BTreeMap<String, u64>,
     /// Stage counters (lines removed per rule, documents changed, ...), per stage.
     pub counters: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Documents in and dropped, and CPU seconds, per stage that ran, in pipeline order.
+    pub stages: StageTable,
     /// Timing (varies between runs).
     pub timing: Timing,
 }
@@ -103,7 +157,12 @@ impl Stats {
             rows.push((format!("  duplicates {kind}"), n.to_string()));
         }
         for (kind, n) in &self.errors {
-            rows.push((format!("  bad input {kind}"), n.to_string()));
+            let listed = if *n > ERROR_LINES_PER_KIND {
+                format!(" (first {ERROR_LINES_PER_KIND} in errors.jsonl)")
+            } else {
+                String::new()
+            };
+            rows.push((format!("  bad input {kind}"), format!("{n}{listed}")));
         }
         rows.push((
             "documents written".into(),
@@ -121,6 +180,18 @@ impl Stats {
             ),
         ));
         rows.push(("wall time".into(), format!("{:.2} s", t.wall_s)));
+        let cpu: f64 = self.stages.0.iter().map(|(_, s)| s.seconds).sum();
+        if let Some((name, s)) = self.stages.slowest() {
+            rows.push((
+                "slowest stage".into(),
+                format!(
+                    "{name}: {:.2} CPU s, {:.0}% of stage time, {} docs",
+                    s.seconds,
+                    100.0 * s.seconds / cpu.max(1e-9),
+                    s.docs_in
+                ),
+            ));
+        }
         let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         rows.iter()
             .map(|(k, v)| format!("{k:<w$}  {v}\n"))

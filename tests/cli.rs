@@ -122,12 +122,14 @@ fn config_errors_name_the_file_and_key_and_exit_1() {
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("bad.toml") && e.contains("shardz"), "{e}");
+    // An unknown stage is a usage error: clap's exit code 2, with the stages listed.
     let o = bin()
         .args(["run", "--no-progress", "--disable", "nope"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown stage `nope`"));
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("'nope'") && e.contains("near_dedup"), "{e}");
 }
 
 #[test]
@@ -169,6 +171,64 @@ fn ner_eval_and_tag_work_from_the_command_line() {
             );
         }
     }
+}
+
+/// `ner eval` prints per-type scores, the unseen-name scores with `--seen`, and a confusion
+/// table whose rows are the gold types plus spurious predictions (issue #15: PER/ORG errors
+/// must be visible).
+#[test]
+fn ner_eval_prints_per_type_unseen_and_confusion() {
+    let small =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/entities_small.conll");
+    let o = bin()
+        .args(["ner", "eval", "--conll"])
+        .arg(&small)
+        .arg("--seen")
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = report.lines().collect();
+    let header = |l: &&&str| {
+        l.split_whitespace().collect::<Vec<_>>() == ["type", "precision", "recall", "f1", "gold"]
+    };
+    assert_eq!(lines.iter().filter(header).count(), 2, "{report}");
+    assert!(report.contains("unseen names"), "{report}");
+    // Every name is seen when the seen file is the evaluated file: no unseen gold entities.
+    let unseen_at = lines.iter().position(|l| l.starts_with("unseen")).unwrap();
+    let overall = lines[unseen_at + 2].split_whitespace().collect::<Vec<_>>();
+    assert_eq!(overall.first(), Some(&"overall"));
+    assert_eq!(overall.last(), Some(&"0"), "{report}");
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("gold\\pred"))
+        .expect("confusion table");
+    let cols: Vec<&str> = lines[at].split_whitespace().collect();
+    assert_eq!(
+        cols,
+        [
+            "gold\\pred",
+            "PER",
+            "ORG",
+            "LOC",
+            "MISC",
+            "boundary",
+            "missed"
+        ]
+    );
+    for (k, name) in ["PER", "ORG", "LOC", "MISC"].iter().enumerate() {
+        let row: Vec<&str> = lines[at + 1 + k].split_whitespace().collect();
+        assert_eq!(row.len(), 7, "{report}");
+        assert_eq!(row[0], *name);
+        assert!(
+            row[1..].iter().all(|n| n.parse::<u64>().is_ok()),
+            "{report}"
+        );
+    }
+    let spurious: Vec<&str> = lines[at + 5].split_whitespace().collect();
+    assert_eq!(spurious.len(), 5, "{report}");
+    assert_eq!(spurious[0], "spurious");
 }
 
 /// The README's configuration reference is config/default.toml verbatim.

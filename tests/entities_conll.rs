@@ -70,15 +70,19 @@ fn shipped_model_tags_and_scores_dev_slice() {
 
 #[test]
 fn tiny_training_is_deterministic_and_learns() {
+    let dir = tempfile::tempdir().unwrap();
+    let places = dir.path().join("loc.txt");
+    std::fs::write(&places, "Germany\nNew York\nWashington\n").unwrap();
     let mut opts = TrainOptions::new(SMALL.into(), SMALL.into());
     opts.epochs = 4;
     opts.hash_bits = 16;
+    opts.gazetteers = vec![("loc".into(), places)];
+    assert!(opts.viterbi, "Viterbi decoding is the default");
     let (m1, r1) = train(&opts).unwrap();
     let (m2, _) = train(&opts).unwrap();
     let (b1, b2) = (m1.to_bytes().unwrap(), m2.to_bytes().unwrap());
     assert_eq!(b1, b2, "training must be reproducible");
     assert!(r1.dev.f1() > 0.9, "{}", r1.dev);
-    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.bin.zst");
     m1.save(&path).unwrap();
     let loaded = Model::load(&path).unwrap();
@@ -86,6 +90,29 @@ fn tiny_training_is_deterministic_and_learns() {
     let out = dir.path().join("t.conll");
     tag_file(&loaded, Path::new(SMALL), &out).unwrap();
     check_tagged(Path::new(SMALL), &out);
+}
+
+#[test]
+fn greedy_training_still_works_and_differs() {
+    let mut opts = TrainOptions::new(SMALL.into(), SMALL.into());
+    opts.epochs = 3;
+    opts.hash_bits = 16;
+    opts.viterbi = false;
+    let (greedy, r) = train(&opts).unwrap();
+    assert!(r.dev.f1() > 0.8, "{}", r.dev);
+    opts.viterbi = true;
+    let (viterbi, _) = train(&opts).unwrap();
+    assert_ne!(greedy.to_bytes().unwrap(), viterbi.to_bytes().unwrap());
+    let back = Model::from_bytes(&greedy.to_bytes().unwrap()).unwrap();
+    assert_eq!(evaluate(&back, Path::new(SMALL)).unwrap(), r.dev);
+}
+
+#[test]
+fn unknown_gazetteer_kind_is_an_error() {
+    let mut opts = TrainOptions::new(SMALL.into(), SMALL.into());
+    opts.gazetteers = vec![("cities".into(), SMALL.into())];
+    let err = train(&opts).unwrap_err().to_string();
+    assert!(err.contains("cities") && err.contains("per_first"), "{err}");
 }
 
 #[test]

@@ -4,19 +4,26 @@
 
 use std::path::Path;
 
-use corpusmill::dedup::eval::{
-    build_corpus, decide_all, evaluate, load_articles, mutate, CorpusSpec, EvalDoc, EvalKind,
-};
-use corpusmill::dedup::minhash::{jaccard, shingle_set, SplitMix64};
+use corpusmill::dedup::minhash::{jaccard, shingle_set};
 use corpusmill::dedup::near::{NearDedupConfig, NearMode};
 use corpusmill::dedup::sketch;
+use corpusmill::harness::near::{
+    build_corpus, decide_all, evaluate, mutate, CorpusSpec, EvalDoc, EvalKind,
+};
+use corpusmill::rng::SplitMix64;
 use corpusmill::stage::{Candidate, Decision, Duplicate, OrderedStage, Stage};
 use corpusmill::{doc::Doc, stage::Counters, Error};
 
+/// `(id, text)` of the first 1,000 BBC articles (the committed fixture).
 fn bbc() -> Vec<(String, String)> {
-    load_articles(Path::new("../shared/data/bbc/articles.jsonl.zst"))
-        .or_else(|_| load_articles(Path::new("/work/shared/data/bbc/articles.jsonl.zst")))
-        .expect("BBC articles")
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bbc-1000.jsonl.zst");
+    let loaded = corpusmill::io::articles::load(&[path]).expect("BBC fixture");
+    assert_eq!(loaded.articles.len(), 1000);
+    loaded
+        .articles
+        .into_iter()
+        .map(|a| (a.id, a.text))
+        .collect()
 }
 
 /// Signs and decides `texts` in order with the stages the pipeline uses.
@@ -45,7 +52,7 @@ fn run(config: &NearDedupConfig, texts: &[(&str, &str)]) -> Vec<Decision> {
 fn known_near_copy_pairs_are_removed_with_audit_fields() {
     let arts = bbc();
     let config = NearDedupConfig::default();
-    let mut rng = SplitMix64(1);
+    let mut rng = SplitMix64::new(1);
     let mut missed = 0;
     for (i, (id, text)) in arts.iter().take(60).enumerate() {
         // About 5% of words changed, plus boilerplate and maybe a dropped sentence.
@@ -257,7 +264,7 @@ fn sketch_estimates_track_true_jaccard_on_real_near_copies() {
     let signer = config.build_signer().unwrap();
     let n = config.signature_len();
     let k = config.sketch_size;
-    let mut rng = SplitMix64(21);
+    let mut rng = SplitMix64::new(21);
     let (mut err, mut worst, mut exact) = (0.0f64, 0.0f64, 0usize);
     let mut packed = vec![0u8; sketch::packed_len(k)];
     for (i, (_, text)) in arts.iter().take(200).enumerate() {
@@ -288,7 +295,7 @@ fn pair_just_under_the_line_stays_and_just_over_goes() {
     // the true similarity of real BBC copies closely.
     let arts = bbc();
     let config = NearDedupConfig::default();
-    let mut rng = SplitMix64(4);
+    let mut rng = SplitMix64::new(4);
     let (mut checked, mut wrong) = (0, 0);
     for (i, (id, text)) in arts.iter().take(400).enumerate() {
         let (copy, _) = mutate(text, &arts[i + 500].1, 0.1 + 0.04 * rng.unit(), &mut rng);

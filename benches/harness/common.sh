@@ -4,8 +4,9 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SEED_INPUT="${SEED_INPUT:-$ROOT/../shared/data/bbc/articles.jsonl.zst}"
 
-# Every stage that `corpusmill run --disable` accepts, in pipeline order.
-ALL_STAGES="normalize line_rules repeated_lines quality min_length lang exact_dedup near_dedup entities"
+# Every stage that `corpusmill run --disable` accepts, in pipeline order, from the stage registry
+# (`corpusmill stages`); build the binary first.
+ALL_STAGES="$("$ROOT/target/release/corpusmill" stages 2>/dev/null | awk '{print $1}' | tr '\n' ' ')"
 
 # disable_args "STAGE ...": prints, one per line, the --disable arguments that switch off every
 # stage not in the list (read them with mapfile -t).

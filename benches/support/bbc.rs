@@ -3,11 +3,17 @@
 //! Included with `#[path]` from each bench file (criterion benches are separate crates).
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The full BBC set (2,225 articles) next to the repository; benches run on no input without it.
+fn path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc/articles.jsonl.zst")
+}
 
 /// Uncompressed JSONL lines of the BBC set (empty when the shared data is not there).
+#[allow(dead_code)]
 pub fn lines() -> Vec<String> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc/articles.jsonl.zst");
+    let p = path();
     let Ok(f) = std::fs::File::open(&p) else {
         eprintln!("{}: missing; benches run on no input", p.display());
         return Vec::new();
@@ -22,12 +28,15 @@ pub fn lines() -> Vec<String> {
         .collect()
 }
 
-/// The `text` fields of the BBC set.
+/// The `text` fields of the BBC set, read by the library's article loader (empty when the
+/// shared data is not there).
 #[allow(dead_code)]
 pub fn texts() -> Vec<String> {
-    lines()
-        .iter()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_owned))
-        .collect()
+    match corpusmill::io::articles::load(&[path()]) {
+        Ok(a) => a.articles.into_iter().map(|a| a.text).collect(),
+        Err(e) => {
+            eprintln!("{e}; benches run on no input");
+            Vec::new()
+        }
+    }
 }

@@ -5,8 +5,6 @@
 //!
 //! Each stage takes a [`Doc`](crate::doc::Doc) from the workers, edits its text or drops it.
 
-pub mod eval;
-pub mod eval_sites;
 pub mod lang;
 pub mod length;
 pub mod lexicon;

@@ -197,6 +197,42 @@ impl SiteLineCounter {
     }
 }
 
+impl crate::stage::Prescan for SiteLineCounter {
+    fn observe(&mut self, doc: &Doc) {
+        SiteLineCounter::observe(self, doc);
+    }
+
+    fn fork(&self) -> Box<dyn crate::stage::Prescan> {
+        Box::new(SiteLineCounter {
+            lines: Default::default(),
+            site_docs: Default::default(),
+            scratch: Vec::new(),
+            prunes: 0,
+            ..*self
+        })
+    }
+
+    fn merge(&mut self, other: Box<dyn crate::stage::Prescan>) -> crate::Result<()> {
+        match other.into_any().downcast::<SiteLineCounter>() {
+            Ok(o) => {
+                SiteLineCounter::merge(self, *o);
+                Ok(())
+            }
+            Err(_) => Err(crate::Error::Internal(
+                "repeated_lines: pre-scan counters of another stage cannot be merged".into(),
+            )),
+        }
+    }
+
+    fn finish(self: Box<Self>) -> crate::Result<Box<dyn Stage>> {
+        Ok(Box::new(SiteLineCounter::finish(*self)?))
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
+
 /// The repeated-line removal stage.
 #[derive(Debug, Default)]
 pub struct RepeatedLines {

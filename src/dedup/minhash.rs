@@ -19,6 +19,7 @@
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 use crate::doc::Doc;
+use crate::rng::SplitMix64;
 use crate::stage::{Counters, Stage, Verdict};
 
 /// Longest token prefix (in bytes of normalized UTF-8) that identifies a token; longer tokens
@@ -33,22 +34,6 @@ const PERM_SEED: u64 = 0x6d69_6e68_6173_6831;
 
 /// Largest supported shingle size.
 pub const MAX_SHINGLE: usize = 16;
-
-/// SplitMix64: a tiny, fixed, well-mixed generator for seeds (and for the eval corpus).
-#[derive(Clone, Debug)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    /// The next 64 random bits.
-    #[inline]
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
 
 /// ASCII byte classes: 0 separates tokens, otherwise the normalized byte (lowercase, digits
 /// `0`); non-ASCII bytes map to 0xff and take the slow path.
@@ -292,7 +277,7 @@ impl MinHashSigner {
     pub fn new(shingle: usize, num_perm: usize) -> MinHashSigner {
         let num_perm = num_perm.max(1);
         let padded = num_perm.div_ceil(LANES) * LANES;
-        let mut rng = SplitMix64(PERM_SEED);
+        let mut rng = SplitMix64::new(PERM_SEED);
         let mut xor = Vec::with_capacity(padded);
         let mut mul = Vec::with_capacity(padded);
         for _ in 0..padded {

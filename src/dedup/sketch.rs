@@ -218,7 +218,8 @@ pub fn estimate_packed(a: &[u32], b: &[u8]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::minhash::{for_each_shingle_hash, jaccard, shingle_set, SplitMix64};
+    use crate::dedup::minhash::{for_each_shingle_hash, jaccard, shingle_set};
+    use crate::rng::SplitMix64;
 
     fn sketch(text: &str, k: usize) -> Vec<u32> {
         let mut ranks = Vec::new();
@@ -238,7 +239,7 @@ mod tests {
 
     #[test]
     fn bottom_k_is_the_smallest_distinct_values_sorted_and_padded() {
-        let mut rng = SplitMix64(3);
+        let mut rng = SplitMix64::new(3);
         let mut v: Vec<u32> = (0..2000).map(|_| rng.next_u64() as u32 % 900).collect();
         let mut want = v.clone();
         want.sort_unstable();
@@ -279,7 +280,7 @@ mod tests {
     #[test]
     fn estimate_tracks_jaccard_on_large_sets() {
         // Sets far larger than k: the estimate must be within a few standard deviations.
-        let mut rng = SplitMix64(11);
+        let mut rng = SplitMix64::new(11);
         let shared: Vec<u64> = (0..3000).map(|_| rng.next_u64()).collect();
         let only_a: Vec<u64> = (0..1000).map(|_| rng.next_u64()).collect();
         let only_b: Vec<u64> = (0..1000).map(|_| rng.next_u64()).collect();

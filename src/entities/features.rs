@@ -183,6 +183,8 @@ pub struct WordInfo {
     pub capr: u8,
     /// Gazetteer matches: bit `type * 4 + pos` for B, I, L, U.
     pub gaz: u16,
+    /// Matches in the external name lists (see [`ListKind`]), same bit layout as `gaz`.
+    pub xgaz: u16,
     /// Lowercase form of the last word of the run of capitalized words this token is in
     /// (its likely head noun: "Road", "Forum", "Ministry"), or 0.
     pub head: u64,
@@ -333,13 +335,25 @@ impl Gazetteer {
 
     /// Marks gazetteer matches inside `infos[range]` (a sentence) in their `gaz` bits.
     pub fn mark(&self, infos: &mut [WordInfo], range: Range<usize>) {
+        self.mark_with(infos, range, |i| i.w, |i| &mut i.gaz);
+    }
+
+    /// Marks matches inside `infos[range]` in the bits that `bits` selects, with phrases keyed
+    /// by the token hashes that `key` selects (exact or lowercase form).
+    pub fn mark_with(
+        &self,
+        infos: &mut [WordInfo],
+        range: Range<usize>,
+        key: impl Fn(&WordInfo) -> u64,
+        bits: impl Fn(&mut WordInfo) -> &mut u16,
+    ) {
         if self.map.is_empty() {
             return;
         }
         for s in range.clone() {
             let mut h = 0x9a7e;
             for e in s..range.end.min(s + self.max_len) {
-                h = mix(h, infos[e].w);
+                h = mix(h, key(&infos[e]));
                 let Some(&mask) = self.map.get(&h) else {
                     break;
                 };
@@ -348,16 +362,43 @@ impl Gazetteer {
                         continue;
                     }
                     if e == s {
-                        infos[s].gaz |= 1 << (ty * 4 + 3);
+                        *bits(&mut infos[s]) |= 1 << (ty * 4 + 3);
                     } else {
-                        infos[s].gaz |= 1 << (ty * 4);
+                        *bits(&mut infos[s]) |= 1 << (ty * 4);
                         for i in infos.iter_mut().take(e).skip(s + 1) {
-                            i.gaz |= 1 << (ty * 4 + 1);
+                            *bits(i) |= 1 << (ty * 4 + 1);
                         }
-                        infos[e].gaz |= 1 << (ty * 4 + 2);
+                        *bits(&mut infos[e]) |= 1 << (ty * 4 + 2);
                     }
                 }
             }
+        }
+    }
+}
+
+/// The kinds of external name lists (built from open data, independent of the training labels):
+/// the index is the "type" of a phrase in [`Gazetteer::add`] for the external gazetteer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    /// Places: countries, capitals, states, cities.
+    Loc = 0,
+    /// Given names.
+    FirstName = 1,
+    /// Family names.
+    LastName = 2,
+    /// Organisations.
+    Org = 3,
+}
+
+impl ListKind {
+    /// The kind named `name` (`loc`, `per_first`, `per_last`, `org`).
+    pub fn from_name(name: &str) -> Option<ListKind> {
+        match name {
+            "loc" => Some(ListKind::Loc),
+            "per_first" => Some(ListKind::FirstName),
+            "per_last" => Some(ListKind::LastName),
+            "org" => Some(ListKind::Org),
+            _ => None,
         }
     }
 }
@@ -396,6 +437,9 @@ const T_TRI: u64 = 36;
 const T_HEAD: u64 = 37;
 const T_CAPR: u64 = 38;
 const T_SH_CTX: u64 = 39;
+const T_XGAZ: u64 = 40;
+const T_XGAZ_L: u64 = 41;
+const T_XGAZ_R: u64 = 42;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
@@ -427,6 +471,7 @@ pub fn static_rows(
         cluster: 0,
         capr: 0,
         gaz: 0,
+        xgaz: 0,
         head: 0,
         head_cl: 0,
         cap: false,
@@ -499,6 +544,30 @@ pub fn static_rows(
     }
     push(f(T_GAZ_L, u64::from(at(-1).gaz)));
     push(f(T_GAZ_R, u64::from(at(1).gaz)));
+    let mut g = me.xgaz;
+    while g != 0 {
+        let b = g.trailing_zeros();
+        push(f(T_XGAZ, mix(u64::from(b), u64::from(me.cap))));
+        g &= g - 1;
+    }
+    if me.xgaz != 0 || at(-1).xgaz != 0 || at(1).xgaz != 0 {
+        push(f(T_XGAZ_L, mix(u64::from(at(-1).xgaz), me.sshape)));
+        push(f(T_XGAZ_R, mix(me.sshape, u64::from(at(1).xgaz))));
+        push(f(
+            T_XGAZ_R + 1000,
+            mix(
+                u64::from(at(-1).xgaz) << 16 | u64::from(me.xgaz),
+                u64::from(at(1).xgaz),
+            ),
+        ));
+    }
+}
+
+/// The row of the tag-transition feature "previous tag is `p1`": its weights score each tag
+/// after `p1`. It is the only tag-history feature of Viterbi-decoded models.
+#[inline]
+pub fn transition_row(p1: u8, bits: u32) -> u32 {
+    row(f(T_P1, u64::from(p1)), bits)
 }
 
 /// The rows of the features that depend on the two previous predicted tags.

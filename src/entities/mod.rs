@@ -5,19 +5,22 @@
 //! are Unicode code points of the cleaned text, so `text[start:end]` in Python is the entity.
 //!
 //! The pieces: [`tokenize`] (news tokenizer and sentence splitter with byte offsets),
-//! [`features`] (hashed features), [`model`] (two-pass greedy averaged-perceptron tagger and
-//! its compressed format), [`train`] (training from CoNLL-2003), [`conll`] (evaluation and
+//! [`features`] (hashed features), [`model`] (two-pass averaged-perceptron tagger and its
+//! compressed format), [`viterbi`] (BILOU-constrained decoding), [`eval`] (scores, unseen-name
+//! scores and type confusions), [`train`] (training from CoNLL-2003), [`conll`] (evaluation and
 //! tagging of CoNLL files), [`clusters`] (word clusters from unlabeled text) and [`patterns`].
 //! The shipped model (`models/ner-en.bin.zst`) is embedded in the binary, so the stage works
 //! from any directory without a download.
 
 pub mod clusters;
 pub mod conll;
+pub mod eval;
 pub mod features;
 pub mod model;
 pub mod patterns;
 pub mod tokenize;
 pub mod train;
+pub mod viterbi;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -28,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use model::Model;
 
 use crate::doc::{Doc, Entity};
-use crate::stage::{Counters, Stage, Verdict};
+use crate::stage::{Counters, Stage, StageWorker, Verdict};
 use crate::Error;
 use features::TYPES;
 use tokenize::{split_sentences, tokenize, CharOffsets, Token};
@@ -57,6 +60,11 @@ pub struct EntitiesConfig {
     pub model: String,
     /// Labels to keep in the output (default all: PER, ORG, LOC, MISC, DATE, MONEY, PERCENT).
     pub labels: Vec<String>,
+    /// ISO 639-3 codes of the languages the tagger runs on (default `["eng"]`, what the
+    /// shipped model was trained for). A document the `lang` stage identified as another
+    /// language gets pattern entities only and is counted as `entities.ner_skipped_lang`;
+    /// a document without an identified language (the `lang` stage disabled) is tagged.
+    pub ner_languages: Vec<String>,
 }
 
 impl Default for EntitiesConfig {
@@ -67,6 +75,7 @@ impl Default for EntitiesConfig {
             patterns: true,
             model: String::new(),
             labels: ALL_LABELS.iter().map(|s| s.to_string()).collect(),
+            ner_languages: vec!["eng".to_string()],
         }
     }
 }
@@ -104,10 +113,18 @@ impl EntitiesConfig {
                 ))
             })?))
         };
+        for code in &self.ner_languages {
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+                return Err(Error::Config(format!(
+                    "entities.ner_languages: `{code}` is not an ISO 639-3 code (use codes such as \"eng\")"
+                )));
+            }
+        }
         Ok(EntityStage {
             model,
             patterns: self.patterns,
             keep,
+            languages: self.ner_languages.clone(),
         })
     }
 }
@@ -118,6 +135,7 @@ pub struct EntityStage {
     model: Option<Arc<Model>>,
     patterns: bool,
     keep: [bool; 7],
+    languages: Vec<String>,
 }
 
 /// An entity found in a text, as byte offsets (see [`EntityStage::find`]).
@@ -154,12 +172,26 @@ impl EntityStage {
             model: Some(Arc::new(model)),
             patterns,
             keep: [true; 7],
+            languages: vec!["eng".to_string()],
+        }
+    }
+
+    /// Whether the tagger runs on a document identified as `lang` (`None`: not identified).
+    pub fn tags_language(&self, lang: Option<&str>) -> bool {
+        match lang {
+            None => true,
+            Some(l) => self.languages.iter().any(|x| x == l),
         }
     }
 
     /// Finds entities in `text` as byte spans, sorted by start, without overlaps. Pattern
     /// entities win over overlapping named entities.
     pub fn find(&self, text: &str, buf: &mut Buffers, out: &mut Vec<ByteSpan>) {
+        self.find_in(text, true, buf, out);
+    }
+
+    /// [`EntityStage::find`], with the tagger only when `ner` (patterns always, if enabled).
+    fn find_in(&self, text: &str, ner: bool, buf: &mut Buffers, out: &mut Vec<ByteSpan>) {
         out.clear();
         tokenize(text, &mut buf.tokens);
         buf.patterns.clear();
@@ -167,7 +199,7 @@ impl EntityStage {
             patterns::find(text, &buf.tokens, &mut buf.patterns);
             buf.patterns.retain(|s| self.keep[label_index(s.label)]);
         }
-        if let Some(model) = &self.model {
+        if let Some(model) = self.model.as_ref().filter(|_| ner) {
             split_sentences(text, &buf.tokens, &mut buf.sentences);
             let words: Vec<&str> = buf.tokens.iter().map(|t| &text[t.start..t.end]).collect();
             model.tag(&words, &buf.sentences, &mut buf.scratch, &mut buf.tags);
@@ -202,8 +234,18 @@ impl EntityStage {
 
     /// Extracts the entities of `text` with code-point offsets.
     pub fn extract(&self, text: &str, buf: &mut Buffers) -> Vec<Entity> {
+        self.extract_in(text, true, buf)
+    }
+
+    /// Extracts the entities of a document identified as language `lang`: the tagger runs
+    /// only when [`EntityStage::tags_language`] says so, pattern entities always.
+    pub fn extract_lang(&self, text: &str, lang: Option<&str>, buf: &mut Buffers) -> Vec<Entity> {
+        self.extract_in(text, self.tags_language(lang), buf)
+    }
+
+    fn extract_in(&self, text: &str, ner: bool, buf: &mut Buffers) -> Vec<Entity> {
         let mut spans = Vec::new();
-        self.find(text, buf, &mut spans);
+        self.find_in(text, ner, buf, &mut spans);
         let mut conv = CharOffsets::new(text);
         spans
             .iter()
@@ -227,11 +269,41 @@ impl Stage for EntityStage {
     }
 
     fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
-        let mut buf = Buffers::default();
-        doc.entities = self.extract(&doc.text, &mut buf);
+        self.tag_doc(doc, &mut Buffers::default(), counters)
+    }
+
+    fn worker(&self) -> Option<Box<dyn StageWorker + '_>> {
+        Some(Box::new(EntityWorker {
+            stage: self,
+            buf: Buffers::default(),
+        }))
+    }
+}
+
+impl EntityStage {
+    fn tag_doc(&self, doc: &mut Doc, buf: &mut Buffers, counters: &mut Counters) -> Verdict {
+        let lang = doc.lang.as_ref().map(|l| l.code);
+        let ner = self.tags_language(lang);
+        doc.entities = self.extract_in(&doc.text, ner, buf);
         counters.add("entities", "docs", 1);
+        if self.model.is_some() && !ner {
+            counters.add("entities", "ner_skipped_lang", 1);
+        }
         counters.add("entities", "tokens", buf.tokens.len() as u64);
         counters.add("entities", "entities", doc.entities.len() as u64);
         Verdict::Keep
+    }
+}
+
+/// The entity stage on one worker thread: its tokenizer and tagger buffers are reused from one
+/// document to the next.
+struct EntityWorker<'a> {
+    stage: &'a EntityStage,
+    buf: Buffers,
+}
+
+impl StageWorker for EntityWorker<'_> {
+    fn process(&mut self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
+        self.stage.tag_doc(doc, &mut self.buf, counters)
     }
 }

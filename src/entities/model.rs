@@ -1,11 +1,14 @@
-//! The trained tagger: quantized weight tables, gazetteer, word clusters, greedy BILOU decoding,
-//! and the compressed on-disk format.
+//! The trained tagger: quantized weight tables, gazetteers, word clusters, BILOU decoding, and
+//! the compressed on-disk format.
 //!
-//! Tagging a document runs two passes of a greedy left-to-right averaged-perceptron tagger over
-//! hashed features ([`super::features`]). The second pass adds document-level features built
-//! from the first pass's output. Weights are `i16`, laid out `[feature row][pass][tag]` in
-//! 64-byte rows, so a feature costs one cache line for both passes. Files are a small little-endian binary format compressed with
-//! zstd; [`Model::from_bytes`] also reads the copy embedded in the binary.
+//! Tagging a document runs two passes of an averaged-perceptron tagger over hashed features
+//! ([`super::features`]); each pass decodes every sentence with Viterbi over BILOU transitions
+//! ([`super::viterbi`]), or, for models trained with `viterbi: false`, greedily left to right
+//! with tag-history features. The second pass adds document-level features built from the first
+//! pass's output. Weights are `i16`, laid out `[feature row][pass][tag]` in 64-byte rows, so a
+//! feature costs one cache line for both passes. Files are a small little-endian binary format
+//! compressed with zstd that stores only the non-zero rows; [`Model::from_bytes`] streams it
+//! into a zeroed table (it also reads the copy embedded in the binary).
 
 use std::io::{Read, Write};
 use std::ops::Range;
@@ -16,9 +19,10 @@ use super::features::{
     allowed, connector_hashes, dynamic_rows, mark_runs, sentence_caps, static_rows, word_info,
     DocContext, Gazetteer, HashedMap, WordInfo, COLS, N_TAGS,
 };
+use super::viterbi::{transitions, viterbi_path, Transitions};
 use crate::Error;
 
-const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x03";
+const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x04";
 
 /// A weight table that adds the weights of a set of rows to per-tag scores.
 pub(crate) trait Table {
@@ -131,6 +135,7 @@ pub struct Prepared {
     pub(crate) tags1: Vec<u8>,
     pub(crate) doc: DocContext,
     lower: String,
+    lattice: Lattice,
 }
 
 /// Reusable buffers for tagging; keep one per thread to avoid allocating per document.
@@ -141,7 +146,12 @@ pub type Scratch = Prepared;
 pub(crate) struct Resources {
     pub(crate) bits: u32,
     pub(crate) gaz: Gazetteer,
+    /// Phrases of the external name lists (lowercase-form keys), typed by
+    /// [`super::features::ListKind`].
+    pub(crate) ext: Gazetteer,
     pub(crate) clusters: HashedMap<u64>,
+    /// Decode sentences with Viterbi over BILOU transitions (else greedily left to right).
+    pub(crate) viterbi: bool,
 }
 
 impl Resources {
@@ -166,6 +176,10 @@ impl Resources {
         let connectors = connector_hashes();
         for s in sentences {
             self.gaz.mark(&mut p.infos, s.clone());
+            // Lowercase keys: headlines and datelines ("GERMANY") match too; the features
+            // pair a match with the token's capitalization.
+            self.ext
+                .mark_with(&mut p.infos, s.clone(), |i| i.lw, |i| &mut i.xgaz);
             let caps = sentence_caps(&p.infos, s);
             p.caps[s.clone()].fill(caps);
             mark_runs(&mut p.infos, s.clone(), caps, &connectors);
@@ -197,10 +211,56 @@ impl Resources {
     }
 }
 
-/// Greedy constrained decoding of one sentence. Token `i`'s static rows are
+/// Reusable buffers of the Viterbi decoder.
+#[derive(Debug, Default)]
+pub(crate) struct Lattice {
+    scores: Vec<[f32; N_TAGS]>,
+    alpha: Vec<[f32; N_TAGS]>,
+}
+
+/// Decodes one sentence: Viterbi when `viterbi`, else greedily. Token `i`'s static rows are
 /// `rows[offs[k]..offs[k+1]]` where `k` is its index among all tokens of the prepared document
 /// (sentences cover the tokens in order, so `k == i`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn decode<T: Table>(
+    table: &T,
+    p: &Prepared,
+    second: bool,
+    sent: &Range<usize>,
+    bits: u32,
+    viterbi: Option<(&Transitions, &mut Lattice)>,
+    out: &mut [u8],
+) {
+    let Some((trans, lat)) = viterbi else {
+        greedy(table, p, second, sent, bits, out);
+        return;
+    };
+    lat.scores.clear();
+    for i in sent.clone() {
+        if i + 1 < sent.end {
+            table.prefetch(&p.rows[p.offs[i + 1] as usize..p.offs[i + 2] as usize]);
+            if second {
+                table.prefetch(&p.rows2[p.offs2[i + 1] as usize..p.offs2[i + 2] as usize]);
+            }
+        }
+        let mut acc = [0f32; N_TAGS];
+        table.add_rows(
+            &p.rows[p.offs[i] as usize..p.offs[i + 1] as usize],
+            &mut acc,
+        );
+        if second {
+            table.add_rows(
+                &p.rows2[p.offs2[i] as usize..p.offs2[i + 1] as usize],
+                &mut acc,
+            );
+        }
+        lat.scores.push(acc);
+    }
+    viterbi_path(&lat.scores, trans, &mut lat.alpha, &mut out[sent.clone()]);
+}
+
+/// Greedy constrained decoding of one sentence (see [`decode`]).
+fn greedy<T: Table>(
     table: &T,
     p: &Prepared,
     second: bool,
@@ -275,23 +335,31 @@ impl Model {
         self.res.prepare(words, sentences, scratch);
         let bits = self.res.bits;
         let (pass1, pass2) = (self.weights.pass(0), self.weights.pass(1));
+        let mut lat = std::mem::take(&mut scratch.lattice);
+        let (t1, t2) = (transitions(&pass1, bits), transitions(&pass2, bits));
+        let vit = self.res.viterbi;
         if !self.two_pass {
             for s in sentences {
-                decode(&pass1, scratch, false, s, bits, out);
+                let v = vit.then_some((&t1, &mut lat));
+                decode(&pass1, scratch, false, s, bits, v, out);
             }
+            scratch.lattice = lat;
             return;
         }
         let mut tags1 = std::mem::take(&mut scratch.tags1);
         tags1.clear();
         tags1.resize(words.len(), 0);
         for s in sentences {
-            decode(&pass1, scratch, false, s, bits, &mut tags1);
+            let v = vit.then_some((&t1, &mut lat));
+            decode(&pass1, scratch, false, s, bits, v, &mut tags1);
         }
         scratch.tags1 = tags1;
         self.res.prepare_doc(sentences, scratch);
         for s in sentences {
-            decode(&pass2, scratch, true, s, bits, out);
+            let v = vit.then_some((&t2, &mut lat));
+            decode(&pass2, scratch, true, s, bits, v, out);
         }
+        scratch.lattice = lat;
     }
 
     /// The model embedded in the binary (`models/ner-en.bin.zst` at build time).
@@ -304,13 +372,15 @@ impl Model {
         let mut raw = Vec::new();
         raw.extend_from_slice(MAGIC);
         raw.extend_from_slice(&self.res.bits.to_le_bytes());
-        raw.extend_from_slice(&(self.res.gaz.max_len as u32).to_le_bytes());
-        let mut gaz: Vec<(u64, u8)> = self.res.gaz.map.iter().map(|(k, v)| (*k, *v)).collect();
-        gaz.sort_unstable();
-        raw.extend_from_slice(&(gaz.len() as u64).to_le_bytes());
-        for (k, v) in gaz {
-            raw.extend_from_slice(&k.to_le_bytes());
-            raw.push(v);
+        for g in [&self.res.gaz, &self.res.ext] {
+            raw.extend_from_slice(&(g.max_len as u32).to_le_bytes());
+            let mut gaz: Vec<(u64, u8)> = g.map.iter().map(|(k, v)| (*k, *v)).collect();
+            gaz.sort_unstable();
+            raw.extend_from_slice(&(gaz.len() as u64).to_le_bytes());
+            for (k, v) in gaz {
+                raw.extend_from_slice(&k.to_le_bytes());
+                raw.push(v);
+            }
         }
         let mut cl: Vec<(u64, u64)> = self.res.clusters.iter().map(|(k, v)| (*k, *v)).collect();
         cl.sort_unstable();
@@ -319,10 +389,21 @@ impl Model {
             raw.extend_from_slice(&k.to_le_bytes());
             raw.extend_from_slice(&v.to_le_bytes());
         }
-        raw.push(u8::from(self.two_pass));
-        raw.extend_from_slice(&((self.weights.rows.len() * 2 * COLS) as u64).to_le_bytes());
-        for r in &self.weights.rows {
-            for x in r.0 {
+        raw.push(u8::from(self.two_pass) | u8::from(self.res.viterbi) << 1);
+        // Only rows with a non-zero weight are stored (under a tenth of the table): the file
+        // stays small and loading writes only those rows into a zeroed table.
+        let nonzero: Vec<u32> = (0..self.weights.rows.len() as u32)
+            .filter(|&i| self.weights.rows[i as usize] != Row::default())
+            .collect();
+        raw.extend_from_slice(&(self.weights.rows.len() as u64).to_le_bytes());
+        raw.extend_from_slice(&(nonzero.len() as u64).to_le_bytes());
+        let mut prev = 0u32;
+        for &i in &nonzero {
+            raw.extend_from_slice(&(i - prev).to_le_bytes());
+            prev = i;
+        }
+        for &i in &nonzero {
+            for x in self.weights.rows[i as usize].0 {
                 raw.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -352,71 +433,93 @@ impl Model {
 
     /// Decodes a model from the compressed bytes written by [`Model::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> crate::Result<Model> {
-        let mut raw = Vec::new();
-        zstd::Decoder::new(bytes)
-            .and_then(|mut d| d.read_to_end(&mut raw))
+        let dec = zstd::Decoder::new(bytes)
             .map_err(|e| Error::Model(format!("not a zstd-compressed model: {e}")))?;
-        let mut r = Reader { b: &raw, pos: 0 };
-        if r.take(8)? != MAGIC {
+        let mut r = Reader(std::io::BufReader::with_capacity(1 << 16, dec));
+        if r.take::<8>()? != *MAGIC {
             return Err(Error::Model(
-                "not a corpusmill NER model (bad magic)".into(),
+                "not a corpusmill NER model (bad magic or an older format)".into(),
             ));
         }
         let bits = r.u32()?;
         if !(8..=26).contains(&bits) {
             return Err(Error::Model(format!("bad hash size {bits}")));
         }
-        let mut gaz = Gazetteer {
-            max_len: r.u32()? as usize,
-            ..Gazetteer::default()
-        };
-        let n = r.u64()? as usize;
-        for _ in 0..n {
-            let k = r.u64()?;
-            let v = r.take(1)?[0];
-            gaz.map.insert(k, v);
-        }
-        let n = r.u64()? as usize;
+        let gaz = r.gazetteer()?;
+        let ext = r.gazetteer()?;
+        let n = r.len(1 << 26)?;
         let mut clusters = HashedMap::default();
+        clusters.reserve(n);
         for _ in 0..n {
             let k = r.u64()?;
             let v = r.u64()?;
             clusters.insert(k, v);
         }
-        let two = r.take(1)?[0] == 1;
-        let expect = (1usize << bits) * 2 * COLS;
-        let n = r.u64()? as usize;
-        if n != expect {
+        let flags = r.take::<1>()?[0];
+        let (two, viterbi) = (flags & 1 != 0, flags & 2 != 0);
+        let n_rows = r.len(1 << 26)?;
+        if n_rows != 1usize << bits {
             return Err(Error::Model(format!(
-                "weight table has {n} entries, expected {expect}"
+                "weight table has {n_rows} rows, expected {}",
+                1usize << bits
             )));
         }
-        let b = r.take(n * 2)?;
-        // Reserve first and ask for huge pages before the rows are written: random reads over a
-        // 32 MiB table otherwise spend most of their time in TLB misses.
-        let mut rows: Vec<Row> = Vec::with_capacity(n / (2 * COLS));
-        advise_huge_pages(
-            rows.as_ptr().cast(),
-            rows.capacity() * std::mem::size_of::<Row>(),
-        );
-        rows.extend(b.chunks_exact(4 * COLS).map(|c| {
-            let mut row = Row::default();
-            for (d, x) in row.0.iter_mut().zip(c.chunks_exact(2)) {
+        let nnz = r.len(n_rows)?;
+        let mut index = Vec::with_capacity(nnz);
+        let mut at = 0usize;
+        for _ in 0..nnz {
+            at += r.u32()? as usize;
+            if at >= n_rows {
+                return Err(Error::Model("weight row index out of range".into()));
+            }
+            index.push(at);
+        }
+        let mut rows = zeroed_rows(n_rows);
+        for i in index {
+            let b = r.take::<{ 4 * COLS }>()?;
+            let row = &mut rows[i];
+            for (d, x) in row.0.iter_mut().zip(b.chunks_exact(2)) {
                 *d = i16::from_le_bytes([x[0], x[1]]);
             }
-            row
-        }));
+        }
         let weights = Weights { rows };
         Ok(Model {
             res: Resources {
                 bits,
                 gaz,
+                ext,
                 clusters,
+                viterbi,
             },
             weights,
             two_pass: two,
         })
     }
+}
+
+/// A table of `n` zero rows. The memory comes zeroed from the allocator (fresh pages for a
+/// table this size), so only the rows written afterwards are ever touched; huge pages are
+/// requested before any of them is.
+fn zeroed_rows(n: usize) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    if n == 0 {
+        return rows;
+    }
+    let Ok(layout) = std::alloc::Layout::array::<Row>(n) else {
+        return vec![Row::default(); n];
+    };
+    // SAFETY: `Row` is plain `i16`s, for which all-zero bytes are a valid value; the pointer
+    // comes from the global allocator with `Row`'s layout for exactly `n` elements, which is
+    // what `Vec::from_raw_parts` requires (capacity == length == n).
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout).cast::<Row>();
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        advise_huge_pages(ptr.cast(), n * std::mem::size_of::<Row>());
+        rows = Vec::from_raw_parts(ptr, n, n);
+    }
+    rows
 }
 
 /// Asks the kernel to back `[ptr, ptr + len)` with transparent huge pages (Linux, best effort).
@@ -438,28 +541,42 @@ fn advise_huge_pages(ptr: *const u8, len: usize) {
     let _ = (ptr, len);
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
+struct Reader<R: Read>(R);
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> crate::Result<&'a [u8]> {
-        let s = self
-            .b
-            .get(self.pos..self.pos.saturating_add(n))
-            .ok_or_else(|| Error::Model("truncated model file".into()))?;
-        self.pos += n;
-        Ok(s)
+impl<R: Read> Reader<R> {
+    fn take<const N: usize>(&mut self) -> crate::Result<[u8; N]> {
+        let mut b = [0u8; N];
+        self.0
+            .read_exact(&mut b)
+            .map_err(|e| Error::Model(format!("truncated or corrupt model file: {e}")))?;
+        Ok(b)
     }
     fn u32(&mut self) -> crate::Result<u32> {
-        let s = self.take(4)?;
-        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        Ok(u32::from_le_bytes(self.take()?))
     }
     fn u64(&mut self) -> crate::Result<u64> {
-        let s = self.take(8)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(s);
-        Ok(u64::from_le_bytes(a))
+        Ok(u64::from_le_bytes(self.take()?))
+    }
+    /// A count, checked against `max` so that a corrupt file cannot ask for huge allocations.
+    fn len(&mut self, max: usize) -> crate::Result<usize> {
+        let n = self.u64()?;
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= max)
+            .ok_or_else(|| Error::Model(format!("corrupt model file: count {n} out of range")))
+    }
+    fn gazetteer(&mut self) -> crate::Result<Gazetteer> {
+        let mut gaz = Gazetteer {
+            max_len: self.u32()? as usize,
+            ..Gazetteer::default()
+        };
+        let n = self.len(1 << 26)?;
+        gaz.map.reserve(n);
+        for _ in 0..n {
+            let k = self.u64()?;
+            let v = self.take::<1>()?[0];
+            gaz.map.insert(k, v);
+        }
+        Ok(gaz)
     }
 }

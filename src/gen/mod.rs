@@ -22,34 +22,25 @@
 //! bounded whatever the target size; shards are filled in order, so an original always comes
 //! before its copies when shards are read in name order.
 //!
-//! ```no_run
-//! let config = corpusmill::gen::GenConfig {
-//!     inputs: vec!["../shared/data/bbc/articles.jsonl.zst".into()],
-//!     target_bytes: 50_000_000,
-//!     ..Default::default()
-//! };
-//! let report = corpusmill::gen::generate(&config, std::path::Path::new("bench-out/corpus"))?;
-//! println!("{} documents, {} planted near copies", report.docs, report.near);
-//! # Ok::<(), corpusmill::Error>(())
-//! ```
+//! It is a module of the `corpusmill` binary, not of the library: only `corpusmill gen` uses it.
+//! Reading the seed articles, the RNG and the atomic shard writes are the library's
+//! ([`corpusmill::io::articles`], [`corpusmill::rng`], [`corpusmill::io::writer`]).
 
 mod mutate;
-mod rng;
 mod sites;
 mod source;
 mod writer;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use corpusmill::io::writer::JsonlWriter;
+use corpusmill::rng::SplitMix64;
+use corpusmill::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-pub use mutate::sentences;
-pub use rng::SplitMix64;
-pub use sites::{Site, SITES};
-
-use crate::{Error, Result};
+use mutate::sentences;
+use sites::{Site, SITES};
 
 /// Config of the corpus generator (`corpusmill gen`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -113,7 +104,7 @@ impl GenConfig {
     pub fn build(&self) -> Result<Generator> {
         let bad = |m: String| Err(Error::Config(m));
         if self.inputs.is_empty() {
-            return bad("gen.inputs is empty: give at least one JSONL file or folder of articles (e.g. --input ../shared/data/bbc)".into());
+            return bad("gen.inputs is empty: give at least one JSONL file or folder of articles (e.g. --input data/sample/bbc-sample.jsonl.zst)".into());
         }
         if self.target_bytes == 0 {
             return bad("gen.target_bytes must be above 0 (e.g. 200MB)".into());
@@ -347,13 +338,10 @@ impl Generator {
             order.swap(i, rng.below(i + 1));
         }
 
-        let truth_path = out_dir.join("truth.jsonl");
-        let truth_tmp = out_dir.join("truth.jsonl.tmp");
-        let truth_file = std::fs::File::create(&truth_tmp).map_err(|e| Error::io(&truth_tmp, e))?;
-        let mut truth = std::io::BufWriter::new(truth_file);
+        let mut truth = JsonlWriter::create(out_dir, "truth.jsonl", c.zstd_level)?;
         let mut shards = writer::ShardWriter::new(out_dir, c.shards, c.target_bytes, c.zstd_level);
         let mut report = GenReport {
-            truth: truth_path.clone(),
+            truth: out_dir.join("truth.jsonl"),
             seed_articles: loaded.articles.len() as u64,
             seed_duplicates_skipped: loaded.duplicate_texts,
             seed_bad_lines: loaded.bad_lines,
@@ -519,11 +507,7 @@ impl Generator {
                     and: and.map(|o2: usize| recent[o2].id.as_str()),
                     changed_words_frac: round4(changed),
                 };
-                serde_json::to_writer(&mut truth, &t)
-                    .map_err(|e| Error::Internal(format!("gen: writing truth: {e}")))?;
-                truth
-                    .write_all(b"\n")
-                    .map_err(|e| Error::io(&truth_tmp, e))?;
+                truth.write_json(&t)?;
             } else {
                 if recent.len() == c.recent_originals {
                     recent.pop_front();
@@ -540,11 +524,7 @@ impl Generator {
             }
         }
         report.shards = shards.finish()?;
-        let f = truth
-            .into_inner()
-            .map_err(|e| Error::io(&truth_tmp, e.into_error()))?;
-        f.sync_all().map_err(|e| Error::io(&truth_tmp, e))?;
-        std::fs::rename(&truth_tmp, &truth_path).map_err(|e| Error::io(&truth_path, e))?;
+        truth.finish()?;
         Ok(report)
     }
 }

@@ -4,7 +4,7 @@
 //! gives the same edits. Counts of changed words are returned so the truth file can say how far
 //! each planted duplicate is from its original.
 
-use super::rng::SplitMix64;
+use corpusmill::rng::SplitMix64;
 
 /// Words inserted by near-copy edits: common English words, so inserts look like light
 /// copy-editing rather than noise.

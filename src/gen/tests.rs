@@ -1,4 +1,5 @@
-//! Tests of the generator on the real BBC seed articles.
+//! Tests of the generator on real BBC seed articles (the committed fixture
+//! `tests/data/bbc-1000.jsonl.zst`: 1,000 records, 970 distinct texts, 2.1 MB of JSONL).
 
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -6,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-fn bbc() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc/articles.jsonl.zst");
-    p.exists().then_some(p)
+fn bbc() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bbc-1000.jsonl.zst")
 }
 
 fn config(bbc: PathBuf, bytes: u64) -> GenConfig {
@@ -36,6 +36,18 @@ fn words(s: &str) -> HashSet<&str> {
     s.split_whitespace().collect()
 }
 
+/// The text without any site's header and footer lines.
+fn body(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            !SITES
+                .iter()
+                .any(|s| s.header.contains(l) || s.footer.contains(l))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn jaccard(a: &str, b: &str) -> f64 {
     let (a, b) = (words(a), words(b));
     a.intersection(&b).count() as f64 / a.union(&b).count().max(1) as f64
@@ -43,7 +55,7 @@ fn jaccard(a: &str, b: &str) -> f64 {
 
 #[test]
 fn same_seed_gives_identical_bytes_and_other_seed_differs() {
-    let Some(bbc) = bbc() else { return };
+    let bbc = bbc();
     let dir = tempfile::tempdir().unwrap();
     let c = config(bbc, 1_500_000);
     let a = generate(&c, &dir.path().join("a")).unwrap();
@@ -74,9 +86,9 @@ fn same_seed_gives_identical_bytes_and_other_seed_differs() {
 
 #[test]
 fn planted_duplicates_match_the_truth_file() {
-    let Some(bbc) = bbc() else { return };
+    let bbc = bbc();
     let dir = tempfile::tempdir().unwrap();
-    // Larger than the seed set (5.3 MB), so synthetic originals appear too.
+    // Larger than the seed set (2.1 MB), so synthetic originals appear too.
     let report = generate(&config(bbc, 9_000_000), dir.path()).unwrap();
     let recs = read_records(&report);
     assert_eq!(recs.len() as u64, report.docs);
@@ -85,8 +97,9 @@ fn planted_duplicates_match_the_truth_file() {
         "{}",
         report.bytes
     );
+    // Every distinct seed article once, then synthetic ones.
     assert!(
-        report.synthetic_originals > 100 && report.originals > 2000,
+        report.synthetic_originals > 100 && report.originals == 970,
         "{report:?}"
     );
     let text: HashMap<&str, &str> = recs
@@ -121,7 +134,11 @@ fn planted_duplicates_match_the_truth_file() {
             "near" => {
                 assert!(frac > 0.0 && frac < 0.5, "{line}");
                 assert_ne!(copy, orig);
-                assert!(jaccard(copy, orig) > 0.6, "{line}: {}", jaccard(copy, orig));
+                // Bodies only: a near copy is published on a freshly drawn site, so on a short
+                // article the site boilerplate alone can pull the whole-text overlap under 0.6
+                // (two such copies in this corpus, none with the full 2,225-article set).
+                let (c, o) = (body(copy), body(orig));
+                assert!(jaccard(&c, &o) > 0.6, "{line}: {}", jaccard(&c, &o));
             }
             "wrapped" => {
                 // The body is there verbatim; only whole boilerplate lines were added.
@@ -180,7 +197,7 @@ fn planted_duplicates_match_the_truth_file() {
 
 #[test]
 fn boilerplate_lines_repeat_per_site() {
-    let Some(bbc) = bbc() else { return };
+    let bbc = bbc();
     let dir = tempfile::tempdir().unwrap();
     let report = generate(&config(bbc, 1_000_000), dir.path()).unwrap();
     let recs = read_records(&report);

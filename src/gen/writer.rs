@@ -1,14 +1,13 @@
-//! Writes generated records into size-balanced `part-NNNNN.jsonl.zst` shards and the truth file.
+//! Writes generated records into size-balanced `part-NNNNN.jsonl.zst` shards.
 //!
 //! Shards are filled one after another in generation order (not round-robin), so reading the
-//! shards in name order sees every original before its planted copies; each shard is written
-//! to `name.tmp` and renamed when complete.
+//! shards in name order sees every original before its planted copies. Each shard is a library
+//! [`JsonlWriter`]: written to `name.tmp`, fsynced and renamed when complete.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use corpusmill::io::writer::{shard_name, JsonlWriter};
+use corpusmill::Result;
 
 /// Sharded zstd JSONL output.
 pub struct ShardWriter {
@@ -18,10 +17,7 @@ pub struct ShardWriter {
     level: i32,
     index: usize,
     written_in_shard: u64,
-    current: Option<(
-        PathBuf,
-        zstd::stream::write::Encoder<'static, BufWriter<File>>,
-    )>,
+    current: Option<JsonlWriter>,
     done: Vec<PathBuf>,
 }
 
@@ -41,16 +37,9 @@ impl ShardWriter {
     }
 
     fn finish_current(&mut self) -> Result<()> {
-        if let Some((path, enc)) = self.current.take() {
-            let tmp = path.with_extension("zst.tmp");
-            let mut w = enc.finish().map_err(|e| Error::io(&tmp, e))?;
-            w.flush().map_err(|e| Error::io(&tmp, e))?;
-            let f = w
-                .into_inner()
-                .map_err(|e| Error::io(&tmp, e.into_error()))?;
-            f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-            std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-            self.done.push(path);
+        if let Some(w) = self.current.take() {
+            let summary = w.finish()?;
+            self.done.push(self.dir.join(summary.file));
             self.index += 1;
             self.written_in_shard = 0;
         }
@@ -65,21 +54,15 @@ impl ShardWriter {
         {
             self.finish_current()?;
         }
-        if self.current.is_none() {
-            let path = self.dir.join(format!("part-{:05}.jsonl.zst", self.index));
-            let tmp = path.with_extension("zst.tmp");
-            let f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-            let enc =
-                zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, f), self.level)
-                    .map_err(|e| Error::io(&tmp, e))?;
-            self.current = Some((path, enc));
-        }
-        if let Some((path, enc)) = self.current.as_mut() {
-            enc.write_all(line)
-                .map_err(|e| Error::io(path.as_path(), e))?;
-            enc.write_all(b"\n")
-                .map_err(|e| Error::io(path.as_path(), e))?;
-        }
+        let w = match &mut self.current {
+            Some(w) => w,
+            None => self.current.insert(JsonlWriter::create(
+                &self.dir,
+                &shard_name(self.index),
+                self.level,
+            )?),
+        };
+        w.write_line(line)?;
         self.written_in_shard += line.len() as u64 + 1;
         Ok(())
     }

@@ -4,8 +4,10 @@
 //! [`reader`] turns an input into batches of raw lines for the workers; [`record`] parses a raw
 //! line into a [`Doc`](crate::doc::Doc) and serializes it back; [`writer`] writes the shards
 //! (atomically: `.tmp`, fsync, rename) and the side outputs; [`errors`] describes bad input; [`pool`] recycles
-//! the large buffers.
+//! the large buffers; [`articles`] loads a small article set into memory (generator, evaluation
+//! harnesses, benches).
 
+pub mod articles;
 pub mod errors;
 pub mod pool;
 pub mod reader;

@@ -123,11 +123,18 @@ pub fn read_input(
         batch.bytes += lines.bytes - last_bytes;
         last_bytes = lines.bytes;
         match res {
-            Ok(Line::Ok { start }) => batch.entries.push(Entry::Line(RawLine {
-                start,
-                end: batch.buf.len(),
-                line: lines.line_no,
-            })),
+            Ok(Line::Ok { start }) => {
+                // A UTF-8 byte order mark before the first record (Windows tools write one) is
+                // not part of the JSON.
+                if lines.line_no == 1 && batch.buf[start..].starts_with(b"\xEF\xBB\xBF") {
+                    batch.buf.drain(start..start + 3);
+                }
+                batch.entries.push(Entry::Line(RawLine {
+                    start,
+                    end: batch.buf.len(),
+                    line: lines.line_no,
+                }))
+            }
             Ok(Line::TooLong { len }) => batch.entries.push(Entry::Error(InputError {
                 file: file.clone(),
                 line: lines.line_no,

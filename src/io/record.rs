@@ -243,6 +243,7 @@ impl RecordFormat {
             entities: Vec::new(),
             exact_key: None,
             minhash: None,
+            annotations: Vec::new(),
             origin: Origin {
                 file: file.clone(),
                 line,
@@ -283,6 +284,12 @@ impl RecordFormat {
         if self.with_entities {
             out.extend_from_slice(b",\"entities\":");
             serde_json::to_writer(&mut *out, &doc.entities)?;
+        }
+        for (key, value) in &doc.annotations {
+            out.push(b',');
+            write_json_str(out, key);
+            out.push(b':');
+            write_json_str(out, value);
         }
         out.push(b'}');
         Ok(())

@@ -69,7 +69,27 @@ impl Input {
 /// directory (all files below it, recursively, sorted by path; hidden files skipped) or a glob.
 /// Specs keep their order; a spec that matches nothing is an error.
 pub fn resolve(specs: &[String]) -> crate::Result<Vec<Input>> {
+    resolve_noting(specs, &mut Vec::new())
+}
+
+/// [`resolve`], adding a note to `notes` for each directory loop (a symbolic link to a folder
+/// above it) that was not followed and each file named twice that is read once.
+pub fn resolve_noting(specs: &[String], notes: &mut Vec<String>) -> crate::Result<Vec<Input>> {
+    use std::os::unix::fs::MetadataExt;
     let mut out = Vec::new();
+    let mut seen_files = std::collections::HashSet::new();
+    let mut push = |path: PathBuf, out: &mut Vec<Input>, notes: &mut Vec<String>| {
+        if let Ok(m) = std::fs::metadata(&path) {
+            if !seen_files.insert((m.dev(), m.ino())) {
+                notes.push(format!(
+                    "{}: the same file as an earlier input; read once",
+                    path.display()
+                ));
+                return;
+            }
+        }
+        out.push(input_for(path));
+    };
     for spec in specs {
         if spec == "-" {
             out.push(Input {
@@ -81,14 +101,17 @@ pub fn resolve(specs: &[String]) -> crate::Result<Vec<Input>> {
         let path = Path::new(spec);
         if path.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files)?;
+            let mut dirs = std::collections::HashSet::new();
+            walk(path, &mut files, &mut dirs, notes)?;
             files.sort();
             if files.is_empty() {
                 return Err(Error::Input(format!("{spec}: directory contains no files")));
             }
-            out.extend(files.into_iter().map(input_for));
+            for f in files {
+                push(f, &mut out, notes);
+            }
         } else if path.is_file() {
-            out.push(input_for(path.to_path_buf()));
+            push(path.to_path_buf(), &mut out, notes);
         } else if spec.contains(['*', '?', '[']) {
             let paths = glob::glob(spec)
                 .map_err(|e| Error::Input(format!("{spec}: bad glob pattern: {e}")))?;
@@ -100,7 +123,9 @@ pub fn resolve(specs: &[String]) -> crate::Result<Vec<Input>> {
             if files.is_empty() {
                 return Err(Error::Input(format!("{spec}: glob matched no files")));
             }
-            out.extend(files.into_iter().map(input_for));
+            for f in files {
+                push(f, &mut out, notes);
+            }
         } else {
             return Err(Error::Input(format!(
                 "{spec}: no such file or directory (give a file, a directory, a glob or `-` for stdin)"
@@ -115,7 +140,23 @@ fn input_for(path: PathBuf) -> Input {
     Input { path, size }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> crate::Result<()> {
+/// Collects the files below `dir`. `dirs` holds the (device, inode) of every folder entered,
+/// so a symbolic link back to a folder already being walked is reported once and not followed.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    dirs: &mut std::collections::HashSet<(u64, u64)>,
+    notes: &mut Vec<String>,
+) -> crate::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    if !dirs.insert((m.dev(), m.ino())) {
+        notes.push(format!(
+            "{}: a link to a folder already read (a directory loop?); not followed, so each file is read once",
+            dir.display()
+        ));
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
@@ -125,7 +166,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> crate::Result<()> {
         let path = entry.path();
         let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
         if ft.is_dir() || (ft.is_symlink() && path.is_dir()) {
-            walk(&path, out)?;
+            walk(&path, out, dirs, notes)?;
         } else {
             out.push(path);
         }

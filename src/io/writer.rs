@@ -50,12 +50,26 @@ pub struct FileSummary {
     pub sha256: String,
 }
 
+/// How far a file was written at a checkpoint: it can be cut back to exactly this and
+/// continued.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FileState {
+    /// Bytes on disk.
+    pub bytes: u64,
+    /// JSON lines written.
+    pub records: u64,
+    /// Uncompressed bytes written.
+    pub raw_bytes: u64,
+}
+
 /// A JSONL output file (zstd-compressed when its name ends in `.zst`), written atomically.
 pub struct JsonlWriter {
     name: String,
     tmp: PathBuf,
     dest: PathBuf,
-    sink: Sink,
+    /// `None` only while a checkpoint swaps the zstd encoder.
+    sink: Option<Sink>,
+    level: i32,
     records: u64,
     raw_bytes: u64,
 }
@@ -63,7 +77,6 @@ pub struct JsonlWriter {
 impl JsonlWriter {
     /// Creates `dir/name.tmp`; `zstd_level` applies to `.zst` names.
     pub fn create(dir: &Path, name: &str, zstd_level: i32) -> crate::Result<JsonlWriter> {
-        let dest = dir.join(name);
         let tmp = dir.join(format!("{name}.tmp"));
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let inner = Hashing {
@@ -71,6 +84,62 @@ impl JsonlWriter {
             hasher: Sha256::new(),
             bytes: 0,
         };
+        Self::over(dir, name, zstd_level, inner, FileState::default())
+    }
+
+    /// Reopens `dir/name.tmp` as it was at a checkpoint: cuts it back to `state.bytes`, hashes
+    /// what stays, and continues after it.
+    pub fn resume(
+        dir: &Path,
+        name: &str,
+        zstd_level: i32,
+        state: FileState,
+    ) -> crate::Result<JsonlWriter> {
+        use std::io::{Read, Seek};
+        let tmp = dir.join(format!("{name}.tmp"));
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        let len = file.metadata().map_err(|e| Error::io(&tmp, e))?.len();
+        if len < state.bytes {
+            return Err(Error::Input(format!(
+                "{}: {len} bytes, but the checkpoint recorded {}; the folder cannot be resumed                  (run with --overwrite to start over)",
+                tmp.display(),
+                state.bytes
+            )));
+        }
+        file.set_len(state.bytes).map_err(|e| Error::io(&tmp, e))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        file.rewind().map_err(|e| Error::io(&tmp, e))?;
+        loop {
+            let n = file.read(&mut buf).map_err(|e| Error::io(&tmp, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        file.seek(io::SeekFrom::End(0))
+            .map_err(|e| Error::io(&tmp, e))?;
+        let inner = Hashing {
+            file: BufWriter::with_capacity(256 << 10, file),
+            hasher,
+            bytes: state.bytes,
+        };
+        Self::over(dir, name, zstd_level, inner, state)
+    }
+
+    fn over(
+        dir: &Path,
+        name: &str,
+        zstd_level: i32,
+        inner: Hashing,
+        state: FileState,
+    ) -> crate::Result<JsonlWriter> {
+        let dest = dir.join(name);
+        let tmp = dir.join(format!("{name}.tmp"));
         let sink = if name.ends_with(".zst") {
             Sink::Zstd(
                 zstd::stream::write::Encoder::new(inner, zstd_level)
@@ -83,10 +152,51 @@ impl JsonlWriter {
             name: name.to_string(),
             tmp,
             dest,
-            sink,
-            records: 0,
-            raw_bytes: 0,
+            sink: Some(sink),
+            level: zstd_level,
+            records: state.records,
+            raw_bytes: state.raw_bytes,
         })
+    }
+
+    /// Ends the current zstd frame (the next write starts a new one: concatenated frames
+    /// decode as one stream), writes everything out and fsyncs, so the file can be cut back to
+    /// the returned state and continued after a crash.
+    pub fn checkpoint(&mut self) -> crate::Result<FileState> {
+        let tmp = &self.tmp;
+        let mut inner = match self.sink.take() {
+            Some(Sink::Zstd(z)) => z.finish().map_err(|e| Error::io(tmp, e))?,
+            Some(Sink::Plain(p)) => p,
+            None => return Err(closed(tmp)),
+        };
+        inner.flush().map_err(|e| Error::io(tmp, e))?;
+        inner
+            .file
+            .get_ref()
+            .sync_data()
+            .map_err(|e| Error::io(tmp, e))?;
+        let state = FileState {
+            bytes: inner.bytes,
+            records: self.records,
+            raw_bytes: self.raw_bytes,
+        };
+        self.sink = Some(if self.name.ends_with(".zst") {
+            Sink::Zstd(
+                zstd::stream::write::Encoder::new(inner, self.level)
+                    .map_err(|e| Error::io(tmp, e))?,
+            )
+        } else {
+            Sink::Plain(inner)
+        });
+        Ok(state)
+    }
+
+    fn writer(&mut self) -> crate::Result<&mut dyn Write> {
+        match &mut self.sink {
+            Some(Sink::Zstd(z)) => Ok(z),
+            Some(Sink::Plain(p)) => Ok(p),
+            None => Err(closed(&self.tmp)),
+        }
     }
 
     /// Writes one JSON line (`line` without its newline).
@@ -97,13 +207,9 @@ impl JsonlWriter {
     /// Writes `count` lines at once: `bytes` holds them without their final newline... see
     /// [`JsonlWriter::write_raw`]; this adds the newline after `bytes`.
     fn write_lines(&mut self, bytes: &[u8], count: u64) -> crate::Result<()> {
-        let w: &mut dyn Write = match &mut self.sink {
-            Sink::Zstd(z) => z,
-            Sink::Plain(p) => p,
-        };
-        w.write_all(bytes)
-            .and_then(|_| w.write_all(b"\n"))
-            .map_err(|e| Error::io(&self.tmp, e))?;
+        let w = self.writer()?;
+        let r = w.write_all(bytes).and_then(|_| w.write_all(b"\n"));
+        r.map_err(|e| Error::io(&self.tmp, e))?;
         self.records += count;
         self.raw_bytes += bytes.len() as u64 + 1;
         Ok(())
@@ -111,11 +217,8 @@ impl JsonlWriter {
 
     /// Writes a block of complete lines (each ending in `\n`) holding `count` records.
     pub fn write_raw(&mut self, block: &[u8], count: u64) -> crate::Result<()> {
-        let w: &mut dyn Write = match &mut self.sink {
-            Sink::Zstd(z) => z,
-            Sink::Plain(p) => p,
-        };
-        w.write_all(block).map_err(|e| Error::io(&self.tmp, e))?;
+        let r = self.writer()?.write_all(block);
+        r.map_err(|e| Error::io(&self.tmp, e))?;
         self.records += count;
         self.raw_bytes += block.len() as u64;
         Ok(())
@@ -137,17 +240,16 @@ impl JsonlWriter {
     pub fn finish(self) -> crate::Result<FileSummary> {
         let tmp = self.tmp;
         let mut inner = match self.sink {
-            Sink::Zstd(z) => z.finish().map_err(|e| Error::io(&tmp, e))?,
-            Sink::Plain(p) => p,
+            Some(Sink::Zstd(z)) => z.finish().map_err(|e| Error::io(&tmp, e))?,
+            Some(Sink::Plain(p)) => p,
+            None => return Err(closed(&tmp)),
         };
         inner.flush().map_err(|e| Error::io(&tmp, e))?;
         let file = inner
             .file
             .into_inner()
             .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        drop(file);
-        std::fs::rename(&tmp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
+        commit(file, &tmp, &self.dest)?;
         Ok(FileSummary {
             file: self.name,
             records: self.records,
@@ -157,12 +259,25 @@ impl JsonlWriter {
         })
     }
 
+    /// Stops writing without finishing: the `.tmp` stays for a later resume (cut back to the
+    /// last checkpoint then).
+    pub fn leave(self) {
+        drop(self.sink);
+    }
+
     /// Abandons the file: removes the `.tmp`.
     pub fn abandon(self) {
         let tmp = self.tmp.clone();
         drop(self.sink);
         let _ = std::fs::remove_file(tmp);
     }
+}
+
+fn closed(tmp: &Path) -> Error {
+    Error::Internal(format!(
+        "{}: written after a failed checkpoint",
+        tmp.display()
+    ))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -175,6 +290,13 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// The one way a finished output appears: fsync its `.tmp`, then rename it to its final name.
+fn commit(file: File, tmp: &Path, dest: &Path) -> crate::Result<()> {
+    file.sync_all().map_err(|e| Error::io(tmp, e))?;
+    drop(file);
+    std::fs::rename(tmp, dest).map_err(|e| Error::io(dest, e))
+}
+
 /// Writes `value` as pretty JSON to `dir/name` atomically.
 pub fn write_json_file<T: Serialize>(dir: &Path, name: &str, value: &T) -> crate::Result<()> {
     let dest = dir.join(name);
@@ -182,8 +304,9 @@ pub fn write_json_file<T: Serialize>(dir: &Path, name: &str, value: &T) -> crate
     let mut text = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::Internal(format!("serializing {name}: {e}")))?;
     text.push(b'\n');
-    std::fs::write(&tmp, &text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))
+    let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    file.write_all(&text).map_err(|e| Error::io(&tmp, e))?;
+    commit(file, &tmp, &dest)
 }
 
 /// The shard file name for shard `i`.

@@ -1,24 +1,25 @@
-//! The two passes: reader threads and the merger, the rayon workers, and the ordered stage.
+//! The two passes: reader threads and the merger, the pre-scan, and the main pass's threads
+//! (workers, ordered stage, collector, shard writers).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError};
 
-use crate::clean::repeated::SiteLineCounter;
 use crate::config::Config;
-use crate::doc::Doc;
-use crate::io::errors::{ErrorKind, InputError};
 use crate::io::pool::BufPool;
-use crate::io::reader::{self, Batch, Entry, FileReport};
-use crate::io::record::RecordFormat;
-use crate::io::writer::{self, FileSummary, JsonlWriter};
-use crate::stage::{Counters, Decision, OrderedStage, Stage, Verdict};
-use crate::stats::Stats;
+use crate::io::reader::{self, Entry, FileReport};
+use crate::io::writer::{self, FileState, JsonlWriter};
+use crate::stage::{Counters, Prescan, Verdict};
+use crate::stats::{StageStats, StageTable};
 use crate::Error;
 
-use super::output::*;
+use super::checkpoint::Checkpoint;
+use super::collect::Collector;
+use super::ordered::{self, Decider, Sides};
+use super::output::{write_shards, WriterMsg};
+use super::work::{Decidable, Finished, KeptBatch, Worker};
 use super::*;
 
 impl Exec<'_> {
@@ -115,14 +116,15 @@ impl Exec<'_> {
     /// also returns the number of records parsed (sizes the near-dedup table).
     pub(super) fn prescan(
         &self,
-        stages: &[&dyn Stage],
-        empty: SiteLineCounter,
-    ) -> crate::Result<(SiteLineCounter, u64)> {
+        steps: &[Step],
+        counter: Box<dyn Prescan>,
+    ) -> crate::Result<(Box<dyn Prescan>, u64)> {
         self.progress.start("prescan", self.total_size());
         let raw_bytes = Arc::new(AtomicU64::new(0));
         let abort = AtomicBool::new(false);
         let reports = Mutex::new(Vec::new());
-        let merged = Mutex::new(empty.clone());
+        let merged: Mutex<crate::Result<Box<dyn Prescan>>> = Mutex::new(Ok(counter.fork()));
+        let forks: Vec<Box<dyn Prescan>> = (0..self.threads).map(|_| counter.fork()).collect();
         let done_bytes = AtomicU64::new(0);
         let done_docs = AtomicU64::new(0);
         let finished = AtomicBool::new(false);
@@ -134,11 +136,9 @@ impl Exec<'_> {
                 // Set even if a worker panics, so the progress loop below always ends.
                 let _done = SetOnDrop(finished);
                 self.pool.scope(|s| {
-                    for _ in 0..self.threads {
+                    for mut counter in forks {
                         let work = work.clone();
-                        let empty = empty.clone();
                         s.spawn(move |_| {
-                            let mut counter = empty;
                             let mut counters = Counters::default();
                             while let Ok(sb) = work.recv() {
                                 for e in &sb.batch.entries {
@@ -151,8 +151,8 @@ impl Exec<'_> {
                                     ) else {
                                         continue;
                                     };
-                                    if stages.iter().all(|st| {
-                                        st.process(&mut doc, &mut counters) == Verdict::Keep
+                                    if steps.iter().all(|st| {
+                                        st.stage.process(&mut doc, &mut counters) == Verdict::Keep
                                     }) {
                                         counter.observe(&doc);
                                     }
@@ -162,7 +162,11 @@ impl Exec<'_> {
                                 self.opts.pool.put(sb.batch.buf);
                             }
                             if let Ok(mut m) = merged.lock() {
-                                m.merge(counter);
+                                if let Ok(into) = m.as_mut() {
+                                    if let Err(e) = into.merge(counter) {
+                                        *m = Err(e);
+                                    }
+                                }
                             }
                         });
                     }
@@ -171,6 +175,9 @@ impl Exec<'_> {
             });
             // Progress from the calling thread while the workers run.
             loop {
+                if self.progress.cancelled() {
+                    abort.store(true, Ordering::SeqCst);
+                }
                 let last = finished.load(Ordering::SeqCst);
                 self.progress.update(
                     raw_bytes.load(Ordering::Relaxed),
@@ -184,9 +191,16 @@ impl Exec<'_> {
             }
         });
         self.progress.finish();
+        if self.progress.cancelled() {
+            return Err(Error::Interrupted(
+                "stopped during the pre-scan, before anything was written; continue with \
+                 --resume"
+                    .into(),
+            ));
+        }
         let counter = merged
             .into_inner()
-            .map_err(|_| Error::Internal("a pre-scan worker panicked".into()))?;
+            .map_err(|_| Error::Internal("a pre-scan worker panicked".into()))??;
         Ok((counter, done_docs.into_inner()))
     }
 
@@ -194,8 +208,9 @@ impl Exec<'_> {
     pub(super) fn main(
         &self,
         config: &Config,
-        stages: &[&dyn Stage],
-        ordered: &mut [Box<dyn OrderedStage>],
+        plan: &Plan,
+        deciders: &mut [Decider],
+        start: &Checkpoint,
     ) -> crate::Result<MainResult> {
         self.progress.start("main", self.total_size());
         let out_dir = &config.output.dir;
@@ -205,35 +220,45 @@ impl Exec<'_> {
         let abort = AtomicBool::new(false);
         let reports = Mutex::new(Vec::new());
         let counters = Mutex::new(Counters::default());
+        let figs = Mutex::new(vec![StageStats::default(); plan.names.len()]);
         // One shard is one zstd frame, compressed by one thread at a time: up to one writer per
         // worker thread, so compression is not the limit when shards >= threads.
         let nwriters = nshards.min(self.threads).max(1);
-        // Shard blocks go back and forth between the ordered stage and the writers.
+        // Shard blocks go back and forth between the collector and the writers.
         let blocks = BufPool::new(nshards + nwriters * 4);
 
-        // Create every shard up front so a run always writes the same set of files.
+        // Create every shard up front so a run always writes the same set of files; a resumed
+        // run continues them from the checkpoint.
+        let resumed = start.written.next_entry > 0;
+        let open = |name: &str, state: FileState| {
+            if resumed {
+                JsonlWriter::resume(out_dir, name, level, state)
+            } else {
+                JsonlWriter::create(out_dir, name, level)
+            }
+        };
         let mut shard_writers: Vec<Vec<(usize, JsonlWriter)>> =
             (0..nwriters).map(|_| Vec::new()).collect();
         for i in 0..nshards {
-            shard_writers[i % nwriters].push((
-                i,
-                JsonlWriter::create(out_dir, &writer::shard_name(i), level)?,
-            ));
+            let state = start.written.shards.get(i).copied().unwrap_or_default();
+            shard_writers[i % nwriters].push((i, open(&writer::shard_name(i), state)?));
         }
-        let side = SideOutputs {
-            rejected: JsonlWriter::create(out_dir, "rejected.jsonl.zst", level)?,
-            duplicates: JsonlWriter::create(out_dir, "duplicates.jsonl.zst", level)?,
-            errors: JsonlWriter::create(out_dir, "errors.jsonl", level)?,
-        };
+        let mut rejected = open("rejected.jsonl.zst", start.written.rejected)?;
+        let mut duplicates = JsonlWriter::create(out_dir, "duplicates.jsonl.zst", level)?;
+        let mut errors = JsonlWriter::create(out_dir, "errors.jsonl", level)?;
 
         let result = std::thread::scope(|scope| {
             let work = self.spawn_readers(scope, raw_bytes.clone(), &abort, &reports);
-            let (res_tx, res_rx) = bounded::<Processed>(self.queue);
+            let (res_tx, res_rx) = bounded::<Decidable>(self.queue);
+            // Unbounded, yet bounded in effect: it holds only what came through the bounded
+            // channels, and workers take kept batches before new input.
+            let (kept_tx, kept_rx) = unbounded::<KeptBatch>();
+            let (fin_tx, fin_rx) = bounded::<crate::Result<Finished>>(self.queue);
             // Shard writer threads, each owning a fixed set of shards.
             let mut write_txs = Vec::new();
             let mut write_handles = Vec::new();
             for group in shard_writers {
-                let (tx, rx) = bounded::<(usize, Vec<u8>, u64)>(4);
+                let (tx, rx) = bounded::<WriterMsg>(4);
                 write_txs.push(tx);
                 let (abort, blocks) = (&abort, &blocks);
                 write_handles.push(spawn_named(scope, "corpusmill-write", move || {
@@ -241,33 +266,68 @@ impl Exec<'_> {
                 }));
             }
             // Workers.
-            let counters = &counters;
+            let (counters, figs) = (&counters, &figs);
             let pool_handle = scope.spawn(move || {
                 self.pool.scope(|s| {
                     for _ in 0..self.threads {
                         let (work, res_tx) = (work.clone(), res_tx.clone());
+                        let (kept_rx, fin_tx) = (kept_rx.clone(), fin_tx.clone());
                         s.spawn(move |_| {
-                            let mut local = Counters::default();
-                            while let Ok(sb) = work.recv() {
-                                let p = self.process_batch(sb, stages, config, &mut local);
-                                if res_tx.send(p).is_err() {
-                                    break;
-                                }
-                            }
+                            let mut w = Worker::new(plan, self.format, config);
+                            self.work_loop(&mut w, work, res_tx, kept_rx, fin_tx);
                             if let Ok(mut c) = counters.lock() {
-                                c.merge(&local);
+                                c.merge(&w.counters);
+                            }
+                            if let Ok(mut f) = figs.lock() {
+                                for (a, b) in f.iter_mut().zip(&w.figs) {
+                                    a.merge(b);
+                                }
                             }
                         });
                     }
+                    drop((work, res_tx, kept_rx, fin_tx));
                 });
             });
-            let r = self.ordered_stage(
-                config, res_rx, ordered, side, write_txs, &blocks, &raw_bytes, &abort,
+            let collector = Collector {
+                write_txs,
+                blocks: &blocks,
+                rejected: &mut rejected,
+                progress: self.progress,
+                raw_bytes: &raw_bytes,
+                abort: &abort,
+                dir: out_dir,
+                run: &start.run,
+                every: config.output.checkpoint_mb.saturating_mul(1_000_000),
+                names: &plan.names,
+            };
+            let written = start.written.clone();
+            let collector = spawn_named(scope, "corpusmill-collect", move || {
+                collector.run(fin_rx, written)
+            });
+            let decided = ordered::decide(
+                res_rx,
+                deciders,
+                plan.names.len(),
+                Sides {
+                    duplicates: &mut duplicates,
+                    errors: &mut errors,
+                    kept: kept_tx,
+                    strict: config.pipeline.strict,
+                    replay_until: start.written.next_entry,
+                },
             );
-            if r.is_err() {
+            if decided.is_err() {
+                // Set before the writers see their channels close, so they abandon shards.
                 abort.store(true, Ordering::SeqCst);
             }
             let _ = pool_handle.join();
+            let collected = match collector.join() {
+                Ok(r) => r,
+                Err(_) => Err(Error::Internal("the collector panicked".into())),
+            };
+            if collected.is_err() {
+                abort.store(true, Ordering::SeqCst);
+            }
             let mut summaries = Vec::new();
             let mut writer_err = None;
             for h in write_handles {
@@ -280,20 +340,61 @@ impl Exec<'_> {
                     }
                 }
             }
-            let (stats, side) = r?;
+            // The first cause wins: an interrupt, then the ordered stage (a --strict stop), then
+            // the collector and the writers (full disk).
+            if let Err(Error::Interrupted(m)) = collected {
+                return Err(Error::Interrupted(m));
+            }
+            let decided = decided?;
             if let Some(e) = writer_err {
                 return Err(e);
             }
+            let collected = collected?;
             summaries.sort_by(|a, b| a.file.cmp(&b.file));
-            Ok((stats, summaries, side))
+            Ok((decided, collected, summaries))
         });
         self.progress.finish();
-        let (mut stats, shards, side) = result?;
+        let (decided, collected, shards) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                rejected.leave();
+                duplicates.leave();
+                errors.leave();
+                return Err(e);
+            }
+        };
+        let side = vec![rejected.finish()?, duplicates.finish()?, errors.finish()?];
+        let mut stats = decided.stats;
+        stats.docs_written = collected.docs_written;
+        stats.bytes_out = collected.bytes_out;
+        for (into, from) in [
+            (&mut stats.rejected, &collected.after_rejected),
+            (&mut stats.counters, &collected.after_counters),
+        ] {
+            for (stage, m) in from {
+                for (k, n) in m {
+                    *into
+                        .entry(stage.clone())
+                        .or_default()
+                        .entry(k.clone())
+                        .or_insert(0) += n;
+                }
+            }
+        }
         if let Ok(c) = counters.into_inner() {
             stats.add_counters(&c);
         }
+        let mut figs = figs.into_inner().unwrap_or_default();
+        for (a, b) in figs.iter_mut().zip(&decided.figs) {
+            a.merge(b);
+        }
+        for (name, fig) in plan.names.iter().zip(figs.iter_mut()) {
+            if let Some(after) = collected.after_stages.get(*name) {
+                fig.merge(after);
+            }
+        }
+        stats.stages = StageTable(plan.names.iter().copied().zip(figs).collect());
         let mut reports = reports.into_inner().unwrap_or_default();
-        reports.sort_by_key(|r| r.file.to_string());
         // Reports arrive in input order from the merger already; keep that order.
         let order: BTreeMap<String, usize> = self
             .inputs
@@ -305,219 +406,57 @@ impl Exec<'_> {
         Ok((stats, reports, shards, side))
     }
 
-    /// Worker side: parse and run the stages on every line of a batch.
-    fn process_batch(
+    /// A worker thread: kept documents first (they free memory and feed the writers), new
+    /// input when there are none. Ends when the ordered stage has closed the kept channel.
+    fn work_loop(
         &self,
-        sb: SeqBatch,
-        stages: &[&dyn Stage],
-        config: &Config,
-        counters: &mut Counters,
-    ) -> Processed {
-        let SeqBatch {
-            seq,
-            first_doc,
-            batch,
-        } = sb;
-        let mut outcomes = Vec::with_capacity(batch.entries.len());
-        for (k, e) in batch.entries.into_iter().enumerate() {
-            let l = match e {
-                Entry::Error(err) => {
-                    outcomes.push(Outcome::Error(err));
-                    continue;
-                }
-                Entry::Line(l) => l,
-            };
-            let doc_seq = first_doc + k as u64;
-            let (mut doc, warning) =
-                match self
-                    .format
-                    .parse(&batch.buf[l.start..l.end], &batch.file, l.line, doc_seq)
-                {
-                    Ok(x) => x,
-                    Err(err) => {
-                        outcomes.push(Outcome::Error(err));
-                        continue;
-                    }
-                };
-            if let Some(w) = warning {
-                outcomes.push(Outcome::Error(w));
-            }
-            outcomes.push(run_stages(&mut doc, stages, counters, self.format, config));
-        }
-        self.opts.pool.put(batch.buf);
-        Processed {
-            seq,
-            bytes: batch.bytes,
-            outcomes,
-        }
-    }
-
-    /// The ordered stage: re-sequences processed batches, decides duplicates, routes records.
-    #[allow(clippy::too_many_arguments)]
-    fn ordered_stage(
-        &self,
-        config: &Config,
-        results: Receiver<Processed>,
-        ordered: &mut [Box<dyn OrderedStage>],
-        mut side: SideOutputs,
-        write_txs: Vec<Sender<(usize, Vec<u8>, u64)>>,
-        blocks: &BufPool,
-        raw_bytes: &AtomicU64,
-        abort: &AtomicBool,
-    ) -> crate::Result<(Stats, Vec<FileSummary>)> {
-        let mut stats = Stats::default();
-        let nshards = config.output.shards;
-        let nwriters = write_txs.len();
-        let mut shard_buf: Vec<(Vec<u8>, u64)> = (0..nshards).map(|_| (Vec::new(), 0)).collect();
-        let mut buffered = 0usize;
-        let mut pending: BTreeMap<u64, Processed> = BTreeMap::new();
-        let mut next = 0u64;
-        let strict = config.pipeline.strict;
-        const SHARD_FLUSH: usize = 256 << 10;
-        const TOTAL_FLUSH: usize = 64 << 20;
-
-        let send = |shard: usize, buf: Vec<u8>, n: u64| -> crate::Result<()> {
-            write_txs[shard % nwriters]
-                .send((shard, buf, n))
-                .map_err(|_| Error::Internal("a shard writer stopped".into()))
-        };
-        let outcome = (|| -> crate::Result<()> {
-            while let Ok(p) = results.recv() {
-                pending.insert(p.seq, p);
-                while let Some(p) = pending.remove(&next) {
-                    next += 1;
-                    stats.bytes_in += p.bytes;
-                    let mut outcomes = p.outcomes.into_iter().peekable();
-                    while let Some(o) = outcomes.next() {
-                        match o {
-                            Outcome::Error(err) => {
-                                if err.kind != ErrorKind::TruncatedInput
-                                    && err.kind != ErrorKind::ReadError
-                                {
-                                    stats.lines_in += u64::from(
-                                        err.action != crate::io::errors::Action::Repaired,
-                                    );
+        w: &mut Worker<'_>,
+        work: Receiver<SeqBatch>,
+        res_tx: Sender<Decidable>,
+        kept: Receiver<KeptBatch>,
+        fin: Sender<crate::Result<Finished>>,
+    ) {
+        let mut input = Some((work, res_tx));
+        loop {
+            let kb = match kept.try_recv() {
+                Ok(kb) => kb,
+                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Empty) => match &input {
+                    None => match kept.recv() {
+                        Ok(kb) => kb,
+                        Err(_) => return,
+                    },
+                    Some((work, res_tx)) => {
+                        crossbeam_channel::select! {
+                            recv(kept) -> m => match m {
+                                Ok(kb) => kb,
+                                Err(_) => return,
+                            },
+                            recv(work) -> m => {
+                                let sent = match m {
+                                    Ok(sb) => res_tx
+                                        .send(w.decide_ready(sb, &self.opts.pool))
+                                        .is_ok(),
+                                    Err(_) => false,
+                                };
+                                if !sent {
+                                    // No more input (or the ordered stage stopped): dropping
+                                    // this worker's sender lets the ordered stage finish.
+                                    input = None;
                                 }
-                                *stats.errors.entry(err.kind.name().to_string()).or_insert(0) += 1;
-                                side.errors.write_json(&err)?;
-                                if strict {
-                                    return Err(Error::Strict(err.to_string()));
-                                }
-                            }
-                            Outcome::Rejected { stage, rule, json } => {
-                                stats.lines_in += 1;
-                                stats.docs_in += 1;
-                                stats.reject(stage, rule);
-                                side.rejected.write_line(&json)?;
-                            }
-                            Outcome::Kept(mut k) => {
-                                stats.lines_in += 1;
-                                stats.docs_in += 1;
-                                if let Some(Outcome::Kept(next)) = outcomes.peek() {
-                                    let cand = next.candidate();
-                                    for st in ordered.iter_mut() {
-                                        st.prepare(&cand);
-                                    }
-                                }
-                                let mut removed = false;
-                                for st in ordered.iter_mut() {
-                                    match st.decide(&k.candidate())? {
-                                        Decision::Keep => {}
-                                        Decision::Annotate { key, value } => {
-                                            annotate(&mut k.json, key, &value)
-                                        }
-                                        Decision::Remove(d) => {
-                                            *stats
-                                                .duplicates
-                                                .entry(d.kind.to_string())
-                                                .or_insert(0) += 1;
-                                            side.duplicates.write_json(&DuplicateRecord {
-                                                id: &k.id,
-                                                duplicate_of: &d.duplicate_of,
-                                                kind: d.kind,
-                                                similarity: d
-                                                    .similarity
-                                                    .map(|s| (s * 1e4).round() / 1e4),
-                                                source: k.origin.to_string(),
-                                            })?;
-                                            removed = true;
-                                            break;
-                                        }
-                                    }
-                                }
-                                if removed {
-                                    continue;
-                                }
-                                stats.docs_written += 1;
-                                stats.bytes_out += k.json.len() as u64 + 1;
-                                let (buf, n) = &mut shard_buf[k.shard];
-                                if buf.capacity() == 0 {
-                                    *buf = blocks.get(SHARD_FLUSH + (SHARD_FLUSH >> 2));
-                                }
-                                buf.extend_from_slice(&k.json);
-                                buf.push(b'\n');
-                                *n += 1;
-                                buffered += k.json.len() + 1;
-                                if buf.len() >= SHARD_FLUSH {
-                                    buffered -= buf.len();
-                                    let (b, c) = std::mem::take(&mut shard_buf[k.shard]);
-                                    send(k.shard, b, c)?;
-                                }
-                                if buffered >= TOTAL_FLUSH {
-                                    for (i, sb) in shard_buf.iter_mut().enumerate() {
-                                        if sb.1 > 0 {
-                                            let (b, c) = std::mem::take(sb);
-                                            send(i, b, c)?;
-                                        }
-                                    }
-                                    buffered = 0;
-                                }
+                                continue;
                             }
                         }
                     }
-                    self.progress.update(
-                        raw_bytes.load(Ordering::Relaxed),
-                        stats.bytes_in,
-                        stats.docs_in,
-                    );
-                }
-                if abort.load(Ordering::Relaxed) {
-                    break;
-                }
-            }
-            if !pending.is_empty() {
-                return Err(Error::Internal(
-                    "a worker stopped before finishing its batches".into(),
-                ));
-            }
-            for (i, sb) in shard_buf.iter_mut().enumerate() {
-                if sb.1 > 0 {
-                    let (b, c) = std::mem::take(sb);
-                    send(i, b, c)?;
-                }
-            }
-            Ok(())
-        })();
-        if outcome.is_err() {
-            // Set before the writers see their channels close, so they abandon their shards.
-            abort.store(true, Ordering::SeqCst);
-        }
-        drop(results);
-        drop(write_txs);
-        match outcome {
-            Ok(()) => {
-                let summaries = vec![
-                    side.rejected.finish()?,
-                    side.duplicates.finish()?,
-                    side.errors.finish()?,
-                ];
-                Ok((stats, summaries))
-            }
-            Err(e) => {
-                side.rejected.abandon();
-                side.duplicates.abandon();
-                side.errors.abandon();
-                Err(e)
+                },
+            };
+            let failed = {
+                let r = w.finish(kb);
+                let failed = r.is_err();
+                fin.send(r).is_err() || failed
+            };
+            if failed {
+                return;
             }
         }
     }
@@ -551,63 +490,4 @@ impl Drop for SetOnDrop<'_> {
 enum ReaderMsg {
     Batch(Batch),
     Done(FileReport),
-}
-
-/// Runs the per-document stages on one document and turns the result into an outcome.
-fn run_stages(
-    doc: &mut Doc,
-    stages: &[&dyn Stage],
-    counters: &mut Counters,
-    format: &RecordFormat,
-    config: &Config,
-) -> Outcome {
-    for st in stages {
-        if let Verdict::Drop(d) = st.process(doc, counters) {
-            let rec = RejectedRecord {
-                id: &doc.id,
-                reason: format!(
-                    "{}/{}: {} vs threshold {}",
-                    d.stage,
-                    d.rule,
-                    round4(d.value),
-                    round4(d.threshold)
-                ),
-                stage: d.stage,
-                rule: d.rule,
-                value: round4(d.value),
-                threshold: round4(d.threshold),
-                source: doc.origin.to_string(),
-            };
-            return Outcome::Rejected {
-                stage: d.stage,
-                rule: d.rule,
-                json: serde_json::to_vec(&rec).unwrap_or_default(),
-            };
-        }
-    }
-    let shard = writer::shard_of(&doc.id, config.output.shard_seed, config.output.shards);
-    let mut json = Vec::new();
-    if let Err(e) = format.write(doc, &mut json) {
-        // Cannot happen for values that came from JSON; reported rather than lost if it does.
-        return Outcome::Error(InputError {
-            file: doc.origin.file.clone(),
-            line: doc.origin.line,
-            kind: ErrorKind::InvalidJson,
-            reason: format!("cannot serialize output record: {e}"),
-            action: crate::io::errors::Action::Skipped,
-        });
-    }
-    Outcome::Kept(Kept {
-        seq: doc.seq,
-        id: std::mem::take(&mut doc.id),
-        origin: doc.origin.clone(),
-        exact_key: doc.exact_key,
-        minhash: doc.minhash.take(),
-        shard,
-        json,
-    })
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
 }

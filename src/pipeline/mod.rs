@@ -1,34 +1,48 @@
-//! Wiring: reader threads → bounded channels → rayon workers running the document stages →
-//! the ordered stage (re-sequencing, exact and near dedup, side outputs) → shard writer threads.
+//! Wiring: reader threads → rayon workers running the stages before the duplicate decision
+//! (cleaning, filters, dedup keys) → the ordered stage (re-sequencing, exact and near dedup in
+//! input order) → the workers again, for kept documents only, running the stages after the
+//! decision (entities) and serializing → the collector (re-sequencing, shard buffers,
+//! `rejected.jsonl.zst`) → shard writer threads. Duplicates never reach the expensive stages.
 //!
-//! Every channel is bounded, so memory does not grow with the input. Batches carry a sequence
-//! number; the ordered stage handles them strictly in input order, which makes every output
-//! byte-identical for any thread count. When a stage needs corpus statistics (per-site repeated
-//! lines), a pre-scan pass over the same inputs runs first.
+//! The stages come from the registry ([`registry::STAGES`]). Batches carry a sequence number;
+//! the ordered stage and the collector handle them strictly in input order, which makes every
+//! output byte-identical for any thread count. Memory is bounded: every channel but the one of
+//! kept documents is bounded, and that one is fed only with what the bounded ones let through
+//! (workers take kept documents before new input). When a stage needs corpus statistics
+//! (per-site repeated lines), a pre-scan pass over the same inputs runs first.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::doc::Origin;
-use crate::io::errors::InputError;
 use crate::io::pool::BufPool;
 use crate::io::reader::{Batch, FileReport, ReaderOptions};
 use crate::io::record::RecordFormat;
 use crate::io::source::{self, Input};
 use crate::io::writer::{self, FileSummary};
-use crate::stage::{Candidate, OrderedStage, Stage};
+use crate::stage::{Prescan, Stage};
 use crate::stats::{Stats, Timing};
 use crate::Error;
+use checkpoint::Checkpoint;
 
+mod checkpoint;
+mod collect;
 mod exec;
+pub mod folder;
+mod ordered;
 mod output;
+pub mod registry;
+mod work;
+
+use ordered::Decider;
+pub use ordered::ERROR_LINES_PER_KIND;
+use registry::Builder;
 
 pub use output::{InputSummary, Manifest, Totals};
 
-/// Receives progress from a run; the binary draws a progress bar with it. Called from the
-/// ordered stage's thread only.
+/// Receives progress from a run; the binary draws a progress bar with it. Called from one
+/// thread at a time (the pre-scan's caller, then the collector of the main pass).
 pub trait Progress: Sync {
     /// A pass starts (`prescan` or `main`); `total_bytes` is the summed size of the input files
     /// on disk when known.
@@ -38,6 +52,11 @@ pub trait Progress: Sync {
     fn update(&self, _raw_bytes: u64, _bytes: u64, _docs: u64) {}
     /// The pass ended.
     fn finish(&self) {}
+    /// True when the run should stop (the binary sets it on SIGINT or SIGTERM). The run then
+    /// saves a checkpoint and returns [`Error::Interrupted`]; `--resume` continues it.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Progress`] that ignores everything.
@@ -55,97 +74,101 @@ pub struct Summary {
     pub manifest: Manifest,
     /// True when some input could not be read to its end (the binary exits with code 2).
     pub incomplete_inputs: bool,
+    /// Things the user should know that did not stop the run (a capped thread count, ...).
+    pub warnings: Vec<String>,
 }
 
-/// A per-document stage slot: built up front, or (repeated lines) after the pre-scan.
-enum Slot {
-    Ready(Box<dyn Stage>),
-    RepeatedLines,
+/// Worker threads beyond this many per core are not started (`pipeline.threads` is capped).
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// A per-document stage in the worker chain, with its slot in the per-stage figures.
+pub(crate) struct Step {
+    /// Index into [`Plan::names`].
+    fig: usize,
+    /// False for the worker half of a dedup stage: its documents are counted by the decision.
+    counts_docs: bool,
+    stage: Box<dyn Stage>,
 }
 
-/// Builds the per-document stages in config order. Adding a stage is one line here.
-fn build_stages(c: &Config) -> crate::Result<Vec<Slot>> {
-    type Build<'a> = &'a dyn Fn() -> crate::Result<Slot>;
-    fn ready<S: Stage + 'static>(s: crate::Result<S>) -> crate::Result<Slot> {
-        Ok(Slot::Ready(Box::new(s?)))
-    }
-    let all: [(bool, Build<'_>); 10] = [
-        (c.unwrap.enabled, &|| ready(c.unwrap.build())),
-        (c.normalize.enabled, &|| ready(c.normalize.build())),
-        (c.line_rules.enabled, &|| ready(c.line_rules.build())),
-        (c.repeated_lines.enabled, &|| Ok(Slot::RepeatedLines)),
-        (c.quality.enabled, &|| ready(c.quality.build())),
-        (c.min_length.enabled, &|| ready(c.min_length.build())),
-        (c.lang.enabled, &|| ready(c.lang.build())),
-        (c.exact_dedup.enabled, &|| {
-            ready(Ok(crate::dedup::exact::ExactKey))
-        }),
-        (c.near_dedup.enabled, &|| ready(c.near_dedup.build_signer())),
-        (c.entities.enabled, &|| ready(c.entities.build())),
-    ];
-    all.iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, build)| build())
-        .collect()
+/// The enabled stages of a run, built from the registry, split at the duplicate decision.
+pub(crate) struct Plan {
+    /// The enabled stages' names, in registry order: the slots of the per-stage figures.
+    names: Vec<&'static str>,
+    /// Worker stages before the decision, dedup keys last.
+    before: Vec<Step>,
+    /// A stage built from a pre-scan, and where in `before` it goes.
+    prescan: Option<(usize, usize, Box<dyn Prescan>)>,
+    /// The ordered halves of the dedup stages (built when the pre-scan has counted the input).
+    dedup: Vec<(usize, registry::BuildIndex)>,
+    /// Worker stages after the decision.
+    after: Vec<Step>,
 }
 
-/// Builds the ordered stages (first seen wins), in order.
-/// `docs` is the input's document count when a pre-scan counted it.
-fn build_ordered(c: &Config, docs: Option<u64>) -> crate::Result<Vec<Box<dyn OrderedStage>>> {
-    use crate::dedup::exact::{ExactIndex, IdLog};
-    let mut v: Vec<Box<dyn OrderedStage>> = Vec::new();
-    if c.exact_dedup.enabled {
-        // Kept ids go to disk so memory holds only the 16-byte keys and a handle.
-        let log = IdLog::file(&c.output.dir.join(".exact-ids.tmp"))?;
-        v.push(Box::new(ExactIndex::with_log(log)));
-    }
-    if c.near_dedup.enabled {
-        // Kept ids, band keys and sketches go to files in the output folder (removed at the
-        // end). A counted input sizes the band table once instead of growing it.
-        let near = match docs {
-            Some(n) => c.near_dedup.sized_for(n),
-            None => c.near_dedup.clone(),
+impl Plan {
+    fn build(c: &Config) -> crate::Result<Plan> {
+        let mut plan = Plan {
+            names: Vec::new(),
+            before: Vec::new(),
+            prescan: None,
+            dedup: Vec::new(),
+            after: Vec::new(),
         };
-        v.push(Box::new(near.build_index_in(&c.output.dir)?));
+        for def in registry::STAGES.iter().filter(|d| (d.enabled)(c)) {
+            let fig = plan.names.len();
+            plan.names.push(def.name);
+            let step = |stage, counts_docs| Step {
+                fig,
+                counts_docs,
+                stage,
+            };
+            match def.builder {
+                Builder::Before(b) => plan.before.push(step(b(c)?, true)),
+                Builder::Prescanned(b) => {
+                    if plan.prescan.is_some() {
+                        return Err(Error::Internal(format!(
+                            "stage `{}`: only one stage can use the pre-scan",
+                            def.name
+                        )));
+                    }
+                    plan.prescan = Some((plan.before.len(), fig, b(c)?));
+                }
+                Builder::Dedup { key, index } => {
+                    plan.before.push(step(key(c)?, false));
+                    plan.dedup.push((fig, index));
+                }
+                Builder::After(b) => plan.after.push(step(b(c)?, true)),
+            }
+        }
+        Ok(plan)
     }
-    Ok(v)
+
+    /// Builds the ordered stages; `docs` is the input's document count when a pre-scan
+    /// counted it.
+    fn deciders(&self, c: &Config, docs: Option<u64>) -> crate::Result<Vec<Decider>> {
+        let ctx = registry::IndexContext {
+            dir: &c.output.dir,
+            docs,
+        };
+        self.dedup
+            .iter()
+            .map(|&(fig, build)| {
+                Ok(Decider {
+                    fig,
+                    stage: build(c, ctx)?,
+                })
+            })
+            .collect()
+    }
 }
 
-/// The names of the stages that can be switched off with `--disable`.
-pub const STAGE_NAMES: &[&str] = &[
-    "unwrap",
-    "normalize",
-    "line_rules",
-    "repeated_lines",
-    "quality",
-    "min_length",
-    "lang",
-    "exact_dedup",
-    "near_dedup",
-    "entities",
-];
+/// The names of the stages that can be switched off with `--disable`, in pipeline order.
+pub fn stage_names() -> Vec<&'static str> {
+    registry::stage_names()
+}
 
 /// Switches a stage off by name (as `--disable` does).
 pub fn disable_stage(c: &mut Config, name: &str) -> crate::Result<()> {
-    match name {
-        "unwrap" => c.unwrap.enabled = false,
-        "normalize" => c.normalize.enabled = false,
-        "line_rules" => c.line_rules.enabled = false,
-        "repeated_lines" => c.repeated_lines.enabled = false,
-        "quality" => c.quality.enabled = false,
-        "min_length" => c.min_length.enabled = false,
-        "lang" => c.lang.enabled = false,
-        "exact_dedup" => c.exact_dedup.enabled = false,
-        "near_dedup" => c.near_dedup.enabled = false,
-        "entities" => c.entities.enabled = false,
-        other => {
-            return Err(Error::Config(format!(
-                "unknown stage `{other}` (stages: {})",
-                STAGE_NAMES.join(", ")
-            )))
-        }
-    }
-    Ok(())
+    registry::disable_stage(c, name)
 }
 
 /// One batch with its position in input order.
@@ -155,65 +178,89 @@ struct SeqBatch {
     batch: Batch,
 }
 
-/// What a worker made of one input line.
-enum Outcome {
-    Kept(Kept),
-    Rejected {
-        stage: &'static str,
-        rule: &'static str,
-        json: Vec<u8>,
-    },
-    Error(InputError),
-}
-
-struct Kept {
-    seq: u64,
-    id: String,
-    origin: Origin,
-    exact_key: Option<u128>,
-    minhash: Option<Box<[u32]>>,
-    shard: usize,
-    json: Vec<u8>,
-}
-
-impl Kept {
-    /// What the ordered stages see of the document.
-    fn candidate(&self) -> Candidate<'_> {
-        Candidate {
-            seq: self.seq,
-            id: &self.id,
-            exact_key: self.exact_key,
-            minhash: self.minhash.as_deref(),
-        }
-    }
-}
-
-struct Processed {
-    seq: u64,
-    bytes: u64,
-    outcomes: Vec<Outcome>,
-}
-
 /// Runs the pipeline described by `config` and writes everything into `config.output.dir`.
 pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     config.validate()?;
     let started = Instant::now();
-    let threads = if config.pipeline.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        config.pipeline.threads
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut warnings = Vec::new();
+    let threads = match config.pipeline.threads {
+        0 => cores,
+        n if n > MAX_THREADS_PER_CORE * cores => {
+            warnings.push(format!(
+                "pipeline.threads = {n} on {cores} cores: using {} worker threads ({} per core); \
+                 more only add memory and switching",
+                MAX_THREADS_PER_CORE * cores,
+                MAX_THREADS_PER_CORE
+            ));
+            MAX_THREADS_PER_CORE * cores
+        }
+        n => n,
     };
+    check_open_files(config.output.shards)?;
+    // Inputs first: a missing file is reported before the output folder is touched.
+    let mut notes = Vec::new();
+    let inputs = source::resolve_noting(&config.input.paths, &mut notes)?;
     let out_dir = config.output.dir.clone();
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
+    let _lock = folder::lock(&out_dir)?;
+    let resume = match config.pipeline.existing_output {
+        folder::Existing::Resume => Some(Checkpoint::load(&out_dir)?),
+        other => {
+            folder::prepare_fresh(&out_dir, other)?;
+            None
+        }
+    };
+    let fresh = resume.is_none();
+    let result = run_locked(config, progress, threads, resume, started, inputs, notes);
+    if let Err(e) = &result {
+        // A run stopped by a signal or by a full disk can be resumed; anything else (a
+        // --strict stop, missing inputs) would stop again the same way, so the files it
+        // started go. An interrupted run's files are never removed by a failed --resume.
+        if fresh && !matches!(e, Error::Interrupted(_) | Error::Io { .. }) {
+            let _ = folder::clear(&out_dir);
+        }
+    }
+    let mut summary = result?;
+    summary.warnings.extend(warnings);
+    Ok(summary)
+}
 
-    let mut inputs = source::resolve(&config.input.paths)?;
-    let mut slots = build_stages(config)?;
+fn run_locked(
+    config: &Config,
+    progress: &dyn Progress,
+    threads: usize,
+    resume: Option<Checkpoint>,
+    started: Instant,
+    mut inputs: Vec<Input>,
+    notes: Vec<String>,
+) -> crate::Result<Summary> {
+    let out_dir = config.output.dir.clone();
+
+    let run_id = checkpoint::fingerprint(config, &inputs);
+    let start = match resume {
+        Some(cp) => {
+            if inputs.iter().any(Input::is_stdin) {
+                return Err(Error::Config(
+                    "--resume cannot re-read standard input: resume runs that read files".into(),
+                ));
+            }
+            cp.check(&run_id, config.output.shards)?;
+            cp
+        }
+        None => {
+            let cp = Checkpoint::start(run_id, config.output.shards);
+            cp.save(&out_dir)?;
+            cp
+        }
+    };
+    let mut plan = Plan::build(config)?;
     let mut format = RecordFormat::new(&config.input, &config.output);
     format.with_lang = config.lang.enabled;
     format.with_entities = config.entities.enabled;
 
     // The pre-scan reads the input twice; standard input can be read once, so spool it.
-    let needs_prescan = slots.iter().any(|s| matches!(s, Slot::RepeatedLines));
+    let needs_prescan = plan.prescan.is_some();
     let spool = if needs_prescan && inputs.iter().any(Input::is_stdin) {
         Some(spool_stdin(&out_dir)?)
     } else {
@@ -247,14 +294,16 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
 
     let prescan_started = Instant::now();
     let mut counted_docs = None;
-    if needs_prescan {
-        let pos = slots
-            .iter()
-            .position(|s| matches!(s, Slot::RepeatedLines))
-            .unwrap_or(0);
-        let before: Vec<&dyn Stage> = ready(&slots[..pos]);
-        let (counter, docs) = exec.prescan(&before, config.repeated_lines.counter()?)?;
-        slots[pos] = Slot::Ready(Box::new(counter.finish()?));
+    if let Some((at, fig, counter)) = plan.prescan.take() {
+        let (counter, docs) = exec.prescan(&plan.before[..at], counter)?;
+        plan.before.insert(
+            at,
+            Step {
+                fig,
+                counts_docs: true,
+                stage: counter.finish()?,
+            },
+        );
         counted_docs = Some(docs);
     }
     let prescan_s = if needs_prescan {
@@ -262,10 +311,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     } else {
         0.0
     };
-    let stages: Vec<&dyn Stage> = ready(&slots);
-    let mut ordered = build_ordered(config, counted_docs)?;
-    let result = exec.main(config, &stages, &mut ordered);
-    drop(ordered);
+    let mut deciders = plan.deciders(config, counted_docs)?;
+    let result = exec.main(config, &plan, &mut deciders, &start);
+    drop(deciders);
     if let Some(p) = &spool {
         let _ = std::fs::remove_file(p);
         for i in inputs.iter_mut().filter(|i| i.is_stdin()) {
@@ -306,23 +354,47 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
             errors: stats.errors_total(),
         },
     };
-    writer::write_json_file(&out_dir, "manifest.json", &manifest)?;
+    // The manifest goes last: a folder with a manifest is complete.
     writer::write_json_file(&out_dir, "stats.json", &stats)?;
+    writer::write_json_file(&out_dir, "manifest.json", &manifest)?;
+    let cp = out_dir.join(folder::CHECKPOINT_FILE);
+    std::fs::remove_file(&cp).map_err(|e| Error::io(&cp, e))?;
     Ok(Summary {
         stats,
         manifest,
         incomplete_inputs,
+        warnings: notes,
     })
 }
 
-fn ready(slots: &[Slot]) -> Vec<&dyn Stage> {
-    slots
-        .iter()
-        .filter_map(|s| match s {
-            Slot::Ready(s) => Some(s.as_ref()),
-            Slot::RepeatedLines => None,
-        })
-        .collect()
+/// Every shard is an open file for the whole run: checks the open-file limit up front (raising
+/// the soft limit to the hard one if needed), instead of failing thousands of files in.
+fn check_open_files(shards: usize) -> crate::Result<()> {
+    // Side outputs, dedup scratch files, inputs being read, the lock, standard streams.
+    let need = shards as u64 + 64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= need {
+        return Ok(());
+    }
+    if lim.rlim_max >= need {
+        let raised = libc::rlimit {
+            rlim_cur: need.max(lim.rlim_cur),
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return Ok(());
+        }
+    }
+    Err(Error::Config(format!(
+        "output.shards = {shards} needs about {need} open files, but the limit is {} (hard limit \
+         {}): use fewer shards, or raise the limit (ulimit -n)",
+        lim.rlim_cur, lim.rlim_max
+    )))
 }
 
 fn spool_stdin(dir: &Path) -> crate::Result<PathBuf> {

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
 
 use crate::io::pool::BufPool;
-use crate::io::writer::{FileSummary, JsonlWriter};
+use crate::io::writer::{FileState, FileSummary, JsonlWriter};
 use crate::Error;
 
 /// An input file as recorded in the manifest.
@@ -58,13 +58,6 @@ pub struct Totals {
     pub errors: u64,
 }
 
-/// The side outputs the ordered stage writes.
-pub(super) struct SideOutputs {
-    pub(super) rejected: JsonlWriter,
-    pub(super) duplicates: JsonlWriter,
-    pub(super) errors: JsonlWriter,
-}
-
 #[derive(Serialize)]
 pub(super) struct DuplicateRecord<'a> {
     pub(super) id: &'a str,
@@ -86,23 +79,18 @@ pub(super) struct RejectedRecord<'a> {
     pub(super) source: String,
 }
 
-/// Adds `"key": value` to a serialized JSON object (used for near-dedup cluster ids).
-pub(super) fn annotate(json: &mut Vec<u8>, key: &str, value: &str) {
-    if json.last() == Some(&b'}') {
-        json.pop();
-        let sep = if json.len() > 1 { "," } else { "" };
-        json.extend_from_slice(sep.as_bytes());
-        let _ = serde_json::to_writer(&mut *json, key);
-        json.push(b':');
-        let _ = serde_json::to_writer(&mut *json, value);
-        json.push(b'}');
-    }
+/// What the collector sends a shard writer thread.
+pub(super) enum WriterMsg {
+    /// A block of complete lines for a shard, with its record count.
+    Block(usize, Vec<u8>, u64),
+    /// End a frame in every shard of the thread, fsync, and reply with their states.
+    Checkpoint(Sender<crate::Result<Vec<(usize, FileState)>>>),
 }
 
 /// A shard writer thread: appends blocks to its shards, then finishes them.
 pub(super) fn write_shards(
     mut group: Vec<(usize, JsonlWriter)>,
-    rx: Receiver<(usize, Vec<u8>, u64)>,
+    rx: Receiver<WriterMsg>,
     abort: &AtomicBool,
     blocks: &BufPool,
 ) -> crate::Result<Vec<FileSummary>> {
@@ -112,7 +100,21 @@ pub(super) fn write_shards(
         .map(|(p, (i, _))| (*i, p))
         .collect();
     let mut failed = None;
-    while let Ok((shard, block, n)) = rx.recv() {
+    while let Ok(msg) = rx.recv() {
+        let (shard, block, n) = match msg {
+            WriterMsg::Block(shard, block, n) => (shard, block, n),
+            WriterMsg::Checkpoint(reply) => {
+                let states = match &failed {
+                    Some(e) => Err(Error::Internal(format!("a shard writer failed: {e}"))),
+                    None => group
+                        .iter_mut()
+                        .map(|(i, w)| Ok((*i, w.checkpoint()?)))
+                        .collect(),
+                };
+                let _ = reply.send(states);
+                continue;
+            }
+        };
         if failed.is_some() {
             continue;
         }
@@ -124,11 +126,14 @@ pub(super) fn write_shards(
         blocks.put(block);
     }
     // The channel closes on success and on abort alike; only a clean end finalizes shards.
+    // Otherwise the `.tmp` files stay for `--resume` (the run removes them when it cannot be
+    // resumed).
     if failed.is_some() || abort.load(Ordering::SeqCst) {
         for (_, w) in group {
-            w.abandon();
+            w.leave();
         }
-        return Err(failed.unwrap_or_else(|| Error::Internal("run aborted".into())));
+        // Stopped because another thread failed: that thread reports why.
+        return failed.map_or(Ok(Vec::new()), Err);
     }
     group.into_iter().map(|(_, w)| w.finish()).collect()
 }

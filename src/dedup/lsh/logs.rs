@@ -244,7 +244,7 @@ impl SketchLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::minhash::SplitMix64;
+    use crate::rng::SplitMix64;
 
     #[test]
     fn sketches_read_back_from_buffer_and_file_alike() {
@@ -254,7 +254,7 @@ mod tests {
         let k = 256;
         let mut file = SketchLog::file(&path, k).unwrap();
         let mut mem = SketchLog::memory(k);
-        let mut rng = SplitMix64(8);
+        let mut rng = SplitMix64::new(8);
         let recs: Vec<Vec<u32>> = (0..500)
             .map(|i| {
                 let n = if i % 7 == 0 { 40 } else { k };

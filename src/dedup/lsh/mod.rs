@@ -630,7 +630,7 @@ mod tests {
 
     #[test]
     fn announcing_the_next_document_never_changes_a_decision() {
-        use crate::dedup::eval::SyntheticRecords;
+        use crate::harness::near::SyntheticRecords;
         let p = LshParams {
             sketch: 64,
             verify_threshold: Some(0.6),

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-pub use super::eval_sites::{build_set, EvalDoc, SITES};
+pub use super::sites::{build_set, EvalDoc, SITES};
 
 /// Shingle length.
 const SHINGLE: usize = 4;

@@ -1,10 +1,10 @@
-//! Invented news sites for the cleaning evaluation ([`super::eval`]).
+//! Invented news sites for the cleaning evaluation ([`super::clean`]).
 //!
 //! Each site wraps a real article body in its own furniture: headers, menus, cookie banners,
 //! bylines and timestamps that vary per article, share bars, related-story lists drawn from
 //! other articles, newsletter and donation appeals written as full sentences, comment
 //! prompts and copyright footers. Sites differ in layout and wording on purpose; the last three
-//! are held out from any tuning of the line rules. Generation is deterministic (splitmix64).
+//! are held out from any tuning of the line rules. Generation is deterministic ([`SplitMix64`]).
 
 /// One evaluation document.
 #[derive(Clone, Debug)]
@@ -31,18 +31,16 @@ pub const SITES: &[(&str, bool)] = &[
     ("northern_post", true),
 ];
 
-struct Rng(u64);
+use crate::rng::SplitMix64;
+
+/// Choices a site's layout makes, drawn from the crate's one RNG.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+    /// A number in `0..n` (0 when `n` is 0). Modulo, not [`SplitMix64::below`]: the evaluation
+    /// set was built this way and its published scores depend on the exact draws.
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.0.next_u64() % n.max(1) as u64) as usize
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len())]
@@ -244,7 +242,9 @@ pub fn build_set(articles: &[(String, String)], seed: u64) -> Vec<EvalDoc> {
                 .filter(|p| !p.trim().is_empty())
                 .collect(),
             titles: &titles,
-            rng: Rng(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
+            rng: Rng(SplitMix64::new(
+                seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407),
+            )),
         };
         let text = RENDERS[s](&mut ctx);
         out.push(EvalDoc {

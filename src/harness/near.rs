@@ -1,9 +1,9 @@
 //! Quality evaluation of near-duplicate removal on a synthetic corpus with known answers.
 //!
-//! [`build_corpus`] takes real articles (the BBC set in `examples/near_eval.rs` and the tests),
-//! keeps most as originals, plants mutated near copies of some (words recased, inserted,
-//! deleted and substituted; a span rewritten, often the first line; a sentence dropped;
-//! boilerplate lines added) and builds "quoting" documents from held-out articles that share one
+//! [`build_corpus`] takes real articles (the BBC set in `examples/near_eval.rs`, the fixture
+//! `tests/data/bbc-1000.jsonl.zst` in the tests), keeps most as originals, plants mutated near
+//! copies of some (words recased, inserted, deleted and substituted; a span rewritten, often the
+//! first line; a sentence dropped; boilerplate lines added) and builds "quoting" documents from held-out articles that share one
 //! or two paragraphs with an original (these must stay). Everything is driven by a seeded
 //! [`SplitMix64`], so a seed gives the same corpus on every machine. [`evaluate`] runs the
 //! signer and index as the pipeline does (signatures in parallel, decisions in input order) and
@@ -11,13 +11,13 @@
 //! `duplicate_of` document is at least 0.6, and how many must-stay documents stayed.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::lsh::LshIndex;
-use super::minhash::{jaccard, shingle_set, SplitMix64};
-use super::near::NearDedupConfig;
+use crate::dedup::lsh::LshIndex;
+use crate::dedup::minhash::{jaccard, shingle_set};
+use crate::dedup::near::NearDedupConfig;
+use crate::rng::SplitMix64;
 use crate::stage::{Candidate, Decision, OrderedStage};
 
 /// Jaccard similarity (word 5-grams) at or above which a removal counts as justified.
@@ -80,43 +80,6 @@ impl Default for CorpusSpec {
             min_change: 0.04,
             max_change: 0.15,
         }
-    }
-}
-
-/// Reads `(id, text)` pairs from a (possibly zstd-compressed) JSONL file with `id` and `text`.
-pub fn load_articles(path: &Path) -> crate::Result<Vec<(String, String)>> {
-    let raw = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
-    let data = if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        zstd::decode_all(&raw[..]).map_err(|e| crate::Error::io(path, e))?
-    } else {
-        raw
-    };
-    let mut out = Vec::new();
-    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_slice(line)
-            .map_err(|e| crate::Error::Input(format!("{}:{}: {e}", path.display(), i + 1)))?;
-        let id = v["id"]
-            .as_str()
-            .map_or_else(|| format!("line-{}", i + 1), String::from);
-        if let Some(t) = v["text"].as_str() {
-            out.push((id, t.to_string()));
-        }
-    }
-    Ok(out)
-}
-
-impl SplitMix64 {
-    /// A uniform number in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-
-    /// A uniform number in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -249,11 +212,11 @@ pub fn mutate(text: &str, donor: &str, p: f64, rng: &mut SplitMix64) -> (String,
 
 /// Builds the evaluation corpus from real articles (exact duplicates among them are skipped).
 pub fn build_corpus(articles: &[(String, String)], spec: &CorpusSpec) -> Vec<EvalDoc> {
-    let mut rng = SplitMix64(spec.seed);
+    let mut rng = SplitMix64::new(spec.seed);
     let mut seen = std::collections::HashSet::new();
     let unique: Vec<&(String, String)> = articles
         .iter()
-        .filter(|(_, t)| seen.insert(super::exact::key(t)))
+        .filter(|(_, t)| seen.insert(crate::dedup::exact::key(t)))
         .collect();
     let mut docs = Vec::new();
     let mut held = Vec::new();
@@ -508,7 +471,7 @@ pub struct SyntheticRecords {
 impl SyntheticRecords {
     /// `n` documents with signatures of `sig` values and sketches of `k` (fixed seed).
     pub fn new(n: usize, sig: usize, k: usize) -> SyntheticRecords {
-        let mut rng = SplitMix64(9);
+        let mut rng = SplitMix64::new(9);
         let pool_len = n.clamp(1, 1024);
         let rec = sig + k;
         let mut pool = vec![0u32; 2 * pool_len * rec];
@@ -626,8 +589,8 @@ mod tests {
 
     #[test]
     fn mutation_is_seeded_and_changes_about_the_asked_share() {
-        let (a, ca) = mutate(BBC, DONOR, 0.1, &mut SplitMix64(1));
-        let (b, cb) = mutate(BBC, DONOR, 0.1, &mut SplitMix64(1));
+        let (a, ca) = mutate(BBC, DONOR, 0.1, &mut SplitMix64::new(1));
+        let (b, cb) = mutate(BBC, DONOR, 0.1, &mut SplitMix64::new(1));
         assert_eq!((a.as_str(), ca), (b.as_str(), cb));
         assert!((0.05..=0.2).contains(&ca), "{ca}");
         assert_ne!(a, BBC);
