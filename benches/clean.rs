@@ -1,5 +1,7 @@
-//! Throughput of the cleaning stages (`clean::lines`, `clean::repeated`, `clean::quality`,
-//! `clean::lang`) on the BBC corpus: normalized article bodies, as the pipeline hands them on.
+//! Throughput of the cleaning stages (`clean::unwrap`, `clean::lines`, `clean::repeated`,
+//! `clean::quality`, `clean::lang`) on the BBC corpus: normalized article bodies, as the
+//! pipeline hands them on (paragraph reconstruction runs before normalization, so it gets the
+//! bodies as read, and the same bodies hard-wrapped at 60-75 columns).
 
 use corpusmill::config::Config;
 use corpusmill::doc::Doc;
@@ -65,7 +67,61 @@ fn repeated(c: &mut Criterion, docs: &[Doc], bytes: usize) {
     g.finish();
 }
 
+/// Greedy wrap at `width` columns with indented paragraph starts, as wire archives store text.
+fn hard_wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for p in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        let mut cols = 4;
+        out.push_str("    ");
+        let mut fresh = true;
+        for w in p.split_whitespace() {
+            let n = w.chars().count();
+            if !fresh && cols + 1 + n > width {
+                out.push('\n');
+                cols = 0;
+                fresh = true;
+            }
+            if !fresh {
+                out.push(' ');
+                cols += 1;
+            }
+            out.push_str(w);
+            cols += n;
+            fresh = false;
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn unwrap(c: &mut Criterion) {
+    let stage = Config::default().unwrap.build().unwrap();
+    let raw: Vec<String> = support::texts();
+    let wrapped: Vec<String> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, t)| hard_wrap(t, 60 + i % 16))
+        .collect();
+    let mut g = c.benchmark_group("clean::unwrap");
+    g.sample_size(10);
+    for (name, texts) in [("bbc", &raw), ("bbc_wrapped", &wrapped)] {
+        let bytes: usize = texts.iter().map(String::len).sum();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut s = corpusmill::clean::unwrap::UnwrapStats::default();
+                for t in texts.iter() {
+                    std::hint::black_box(stage.unwrap(t, &mut s));
+                }
+                s
+            })
+        });
+    }
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
+    unwrap(c);
     let cfg = Config::default();
     let norm = cfg.normalize.build().unwrap();
     let docs: Vec<Doc> = support::texts()

@@ -105,6 +105,19 @@ if [ -z "${SKIP_QUALITY:-}" ]; then
     echo '```'
   } >"$OUT/clean_quality.md"
   replace_section clean_quality "$OUT/clean_quality.md"
+  # Hard-wrapped, short and re-sent articles (issue #11 shapes), and unwrap's CPU throughput.
+  cargo run --release --quiet --example wrap_eval -- ../shared/data/bbc/articles.jsonl.zst --speed \
+    >"$OUT/wrap_eval.log" 2>&1
+  {
+    echo "Command: \`cargo run --release --example wrap_eval -- ../shared/data/bbc/articles.jsonl.zst --speed\`"
+    echo
+    grep -E '^\|(---| (set|wrapped|short|resent) )' "$OUT/wrap_eval.log"
+    echo
+    echo '```'
+    grep -E '^unwrap, one thread' "$OUT/wrap_eval.log"
+    echo '```'
+  } >"$OUT/wrap_quality.md"
+  replace_section wrap_quality "$OUT/wrap_quality.md"
   # Near duplicates: recall of planted copies and share of justified removals.
   cargo run --release --quiet --example near_eval >"$OUT/near_eval.log" 2>&1
   {

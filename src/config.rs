@@ -12,23 +12,30 @@ use crate::clean::lang::LangConfig;
 use crate::clean::length::MinLengthConfig;
 use crate::clean::lines::LineRulesConfig;
 use crate::clean::normalize::NormalizeConfig;
+use crate::clean::profile::Profile;
 use crate::clean::quality::QualityConfig;
 use crate::clean::repeated::RepeatedLinesConfig;
+use crate::clean::unwrap::UnwrapConfig;
 use crate::dedup::exact::ExactDedupConfig;
 use crate::dedup::near::NearDedupConfig;
 use crate::entities::EntitiesConfig;
 use crate::Error;
 
-/// The whole config.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+/// The whole config. `Config::default()` is the `news` profile.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// `profile`: `news` (default) or `web`; sets the defaults of the keys listed in
+    /// [`crate::clean::profile::PROFILE_KEYS`].
+    pub profile: Profile,
     /// `[input]`: what to read and how records map to fields.
     pub input: InputConfig,
     /// `[output]`: where and how to write.
     pub output: OutputConfig,
     /// `[pipeline]`: execution settings (threads, batch sizes). They never change the output.
     pub pipeline: PipelineConfig,
+    /// `[unwrap]`
+    pub unwrap: UnwrapConfig,
     /// `[normalize]`
     pub normalize: NormalizeConfig,
     /// `[line_rules]`
@@ -167,16 +174,79 @@ impl Default for PipelineConfig {
     }
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Config::for_profile(Profile::News)
+    }
+}
+
 impl Config {
+    /// The built-in defaults of `profile`.
+    pub fn for_profile(profile: Profile) -> Config {
+        let mut c = Config {
+            profile,
+            input: InputConfig::default(),
+            output: OutputConfig::default(),
+            pipeline: PipelineConfig::default(),
+            unwrap: UnwrapConfig::default(),
+            normalize: NormalizeConfig::default(),
+            line_rules: LineRulesConfig::default(),
+            repeated_lines: RepeatedLinesConfig::default(),
+            quality: QualityConfig::default(),
+            min_length: MinLengthConfig::default(),
+            lang: LangConfig::default(),
+            exact_dedup: ExactDedupConfig::default(),
+            near_dedup: NearDedupConfig::default(),
+            entities: EntitiesConfig::default(),
+        };
+        profile.apply(&mut c);
+        c
+    }
+
     /// Parses a config from TOML text; `origin` names it in error messages.
     pub fn from_toml(text: &str, origin: &str) -> crate::Result<Config> {
-        toml::from_str(text).map_err(|e| Error::Config(format!("{origin}: {e}")))
+        Config::from_toml_with_profile(text, origin, None)
+    }
+
+    /// Parses a config from TOML text over the defaults of a profile: `profile` when given (the
+    /// command line's `--profile`), else the file's `profile` key, else `news`. Keys the text
+    /// sets override the profile's defaults one by one.
+    pub fn from_toml_with_profile(
+        text: &str,
+        origin: &str,
+        profile: Option<Profile>,
+    ) -> crate::Result<Config> {
+        let err = |e: &dyn std::fmt::Display| Error::Config(format!("{origin}: {e}"));
+        let user: toml::Table = toml::from_str(text).map_err(|e| err(&e))?;
+        let profile = match (profile, user.get("profile")) {
+            (Some(p), _) => p,
+            (None, Some(toml::Value::String(name))) => Profile::parse(name).map_err(|e| err(&e))?,
+            (None, Some(other)) => {
+                return Err(err(&format!(
+                    "profile = {other}: write \"news\" or \"web\""
+                )))
+            }
+            (None, None) => Profile::News,
+        };
+        let mut base = toml::Table::try_from(Config::for_profile(profile))
+            .map_err(|e| Error::Internal(format!("default config does not serialize: {e}")))?;
+        merge(&mut base, user);
+        base.insert("profile".into(), toml::Value::String(profile.name().into()));
+        toml::Value::Table(base)
+            .try_into()
+            .map_err(|e: toml::de::Error| err(&e))
     }
 
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> crate::Result<Config> {
+        Config::load_with_profile(path, None)
+    }
+
+    /// Reads and parses a config file over the defaults of `profile` (see
+    /// [`Config::from_toml_with_profile`]).
+    pub fn load_with_profile(path: &Path, profile: Option<Profile>) -> crate::Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Config::from_toml(&text, &path.display().to_string())
+        Config::from_toml_with_profile(&text, &path.display().to_string(), profile)
     }
 
     /// Checks cross-field constraints with messages that say what to change.
@@ -226,6 +296,18 @@ impl Config {
     }
 }
 
+/// Writes every key of `over` into `base`, descending into tables present in both.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,10 +343,43 @@ mod tests {
         }
         let mut out = Vec::new();
         missing(&code, &written, "", &mut out);
+        // Keys whose default depends on the profile are shown commented out (setting them
+        // would pin them for every profile).
+        out.retain(|k| {
+            let Some((key, ..)) = crate::clean::profile::PROFILE_KEYS
+                .iter()
+                .find(|(p, ..)| p == k)
+            else {
+                return true;
+            };
+            let leaf = key.rsplit('.').next().unwrap_or(key);
+            !text.contains(&format!("# {leaf} = "))
+        });
         assert!(
             out.is_empty(),
             "keys missing from config/default.toml: {out:?}"
         );
+    }
+
+    #[test]
+    fn profiles_set_defaults_and_keys_override_them() {
+        let web = Config::from_toml("profile = \"web\"\n", "x.toml").unwrap();
+        assert_eq!(web.quality.c4.min_sentences, 5);
+        assert!(!web.near_dedup.keep_digits);
+        let news = Config::from_toml("", "x.toml").unwrap();
+        assert_eq!(news.quality.c4.min_sentences, 1);
+        assert!(news.near_dedup.keep_digits);
+        let text = "profile = \"web\"\n[quality.c4]\nmin_sentences = 3\n";
+        let c = Config::from_toml(text, "x.toml").unwrap();
+        assert_eq!(c.quality.c4.min_sentences, 3);
+        assert_eq!(c.quality.gopher_quality.min_words, 50);
+        // The command line's profile wins over the file's.
+        let c = Config::from_toml_with_profile(text, "x.toml", Some(Profile::News)).unwrap();
+        assert_eq!(c.profile, Profile::News);
+        assert_eq!(c.quality.c4.min_sentences, 3);
+        assert_eq!(c.quality.gopher_quality.min_words, 20);
+        let e = Config::from_toml("profile = \"blog\"\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("blog"), "{e}");
     }
 
     #[test]

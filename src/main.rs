@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use corpusmill::clean::profile::Profile;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -193,6 +194,11 @@ struct RunArgs {
     /// Worker threads (0 = one per core). Output is identical for any value.
     #[arg(long, short = 't', value_name = "N")]
     threads: Option<usize>,
+    /// Defaults for a kind of corpus: news (article corpora; the default) or web (the published
+    /// C4/Gopher/FineWeb thresholds for LM-pretraining crawls). Overrides `profile`; keys set
+    /// in the config file still win.
+    #[arg(long, value_name = "PROFILE", value_parser = ["news", "web"])]
+    profile: Option<String>,
     /// Switch a stage off (repeatable). `corpusmill stages` lists them with what they do.
     #[arg(long, value_name = "STAGE", value_parser = clap::builder::PossibleValuesParser::new(pipeline::stage_names()))]
     disable: Vec<String>,
@@ -223,7 +229,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Gen(args) => gen(args),
-        Command::Stages { config } => load_config(config.as_ref()).map(|c| {
+        Command::Stages { config } => load_config(config.as_ref(), None).map(|c| {
             print!("{}", pipeline::registry::describe(&c));
             ExitCode::SUCCESS
         }),
@@ -238,17 +244,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+fn load_config(path: Option<&PathBuf>, profile: Option<&str>) -> anyhow::Result<Config> {
+    let profile = profile.map(Profile::parse).transpose()?;
     match path {
-        Some(p) => Ok(Config::load(p)?),
+        Some(p) => Ok(Config::load_with_profile(p, profile)?),
         None => {
             let default = PathBuf::from("config/default.toml");
             if default.is_file() {
-                Ok(Config::load(&default)?)
+                Ok(Config::load_with_profile(&default, profile)?)
             } else {
-                Ok(Config::from_toml(
+                Ok(Config::from_toml_with_profile(
                     DEFAULT_CONFIG,
                     "built-in default config",
+                    profile,
                 )?)
             }
         }
@@ -256,7 +264,7 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut config = load_config(args.config.as_ref())?;
+    let mut config = load_config(args.config.as_ref(), args.profile.as_deref())?;
     if !args.input.is_empty() {
         config.input.paths = args.input.clone();
     }

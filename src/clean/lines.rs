@@ -17,6 +17,17 @@
 //!   at the head or tail of the document (edge peeling) or right after a navigation heading.
 //! * **body** — everything else; kept, except inside an appeal block.
 //!
+//! **Repeated paragraphs** (`dedupe_paragraphs`, on in the news profile): a line of at least
+//! [`REPEAT_MIN_WORDS`] words that repeats an earlier line of the same document verbatim (an
+//! agency re-sending a paragraph) is removed, so the article is kept with each paragraph once
+//! instead of being dropped by the repetition filters.
+//!
+//! **Distrust**: when the position rules (edge peeling, lines after navigation headings) would
+//! remove more than `max_prose_removed` of the words of the lines that carry no boilerplate
+//! phrase, they misjudge this document (typically hard-wrapped text that paragraph
+//! reconstruction left as lines): only the phrase rules are applied to it, and it is counted as
+//! `line_rules.distrusted`. The rules never silently empty an article.
+//!
 //! **Appeal block**: a call-to-action heading in the back part of a document ("Sign up for our
 //! newsletter", "A message from ...", "Support us") followed, up to the end, by text dominated by
 //! appeal vocabulary (second person, "our", support, journalism, subscribe, ...) is dropped as a
@@ -42,7 +53,12 @@ pub const RULES: &[&str] = &[
     "short_no_punct",
     "edge_title",
     "appeal_block",
+    "repeated_paragraph",
 ];
+
+/// Fewest words a line needs before a verbatim repeat of it is removed as a repeated
+/// paragraph: shorter repeats ("Advertisement", table rows) are left to the other rules.
+pub const REPEAT_MIN_WORDS: usize = 6;
 
 /// Config for the `[line_rules]` section.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -52,7 +68,7 @@ pub struct LineRulesConfig {
     pub enabled: bool,
     /// Rules to switch off, by name (default none). Names: navigation, call_to_action,
     /// share_follow, cookie_policy, button_label, byline_credit, copyright, custom_phrase,
-    /// short_no_punct, edge_title, appeal_block.
+    /// short_no_punct, edge_title, appeal_block, repeated_paragraph.
     pub disabled_rules: Vec<String>,
     /// A lexicon phrase removes a line of at most this many words (default 15).
     pub keyword_max_words: usize,
@@ -78,6 +94,13 @@ pub struct LineRulesConfig {
     /// Extra phrases (case-insensitive, matched on word boundaries anywhere in short lines)
     /// that mark a line as boilerplate under the rule `custom_phrase` (default none).
     pub extra_phrases: Vec<String>,
+    /// Remove later verbatim repeats of a line of at least six words within a document (rule
+    /// `repeated_paragraph`; default false, the news profile sets true).
+    pub dedupe_paragraphs: bool,
+    /// When edge peeling and the after-heading rule would remove more than this share of the
+    /// words of a document's lines that carry no boilerplate phrase, they are not applied to
+    /// that document (counted as `distrusted`; default 0.8; 1.0 switches the check off).
+    pub max_prose_removed: f64,
 }
 
 impl Default for LineRulesConfig {
@@ -93,6 +116,8 @@ impl Default for LineRulesConfig {
             appeal_block_density: 0.08,
             appeal_block_min_start: 0.3,
             extra_phrases: Vec::new(),
+            dedupe_paragraphs: false,
+            max_prose_removed: 0.8,
         }
     }
 }
@@ -124,6 +149,12 @@ impl LineRulesConfig {
                 self.appeal_block_min_start
             )));
         }
+        if !(0.0..=1.0).contains(&self.max_prose_removed) {
+            return Err(crate::Error::Config(format!(
+                "line_rules.max_prose_removed = {} is outside 0..=1; use a share such as 0.8",
+                self.max_prose_removed
+            )));
+        }
         if self.policy_max_words < self.keyword_max_words {
             return Err(crate::Error::Config(format!(
                 "line_rules.policy_max_words ({}) must be at least keyword_max_words ({})",
@@ -147,6 +178,8 @@ impl LineRulesConfig {
             appeal_block: !disabled[rule_index("appeal_block")],
             appeal_block_density: self.appeal_block_density,
             appeal_block_min_start: self.appeal_block_min_start,
+            dedupe_paragraphs: self.dedupe_paragraphs && !disabled[REPEAT],
+            max_prose_removed: self.max_prose_removed,
         })
     }
 }
@@ -169,6 +202,8 @@ pub struct LineRules {
     appeal_block: bool,
     appeal_block_density: f64,
     appeal_block_min_start: f64,
+    dedupe_paragraphs: bool,
+    max_prose_removed: f64,
 }
 
 /// How one line was classified.
@@ -189,6 +224,7 @@ struct Line {
     start: usize,
     end: usize,
     class: Class,
+    words: usize,
     /// Rule index that removed the line, if removed.
     removed: Option<u8>,
 }
@@ -200,6 +236,16 @@ impl LineRules {
     /// Cleans `text`, returning the new text (None when nothing was removed) and adding the
     /// number of removed lines per rule to `counts` (indexed like [`RULES`]).
     pub fn clean(&self, text: &str, counts: &mut [u64; RULES.len()]) -> Option<String> {
+        self.clean_checked(text, counts).0
+    }
+
+    /// [`LineRules::clean`], also saying whether the position rules were distrusted for this
+    /// document (see the module docs).
+    pub fn clean_checked(
+        &self,
+        text: &str,
+        counts: &mut [u64; RULES.len()],
+    ) -> (Option<String>, bool) {
         let mut lines = Vec::with_capacity(64);
         let mut buf = [0u8; MAX_MATCH_BYTES];
         let bytes = text.as_bytes();
@@ -207,11 +253,12 @@ impl LineRules {
         while pos <= bytes.len() {
             let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
             let line = &text[pos..end];
-            let (class, _words) = self.classify(line, &mut buf);
+            let (class, words) = self.classify(line, &mut buf);
             lines.push(Line {
                 start: pos,
                 end,
                 class,
+                words,
                 removed: None,
             });
             pos = end + 1;
@@ -229,6 +276,10 @@ impl LineRules {
             peel(&mut lines, false);
             peel(&mut lines, true);
         }
+        let distrusted = self.distrust(&mut lines);
+        if self.dedupe_paragraphs {
+            dedupe(text, &mut lines);
+        }
         let mut any = false;
         for l in &lines {
             if let (Some(r), false) = (l.removed, l.class == Class::Blank) {
@@ -237,9 +288,38 @@ impl LineRules {
             }
         }
         if !any {
-            return None;
+            return (None, distrusted);
         }
-        Some(join_kept(text, &lines))
+        (Some(join_kept(text, &lines)), distrusted)
+    }
+
+    /// Undoes the position rules' removals (edge peeling, lines after navigation headings)
+    /// when they would take more than `max_prose_removed` of the words of the lines that carry
+    /// no boilerplate phrase. Returns whether it did.
+    fn distrust(&self, lines: &mut [Line]) -> bool {
+        let (mut prose, mut removed) = (0usize, 0usize);
+        for l in lines.iter() {
+            if matches!(l.class, Class::Title | Class::ShortSentence | Class::Body) {
+                prose += l.words;
+                if l.removed.is_some() {
+                    removed += l.words;
+                }
+            }
+        }
+        if prose == 0 || removed as f64 <= self.max_prose_removed * prose as f64 {
+            return false;
+        }
+        let mut undone = false;
+        for l in lines.iter_mut() {
+            // Phrase-rule lines (class Boiler) stay removed, whichever rule took them.
+            let positional =
+                matches!(l.removed, Some(r) if r as usize == EDGE || r as usize == NAV);
+            if positional && !matches!(l.class, Class::Boiler(_)) {
+                l.removed = None;
+                undone = true;
+            }
+        }
+        undone
     }
 
     /// Classifies one line; returns the class and the word count.
@@ -357,6 +437,24 @@ const CREDIT: usize = 5;
 const SHORT: usize = 8;
 const EDGE: usize = 9;
 const APPEAL: usize = 10;
+const REPEAT: usize = 11;
+
+/// Marks later verbatim repeats of kept lines of at least [`REPEAT_MIN_WORDS`] words as
+/// removed by `repeated_paragraph`.
+fn dedupe(text: &str, lines: &mut [Line]) {
+    let mut seen: Vec<u64> = Vec::new();
+    for l in lines.iter_mut() {
+        if l.removed.is_some() || l.words < REPEAT_MIN_WORDS || l.class == Class::Blank {
+            continue;
+        }
+        let h = xxhash_rust::xxh3::xxh3_64(&text.as_bytes()[l.start..l.end]);
+        if seen.contains(&h) {
+            l.removed = Some(REPEAT as u8);
+        } else {
+            seen.push(h);
+        }
+    }
+}
 
 fn cat_rule(c: Cat) -> usize {
     match c {
@@ -633,9 +731,11 @@ impl Stage for LineRules {
             return Verdict::Keep;
         }
         let mut counts = [0u64; RULES.len()];
-        if let Some(t) = self.clean(&doc.text, &mut counts) {
+        let (cleaned, distrusted) = self.clean_checked(&doc.text, &mut counts);
+        if let Some(t) = cleaned {
             doc.text = t;
         }
+        counters.add("line_rules", "distrusted", u64::from(distrusted));
         for (rule, n) in RULES.iter().zip(counts) {
             counters.add("line_rules", rule, n);
         }

@@ -3,8 +3,9 @@
 //! `doc.minhash`, which the ordered LSH index ([`super::lsh`]) consults.
 //!
 //! Normalization happens on the fly while tokenizing, without allocating: a token is a maximal
-//! run of letters and digits; ASCII is lowercased, digits become `0`, and non-ASCII letters are
-//! lowercased with their diacritics removed (canonical decomposition, combining marks dropped).
+//! run of letters and digits; ASCII is lowercased, digits become `0` (or are kept, with
+//! [`MinHashSigner::with_digits`]), and non-ASCII letters are lowercased with their diacritics
+//! removed (canonical decomposition, combining marks dropped).
 //! Everything else (punctuation, spaces, symbols) separates tokens. Each token is hashed once
 //! (XXH3, fixed seed); a shingle's hash combines the last `n` token hashes; each of the
 //! signature's permutations is the bijection `x -> ((x ^ r) * a) ^ (... >> 15)` on `u32`, whose
@@ -53,12 +54,34 @@ const ASCII_MAP: [u8; 256] = {
     t
 };
 
+/// [`ASCII_MAP`] with digits kept as they are.
+const ASCII_MAP_DIGITS: [u8; 256] = {
+    let mut t = ASCII_MAP;
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = d;
+        d += 1;
+    }
+    t
+};
+
 /// Calls `f` with the 64-bit hash of every normalized token of `text`, in order.
 ///
 /// See the module docs for the normalization. No allocation: tokens are assembled in a
 /// fixed-size stack buffer.
 #[inline]
-pub fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
+pub fn for_each_token_hash(text: &str, f: impl FnMut(u64)) {
+    for_each_token_hash_with(text, false, f)
+}
+
+/// [`for_each_token_hash`], keeping ASCII digits as they are when `keep_digits` is set.
+#[inline]
+pub fn for_each_token_hash_with(text: &str, keep_digits: bool, mut f: impl FnMut(u64)) {
+    let map = if keep_digits {
+        &ASCII_MAP_DIGITS
+    } else {
+        &ASCII_MAP
+    };
     let bytes = text.as_bytes();
     let mut buf = [0u8; MAX_TOKEN];
     let mut len = 0usize;
@@ -83,7 +106,7 @@ pub fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
         };
     }
     while i < bytes.len() {
-        let m = ASCII_MAP[bytes[i] as usize];
+        let m = map[bytes[i] as usize];
         if m == 0 {
             i += 1;
             flush!();
@@ -108,7 +131,14 @@ pub fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
             continue;
         }
         if c.is_numeric() {
-            push!(b'0');
+            if keep_digits {
+                let mut tmp = [0u8; 4];
+                for &x in c.encode_utf8(&mut tmp).as_bytes() {
+                    push!(x);
+                }
+            } else {
+                push!(b'0');
+            }
             continue;
         }
         decompose_canonical(c, |d| {
@@ -160,12 +190,17 @@ fn combine(window: &[u64]) -> u64 {
 /// Calls `f` with the 64-bit hash of every word `n`-gram of `text` (one hash for the whole text
 /// when it has fewer than `n` tokens; none when it has no token). Repeated shingles are reported
 /// repeatedly. Used by the signer and, as exact sets, by the evaluation.
-pub fn for_each_shingle_hash(text: &str, n: usize, mut f: impl FnMut(u64)) {
+pub fn for_each_shingle_hash(text: &str, n: usize, f: impl FnMut(u64)) {
+    for_each_shingle_hash_with(text, n, false, f)
+}
+
+/// [`for_each_shingle_hash`], keeping digits in tokens when `keep_digits` is set.
+pub fn for_each_shingle_hash_with(text: &str, n: usize, keep_digits: bool, mut f: impl FnMut(u64)) {
     let n = n.clamp(1, MAX_SHINGLE);
     // The last `n` token hashes, oldest first.
     let mut window = [0u64; MAX_SHINGLE];
     let mut count = 0usize;
-    for_each_token_hash(text, |h| {
+    for_each_token_hash_with(text, keep_digits, |h| {
         if count < n {
             window[count] = h;
             count += 1;
@@ -186,8 +221,13 @@ pub fn for_each_shingle_hash(text: &str, n: usize, mut f: impl FnMut(u64)) {
 /// The sorted, deduplicated set of shingle hashes of `text` (for exact Jaccard in evaluation
 /// and tests).
 pub fn shingle_set(text: &str, n: usize) -> Vec<u64> {
+    shingle_set_with(text, n, false)
+}
+
+/// [`shingle_set`], keeping digits in tokens when `keep_digits` is set.
+pub fn shingle_set_with(text: &str, n: usize, keep_digits: bool) -> Vec<u64> {
     let mut v = Vec::new();
-    for_each_shingle_hash(text, n, |h| v.push(h));
+    for_each_shingle_hash_with(text, n, keep_digits, |h| v.push(h));
     v.sort_unstable();
     v.dedup();
     v
@@ -224,6 +264,8 @@ pub struct MinHashSigner {
     mul: Vec<u32>,
     /// Bottom-k sketch size appended after the signature (0 = none).
     sketch: usize,
+    /// Digits are kept in tokens instead of mapped to `0`.
+    keep_digits: bool,
 }
 
 /// Permutations are processed in blocks of this many lanes.
@@ -249,7 +291,15 @@ impl MinHashSigner {
             xor,
             mul,
             sketch: 0,
+            keep_digits: false,
         }
+    }
+
+    /// The same signer, keeping digits in tokens (`true`) or mapping them to `0` (`false`, the
+    /// default), for the signature and the sketch alike.
+    pub fn with_digits(mut self, keep: bool) -> MinHashSigner {
+        self.keep_digits = keep;
+        self
     }
 
     /// The same signer, also appending the bottom-`k` sketch of the shingle set after the
@@ -284,7 +334,7 @@ impl MinHashSigner {
         let lanes = xor.len();
         let simd = Simd::detect();
         if self.sketch == 0 {
-            for_each_shingle_hash(text, self.shingle, |h| {
+            for_each_shingle_hash_with(text, self.shingle, self.keep_digits, |h| {
                 any = true;
                 let x = (h >> 32) as u32 ^ h as u32;
                 simd.update(&mut mins[..lanes], xor, mul, x);
@@ -292,7 +342,7 @@ impl MinHashSigner {
         } else {
             // About one shingle per 6 bytes of text.
             let mut ranks = Vec::with_capacity(text.len() / 5 + 8);
-            for_each_shingle_hash(text, self.shingle, |h| {
+            for_each_shingle_hash_with(text, self.shingle, self.keep_digits, |h| {
                 let x = (h >> 32) as u32 ^ h as u32;
                 simd.update(&mut mins[..lanes], xor, mul, x);
                 ranks.push(super::sketch::rank(h));
@@ -385,6 +435,25 @@ mod tests {
         let mut v = Vec::new();
         for_each_token_hash(text, |h| v.push(h));
         v
+    }
+
+    /// Templated items that differ only in their figures are different news when digits are
+    /// kept, and identical shingle sets when they are mapped to 0.
+    #[test]
+    fn digits_kept_on_request() {
+        let a = "Shr 40 cts vs 31 cts\nNet 1,234,000 vs 987,000\nRevs 12.3 mln vs 10.1 mln";
+        let b = "Shr 52 cts vs 47 cts\nNet 2,345,000 vs 876,000\nRevs 15.8 mln vs 14.2 mln";
+        assert_eq!(jaccard(&shingle_set(a, 5), &shingle_set(b, 5)), 1.0);
+        assert!(jaccard(&shingle_set_with(a, 5, true), &shingle_set_with(b, 5, true)) < 0.1);
+        let s = MinHashSigner::new(5, 64).with_digits(true);
+        assert_ne!(s.signature(a), s.signature(b));
+        let s = MinHashSigner::new(5, 64);
+        assert_eq!(s.signature(a), s.signature(b));
+        // Non-ASCII digits are kept too.
+        assert_ne!(
+            shingle_set_with("\u{0661}\u{0662} cts", 5, true),
+            shingle_set_with("\u{0663}\u{0664} cts", 5, true)
+        );
     }
 
     #[test]

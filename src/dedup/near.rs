@@ -88,6 +88,11 @@ pub struct NearDedupConfig {
     /// saves the table rebuilds (about a third of the index's time at 1M documents); a table
     /// sized for more documents than `max_index_mb` allows is refused when the index is built.
     pub expected_docs: u64,
+    /// Keep digits in shingles, so "Shr 40 cts vs 31 cts" and "Shr 52 cts vs 47 cts" differ
+    /// (default false, the published normalization that maps every digit to 0; the news
+    /// profile sets true: templated items that differ only in their figures are different
+    /// news). The audit `similarity` is measured on the same shingles.
+    pub keep_digits: bool,
 }
 
 impl Default for NearDedupConfig {
@@ -104,6 +109,7 @@ impl Default for NearDedupConfig {
             verify_threshold: 0.605,
             max_index_mb: 4096,
             expected_docs: 0,
+            keep_digits: false,
         }
     }
 }
@@ -248,7 +254,8 @@ impl NearDedupConfig {
     pub fn build_signer(&self) -> crate::Result<MinHashSigner> {
         self.validate()?;
         Ok(MinHashSigner::new(self.shingle_size, self.signature_len())
-            .with_sketch(self.sketch_size))
+            .with_sketch(self.sketch_size)
+            .with_digits(self.keep_digits))
     }
 
     fn params(&self) -> LshParams {

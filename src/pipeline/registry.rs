@@ -134,6 +134,11 @@ macro_rules! stage {
 /// Every stage, in the order documents go through them.
 pub static STAGES: &[StageDef] = &[
     stage!(
+        unwrap,
+        "joins hard-wrapped lines back into paragraphs (before normalize, which trims indents)",
+        Builder::Before(|c| boxed(c.unwrap.build()))
+    ),
+    stage!(
         normalize,
         "HTML entities, Unicode NFC, whitespace and control characters",
         Builder::Before(|c| boxed(c.normalize.build()))
