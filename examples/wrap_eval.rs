@@ -25,10 +25,10 @@
 
 use std::io::{Read, Write};
 
-use corpusmill::clean::eval::{build_set, c4_line_filter, Score};
 use corpusmill::clean::profile::Profile;
 use corpusmill::config::Config;
 use corpusmill::doc::Doc;
+use corpusmill::harness::clean::{build_set, c4_line_filter, Score};
 use corpusmill::stage::{Counters, Stage, Verdict};
 
 struct Rng(u64);
