@@ -312,3 +312,71 @@ fn a_strict_stop_removes_its_files() {
         names(&out)
     );
 }
+
+#[test]
+fn hostile_inputs_are_bounded_and_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    // A byte order mark before the first record does not lose it (regression: it was
+    // reported as invalid JSON).
+    let bom = dir.path().join("bom.jsonl");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(mini_lines()[0].as_bytes());
+    std::fs::write(&bom, bytes).unwrap();
+    let s = run(&config(&[&bom], &dir.path().join("o1")), &NoProgress).unwrap();
+    assert_eq!((s.stats.docs_in, s.stats.errors_total()), (1, 0));
+
+    // 100,000 empty lines: errors.jsonl lists the first 1000 and one summary line.
+    let empty = dir.path().join("empty.jsonl.zst");
+    std::fs::write(&empty, zstd(&vec![b'\n'; 100_000])).unwrap();
+    let out = dir.path().join("o2");
+    let s = run(&config(&[&empty], &out), &NoProgress).unwrap();
+    assert_eq!(s.stats.errors["empty_line"], 100_000);
+    let lines = read_jsonl(&out.join("errors.jsonl"));
+    assert_eq!(lines.len(), 1001);
+    assert_eq!(lines[1000]["omitted"], 99_000);
+
+    // A directory loop is not followed: each file is read once, and the loop is reported.
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("a")).unwrap();
+    std::fs::copy(fixture("mini.jsonl"), tree.join("a/x.jsonl")).unwrap();
+    std::os::unix::fs::symlink("..", tree.join("a/up")).unwrap();
+    let mut c = config(&[&tree], &dir.path().join("o3"));
+    c.pipeline.threads = 10_000;
+    let s = run(&c, &NoProgress).unwrap();
+    assert_eq!(s.manifest.inputs.len(), 1);
+    assert_eq!(s.stats.docs_in, mini_lines().len() as u64);
+    assert!(
+        s.warnings.iter().any(|w| w.contains("loop")),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        s.warnings.iter().any(|w| w.contains("threads")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn a_run_that_reads_no_document_exits_1_and_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("body.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"a\",\"body\":\"x\"}\n{\"id\":\"b\",\"body\":\"y\"}\n",
+    )
+    .unwrap();
+    let o = bin()
+        .args(["run", "--no-progress", "-q", "-i"])
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("missing_text") && e.contains("input.text_key"),
+        "{e}"
+    );
+}
