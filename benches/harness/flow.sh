@@ -23,6 +23,9 @@ if [ ! -f "$CORPUS" ]; then
   zstd -q -f --rm "$WORK/dupheavy.jsonl" -o "$CORPUS"
 fi
 
+# Each binary runs with its built-in defaults (not ./config/default.toml, which an older binary
+# may not read).
+cd "$WORK"
 declare -A cpu
 for i in $(seq "${RUNS:-3}"); do
   for which in base new; do
@@ -59,5 +62,8 @@ def kept(d):
     return recs
 a, b = kept(sys.argv[1]), kept(sys.argv[2])
 diff = sum(1 for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-print(f"Kept documents: base {len(a)}, new {len(b)}; records that differ: {diff} ({100 * diff / max(len(a), 1):.2f}%)")
+ids = len(a.keys() ^ b.keys())
+print(f"Kept documents: base {len(a)}, new {len(b)}; ids kept by only one: {ids} "
+      f"({100 * ids / max(len(a), 1):.2f}%); records that differ in any field: {diff} "
+      f"({100 * diff / max(len(a), 1):.2f}%)")
 PY
