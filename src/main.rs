@@ -61,9 +61,11 @@ enum Command {
 enum NerCommand {
     /// Train a model on a CoNLL-2003 file (dev file for epoch selection and the report).
     ///
-    /// The shipped model is reproduced byte for byte by (from the repository root):
-    /// corpusmill ner train --train ../shared/data/conll/train.conll --dev ../shared/data/conll/dev.conll
-    ///   --cluster-text ../shared/data/bbc/articles.jsonl.zst --gazetteer loc=models/gazetteers/loc.txt
+    /// The shipped model is reproduced byte for byte by (from the repository root, with the
+    /// CoNLL-2003 English train and dev files and the 2,225-article BBC News JSONL, which are not
+    /// distributed with corpusmill; models/README.md has the exact command and sources):
+    /// corpusmill ner train --train CONLL/train.conll --dev CONLL/dev.conll
+    ///   --cluster-text BBC/articles.jsonl.zst --gazetteer loc=models/gazetteers/loc.txt
     ///   --gazetteer per_first=models/gazetteers/per_first.txt
     ///   --gazetteer per_last=models/gazetteers/per_last.txt --output models/ner-en.bin.zst
     Train {
