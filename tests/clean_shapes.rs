@@ -10,11 +10,10 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use corpusmill::clean::profile::Profile;
 use corpusmill::config::Config;
 use corpusmill::doc::Doc;
+use corpusmill::harness::clean::shingle_pr;
 use corpusmill::stage::{Counters, Stage, Verdict};
 
 struct Case {
@@ -34,34 +33,6 @@ fn cases() -> Vec<Case> {
             truth: v["truth"].as_str().unwrap().to_string(),
         })
         .collect()
-}
-
-/// 4-token shingle multiset precision and recall (the article-extraction benchmark scorer).
-fn shingle_pr(pred: &str, truth: &str) -> (f64, f64) {
-    fn shingles(t: &str) -> HashMap<Vec<String>, u32> {
-        let toks: Vec<String> = t
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect();
-        let mut m = HashMap::new();
-        if !toks.is_empty() {
-            for w in toks.windows(4.min(toks.len())) {
-                *m.entry(w.to_vec()).or_insert(0) += 1;
-            }
-        }
-        m
-    }
-    let (p, t) = (shingles(pred), shingles(truth));
-    let np: u32 = p.values().sum();
-    let nt: u32 = t.values().sum();
-    let tp: u32 = p
-        .iter()
-        .map(|(k, v)| (*v).min(t.get(k).copied().unwrap_or(0)))
-        .sum();
-    let precision = if np == 0 { 1.0 } else { tp as f64 / np as f64 };
-    let recall = if nt == 0 { 1.0 } else { tp as f64 / nt as f64 };
-    (precision, recall)
 }
 
 /// What the cleaning stages kept of each case (`None`: dropped).

@@ -259,24 +259,9 @@ impl fmt::Display for EvalReport {
     }
 }
 
-/// Scores `docs` against their gold labels.
+/// Scores `docs` against their gold labels (the overall figures of [`super::eval::evaluate`]).
 pub fn evaluate_docs(model: &Model, docs: &[ConllDoc]) -> EvalReport {
-    let mut report = EvalReport::default();
-    let mut scratch = Scratch::default();
-    let mut tags = Vec::new();
-    let (mut gold, mut pred) = (Vec::new(), Vec::new());
-    for d in docs {
-        model.tag(&d.words, &d.sentences, &mut scratch, &mut tags);
-        for s in &d.sentences {
-            gold.clear();
-            pred.clear();
-            spans_from_bilou(&d.gold, s.clone(), &mut gold);
-            spans_from_bilou(&tags, s.clone(), &mut pred);
-            report.add(&gold, &pred);
-        }
-        report.tokens += d.words.len() as u64;
-    }
-    report
+    super::eval::evaluate(model, docs, None).all
 }
 
 /// Reads the CoNLL file at `path` and scores the model on it (exact span match).

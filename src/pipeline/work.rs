@@ -194,22 +194,23 @@ impl<'a> Worker<'a> {
         }
         pool.put(batch.buf);
         for st in &mut self.before {
-            let started = thread_cpu_seconds();
             let fig = &mut self.figs[st.fig];
-            for o in outcomes.iter_mut() {
-                let Outcome::Doc(doc) = o else { continue };
-                fig.docs_in += u64::from(st.counts_docs);
-                if let Verdict::Drop(d) = st.handle.process(doc, &mut self.counters) {
-                    fig.docs_dropped += 1;
-                    *o = Outcome::Rejected {
-                        index: doc.seq,
-                        stage: d.stage,
-                        rule: d.rule,
-                        json: rejected_line(doc, &d),
-                    };
-                }
-            }
-            fig.seconds += thread_cpu_seconds() - started;
+            run_step(
+                st,
+                &mut outcomes,
+                fig,
+                &mut self.counters,
+                |o| match o {
+                    Outcome::Doc(doc) => Some(doc),
+                    _ => None,
+                },
+                |doc, d| Outcome::Rejected {
+                    index: doc.seq,
+                    stage: d.stage,
+                    rule: d.rule,
+                    json: rejected_line(doc, d),
+                },
+            );
         }
         Decidable {
             seq,
@@ -229,22 +230,23 @@ impl<'a> Worker<'a> {
         let mut counters = Counters::default();
         let mut figs = Vec::with_capacity(self.after.len());
         for st in &mut self.after {
-            let started = thread_cpu_seconds();
             let mut fig = StageStats::default();
-            for it in items.iter_mut() {
-                let Item::Doc(doc) = it else { continue };
-                fig.docs_in += 1;
-                if let Verdict::Drop(d) = st.handle.process(doc, &mut counters) {
-                    fig.docs_dropped += 1;
-                    *it = Item::Dropped {
-                        index: doc.seq,
-                        stage: d.stage,
-                        rule: d.rule,
-                        json: rejected_line(doc, &d),
-                    };
-                }
-            }
-            fig.seconds += thread_cpu_seconds() - started;
+            run_step(
+                st,
+                &mut items,
+                &mut fig,
+                &mut counters,
+                |it| match it {
+                    Item::Doc(doc) => Some(doc),
+                    _ => None,
+                },
+                |doc, d| Item::Dropped {
+                    index: doc.seq,
+                    stage: d.stage,
+                    rule: d.rule,
+                    json: rejected_line(doc, d),
+                },
+            );
             figs.push((st.fig, fig));
         }
         let out = &self.config.output;
@@ -293,6 +295,29 @@ impl<'a> Worker<'a> {
             figs,
         })
     }
+}
+
+/// Runs one stage over the documents among `items`, counting into `fig` (its CPU time once for
+/// the whole batch); a dropped document's item becomes `dropped(doc, reason)`.
+fn run_step<T>(
+    st: &mut Running<'_>,
+    items: &mut [T],
+    fig: &mut StageStats,
+    counters: &mut Counters,
+    doc_of: impl Fn(&mut T) -> Option<&mut Doc>,
+    dropped: impl Fn(&Doc, &DropReason) -> T,
+) {
+    let started = thread_cpu_seconds();
+    for it in items.iter_mut() {
+        let Some(doc) = doc_of(it) else { continue };
+        fig.docs_in += u64::from(st.counts_docs);
+        if let Verdict::Drop(d) = st.handle.process(doc, counters) {
+            fig.docs_dropped += 1;
+            let replacement = dropped(doc, &d);
+            *it = replacement;
+        }
+    }
+    fig.seconds += thread_cpu_seconds() - started;
 }
 
 /// The `rejected.jsonl.zst` line of a dropped document.
