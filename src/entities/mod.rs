@@ -158,6 +158,8 @@ pub struct Buffers {
     scratch: model::Scratch,
     spans: Vec<conll::Span>,
     patterns: Vec<ByteSpan>,
+    /// Tokens of the last text (all its windows).
+    token_count: usize,
 }
 
 impl EntityStage {
@@ -191,7 +193,34 @@ impl EntityStage {
     }
 
     /// [`EntityStage::find`], with the tagger only when `ner` (patterns always, if enabled).
+    ///
+    /// A text longer than [`WINDOW_BYTES`] is tagged window by window, each window ending at a
+    /// paragraph, line or word boundary, so the tokenizer and tagger buffers (about 500 bytes
+    /// per token) stay bounded by the window instead of growing with the document: one 60 MB
+    /// document would otherwise need 5 GB. Entities never cross a window boundary.
     fn find_in(&self, text: &str, ner: bool, buf: &mut Buffers, out: &mut Vec<ByteSpan>) {
+        out.clear();
+        let mut window = Vec::new();
+        let mut offset = 0;
+        buf.token_count = 0;
+        for piece in windows(text, WINDOW_BYTES) {
+            self.find_window(piece, ner, buf, &mut window);
+            buf.token_count += buf.tokens.len();
+            out.extend(window.iter().map(|s| ByteSpan {
+                start: s.start + offset,
+                end: s.end + offset,
+                label: s.label,
+            }));
+            offset += piece.len();
+        }
+    }
+
+    /// Whether `text` is tagged in more than one window (see [`EntityStage::find`]).
+    pub fn is_windowed(text: &str) -> bool {
+        text.len() > WINDOW_BYTES
+    }
+
+    fn find_window(&self, text: &str, ner: bool, buf: &mut Buffers, out: &mut Vec<ByteSpan>) {
         out.clear();
         tokenize(text, &mut buf.tokens);
         buf.patterns.clear();
@@ -259,6 +288,43 @@ impl EntityStage {
     }
 }
 
+/// The longest text the tagger sees at once (bytes).
+pub const WINDOW_BYTES: usize = 256 << 10;
+
+/// Splits `text` into consecutive pieces of at most `max` bytes (one piece when it fits), each
+/// ending after the last paragraph break, else line break, else space of its range, else at a
+/// character boundary. The pieces concatenate to `text`.
+fn windows(text: &str, max: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = if rest.len() <= max {
+            rest.len()
+        } else {
+            let mut limit = max;
+            while !rest.is_char_boundary(limit) {
+                limit -= 1;
+            }
+            let head = &rest[..limit];
+            let at = |pat: &str| head.rfind(pat).map(|i| i + pat.len()).filter(|&i| i > max / 2);
+            at("\n\n")
+                .or_else(|| at("\n"))
+                .or_else(|| at(" "))
+                .unwrap_or(limit)
+                .max(1)
+        };
+        let mut cut = cut;
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(piece)
+    })
+}
+
 fn label_index(label: &str) -> usize {
     ALL_LABELS.iter().position(|l| *l == label).unwrap_or(0)
 }
@@ -289,7 +355,10 @@ impl EntityStage {
         if self.model.is_some() && !ner {
             counters.add("entities", "ner_skipped_lang", 1);
         }
-        counters.add("entities", "tokens", buf.tokens.len() as u64);
+        if EntityStage::is_windowed(&doc.text) {
+            counters.add("entities", "windowed_docs", 1);
+        }
+        counters.add("entities", "tokens", buf.token_count as u64);
         counters.add("entities", "entities", doc.entities.len() as u64);
         Verdict::Keep
     }
@@ -305,5 +374,50 @@ struct EntityWorker<'a> {
 impl StageWorker for EntityWorker<'_> {
     fn process(&mut self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
         self.stage.tag_doc(doc, &mut self.buf, counters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_the_text_at_boundaries() {
+        let para = "Angela Merkel met the press in Berlin on Monday.";
+        let text = vec![para; 40].join("\n\n") + " " + &"x".repeat(300) + "é".repeat(200).as_str();
+        let pieces: Vec<&str> = windows(&text, 256).collect();
+        assert!(pieces.len() > 5);
+        assert_eq!(pieces.concat(), text);
+        for p in &pieces {
+            assert!(p.len() <= 257, "{} bytes", p.len());
+        }
+        // Paragraph breaks are preferred: every piece but the unbreakable tail ends after one.
+        let ends_at_para = pieces.iter().filter(|p| p.ends_with("\n\n")).count();
+        assert!(ends_at_para >= pieces.len() - 4, "{pieces:?}");
+        assert_eq!(windows("short", 256).collect::<Vec<_>>(), vec!["short"]);
+        assert_eq!(windows("", 256).count(), 0);
+    }
+
+    // Pins the 5 GB entity stage on one 60 MB document: a text longer than a window is tagged
+    // window by window, with offsets into the whole text.
+    #[test]
+    fn long_text_is_tagged_in_windows_with_whole_text_offsets() {
+        let stage = EntityStage::new_default().unwrap();
+        let para = "Prime Minister Tony Blair flew to Washington on Monday to meet George Bush.";
+        let short = stage.extract(para, &mut Buffers::default());
+        let copies = WINDOW_BYTES / para.len() * 3;
+        let text = vec![para; copies].join("\n\n");
+        assert!(EntityStage::is_windowed(&text));
+        let mut buf = Buffers::default();
+        let all = stage.extract(&text, &mut buf);
+        assert_eq!(all.len(), short.len() * copies);
+        let chars: Vec<char> = text.chars().collect();
+        for e in &all {
+            let got: String = chars[e.start..e.end].iter().collect();
+            assert_eq!(got, e.text);
+        }
+        // The buffers hold one window's tokens, not the document's.
+        assert!(buf.tokens.capacity() < WINDOW_BYTES / 2, "{}", buf.tokens.capacity());
+        assert!(buf.token_count > copies * 10);
     }
 }
