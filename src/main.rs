@@ -5,20 +5,18 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use corpusmill::clean::profile::Profile;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use corpusmill::config::Config;
+use corpusmill::pipeline;
 use corpusmill::pipeline::folder::Existing;
-use corpusmill::pipeline::{self, Progress};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod gen;
+mod progress;
 
 /// Workers allocate each record and the ordered stage frees it on another thread; glibc's
 /// per-thread arenas keep such memory, so peak RSS grew by 43% from a 100 MB to a 1 GB input
@@ -219,6 +217,12 @@ struct RunArgs {
     /// Do not draw the progress bar (it is also hidden when stderr is not a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Write progress to stdout as JSON lines for wrappers: `start`, `progress` (about once a
+    /// second: processed input bytes of the total, documents, kept, dropped, rates, ETA, the
+    /// slowest stage so far) and `finish` events per pass, then one `done` event with the exit
+    /// code. The README lists the fields.
+    #[arg(long)]
+    progress_json: bool,
     /// Do not print the summary table at the end.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -270,8 +274,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !args.input.is_empty() {
         config.input.paths = args.input.clone();
     }
-    if let Some(o) = args.output {
-        config.output.dir = o;
+    if let Some(o) = &args.output {
+        config.output.dir = o.clone();
     }
     if let Some(n) = args.shards {
         config.output.shards = n;
@@ -292,7 +296,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         pipeline::disable_stage(&mut config, stage)?;
     }
     let show = !args.no_progress && std::io::stderr().is_terminal();
-    let bar = Bar::new(show);
+    let bar = progress::Reporter::new(show, args.progress_json);
     // Ctrl-C and SIGTERM stop the run at the next batch, after a checkpoint.
     for (sig, flag) in [
         (signal_hook::consts::SIGINT, &bar.sigint),
@@ -302,6 +306,29 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let result = pipeline::run(&config, &bar);
     bar.clear();
+    let (code, error) = match outcome(args.quiet, &config, &bar, result) {
+        Ok(code) => (code, None),
+        Err(e) => (1, Some(e)),
+    };
+    bar.emit(&serde_json::json!({
+        "event": "done",
+        "exit_code": code,
+        "error": error.as_ref().map(|e| format!("{e:#}")),
+        "output": config.output.dir,
+    }));
+    match error {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::from(code)),
+    }
+}
+
+/// Reports a finished (or stopped) run on stderr and says its exit code.
+fn outcome(
+    quiet: bool,
+    config: &Config,
+    bar: &progress::Reporter,
+    result: corpusmill::Result<pipeline::Summary>,
+) -> anyhow::Result<u8> {
     let summary = match result {
         Ok(s) => s,
         Err(corpusmill::Error::Interrupted(msg)) => {
@@ -310,7 +337,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 config.output.dir.display()
             );
             let term = bar.sigterm.load(Ordering::SeqCst);
-            return Ok(ExitCode::from(if term { 143 } else { 130 }));
+            return Ok(if term { 143 } else { 130 });
         }
         Err(e) => {
             return Err(anyhow::Error::new(e).context(format!(
@@ -322,27 +349,38 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     for w in &summary.warnings {
         eprintln!("warning: {w}");
     }
-    if !args.quiet {
+    if !quiet {
         eprint!("{}", summary.stats.table());
         eprintln!("output: {}", config.output.dir.display());
     }
-    if let Some(msg) = nothing_read(&summary.stats, &config) {
+    let errors_file = summary
+        .manifest
+        .side_outputs
+        .iter()
+        .find(|f| f.file.starts_with("errors.jsonl"))
+        .map_or("errors.jsonl", |f| f.file.as_str());
+    let errors_path = config.output.dir.join(errors_file);
+    if let Some(msg) = nothing_read(&summary.stats, config, &errors_path) {
         eprintln!("error: {msg}");
-        return Ok(ExitCode::from(1));
+        return Ok(1);
     }
     if summary.incomplete_inputs {
         eprintln!(
             "warning: some inputs could not be read to their end; see {}",
-            config.output.dir.join("errors.jsonl").display()
+            errors_path.display()
         );
-        return Ok(ExitCode::from(2));
+        return Ok(2);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// When input lines were read but none became a document, says why (exit code 1): a wrong
 /// `text_key` must not look like a successful run that wrote nothing.
-fn nothing_read(stats: &corpusmill::stats::Stats, config: &Config) -> Option<String> {
+fn nothing_read(
+    stats: &corpusmill::stats::Stats,
+    config: &Config,
+    errors_path: &std::path::Path,
+) -> Option<String> {
     if stats.docs_in > 0 || stats.lines_in == 0 {
         return None;
     }
@@ -359,13 +397,13 @@ fn nothing_read(stats: &corpusmill::stats::Stats, config: &Config) -> Option<Str
         "invalid_utf8" => "lines are not UTF-8 (input.invalid_utf8 = \"skip\" drops them)".into(),
         "line_too_long" => "lines are longer than input.max_line_bytes".into(),
         "empty_line" => "the input holds only empty lines".into(),
-        _ => "see errors.jsonl".into(),
+        _ => "see the errors file".into(),
     };
     Some(format!(
         "no input record could be read as a document ({n} of {} lines: {kind}); {hint}; details \
          in {}",
         stats.lines_in,
-        config.output.dir.join("errors.jsonl").display()
+        errors_path.display()
     ))
 }
 
@@ -450,75 +488,4 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The progress bar: bytes of input read of the total, docs/s and MB/s, ETA; and the flags the
-/// signal handlers set.
-struct Bar {
-    bar: ProgressBar,
-    started: std::sync::Mutex<std::time::Instant>,
-    sigint: Arc<AtomicBool>,
-    sigterm: Arc<AtomicBool>,
-}
-
-impl Bar {
-    fn new(show: bool) -> Bar {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        if show {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-        Bar {
-            bar,
-            started: std::sync::Mutex::new(std::time::Instant::now()),
-            sigint: Arc::new(AtomicBool::new(false)),
-            sigterm: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    fn clear(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, pass: &str, total_bytes: Option<u64>) {
-        self.bar.reset();
-        self.bar.set_length(total_bytes.unwrap_or(0));
-        let template = if total_bytes.is_some() {
-            "{prefix:>8} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}"
-        } else {
-            "{prefix:>8} [{elapsed_precise}] {bytes} {msg}"
-        };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            self.bar.set_style(style);
-        }
-        self.bar.set_prefix(pass.to_string());
-        self.bar.enable_steady_tick(Duration::from_millis(200));
-        if let Ok(mut s) = self.started.lock() {
-            *s = std::time::Instant::now();
-        }
-    }
-
-    fn update(&self, raw_bytes: u64, bytes: u64, docs: u64) {
-        self.bar.set_position(raw_bytes);
-        let secs = self
-            .started
-            .lock()
-            .map(|s| s.elapsed().as_secs_f64())
-            .unwrap_or(1.0)
-            .max(1e-3);
-        self.bar.set_message(format!(
-            "{:.0} docs/s {:.1} MB/s",
-            docs as f64 / secs,
-            bytes as f64 / 1e6 / secs
-        ));
-    }
-
-    fn finish(&self) {
-        self.bar.disable_steady_tick();
-    }
-
-    fn cancelled(&self) -> bool {
-        self.sigint.load(Ordering::Relaxed) || self.sigterm.load(Ordering::Relaxed)
-    }
 }

@@ -158,7 +158,7 @@ impl Stats {
         }
         for (kind, n) in &self.errors {
             let listed = if *n > ERROR_LINES_PER_KIND {
-                format!(" (first {ERROR_LINES_PER_KIND} in errors.jsonl)")
+                format!(" (first {ERROR_LINES_PER_KIND} in the errors file)")
             } else {
                 String::new()
             };

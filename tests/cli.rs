@@ -242,3 +242,79 @@ fn readme_config_reference_matches_default_toml() {
         "README.md's config reference differs from config/default.toml: paste the file again"
     );
 }
+
+#[test]
+fn progress_json_streams_events_and_ends_with_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = bin()
+        .args(["run", "--progress-json", "-q", "--input"])
+        .arg(fixture("mini.jsonl.zst"))
+        .arg("--output")
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let events: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["pass"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("start", "main")), "{kinds:?}");
+    assert!(kinds.contains(&("progress", "main")), "{kinds:?}");
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "done");
+    assert_eq!(done["exit_code"], 0);
+    let fin = events
+        .iter()
+        .rfind(|e| e["event"] == "finish" && e["pass"] == "main")
+        .unwrap();
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(fin["fraction"], 1.0);
+    assert_eq!(fin["kept"], stats["docs_written"]);
+    assert_eq!(fin["docs"], stats["docs_in"]);
+    for key in [
+        "docs_per_s",
+        "mb_per_s",
+        "eta_s",
+        "slowest_stage",
+        "dropped",
+        "total_bytes",
+    ] {
+        assert!(fin.get(key).is_some(), "{key} missing in {fin}");
+    }
+}
+
+#[test]
+fn progress_json_reports_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["run", "--progress-json", "-q", "--input"])
+        .arg(dir.path().join("missing.jsonl"))
+        .arg("--output")
+        .arg(dir.path().join("out"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap_or_default();
+    assert_eq!(last["event"], "done", "{stdout}");
+    assert_eq!(last["exit_code"], 1);
+    assert!(
+        last["error"].as_str().unwrap().contains("missing.jsonl"),
+        "{last}"
+    );
+}

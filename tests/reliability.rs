@@ -161,7 +161,7 @@ impl Progress for StopAfter {
     fn start(&self, pass: &str, _: Option<u64>) {
         self.main.store(pass == "main", Ordering::SeqCst);
     }
-    fn update(&self, _: u64, _: u64, _: u64) {
+    fn update(&self, _: &corpusmill::pipeline::Snapshot) {
         if self.main.load(Ordering::SeqCst) {
             self.updates.fetch_add(1, Ordering::SeqCst);
         }
@@ -334,6 +334,34 @@ fn hostile_inputs_are_bounded_and_explained() {
     let lines = read_jsonl(&out.join("errors.jsonl"));
     assert_eq!(lines.len(), 1001);
     assert_eq!(lines[1000]["omitted"], 99_000);
+    assert!(!out.join("errors.jsonl.zst").exists());
+
+    // A large error report is compressed: thousands of bad records of four kinds from a file
+    // with a long path make more than 1 MiB of report lines.
+    let deep = dir.path().join("d".repeat(200)).join("e".repeat(200));
+    std::fs::create_dir_all(&deep).unwrap();
+    let bad = deep.join(format!("{}.jsonl", "f".repeat(200)));
+    let mut text = String::new();
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "not json {i}\n\n{{\"id\": \"{i}\"}}\n{{\"id\": \"t{i}\", \"text\": 5}}\n"
+        ));
+    }
+    text.push_str(&mini_lines()[0]);
+    std::fs::write(&bad, text).unwrap();
+    let out = dir.path().join("o2z");
+    let s = run(&config(&[&bad], &out), &NoProgress).unwrap();
+    assert_eq!(s.stats.errors.len(), 4, "{:?}", s.stats.errors);
+    assert!(!out.join("errors.jsonl").exists());
+    let lines = read_jsonl_zst(&out.join("errors.jsonl.zst"));
+    assert_eq!(lines.len(), 4 * 1001);
+    let side: Vec<&str> = s
+        .manifest
+        .side_outputs
+        .iter()
+        .map(|f| f.file.as_str())
+        .collect();
+    assert!(side.contains(&"errors.jsonl.zst"), "{side:?}");
 
     // A directory loop is not followed: each file is read once, and the loop is reported.
     let tree = dir.path().join("tree");

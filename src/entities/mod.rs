@@ -308,7 +308,11 @@ fn windows(text: &str, max: usize) -> impl Iterator<Item = &str> {
                 limit -= 1;
             }
             let head = &rest[..limit];
-            let at = |pat: &str| head.rfind(pat).map(|i| i + pat.len()).filter(|&i| i > max / 2);
+            let at = |pat: &str| {
+                head.rfind(pat)
+                    .map(|i| i + pat.len())
+                    .filter(|&i| i > max / 2)
+            };
             at("\n\n")
                 .or_else(|| at("\n"))
                 .or_else(|| at(" "))
@@ -417,7 +421,11 @@ mod tests {
             assert_eq!(got, e.text);
         }
         // The buffers hold one window's tokens, not the document's.
-        assert!(buf.tokens.capacity() < WINDOW_BYTES / 2, "{}", buf.tokens.capacity());
+        assert!(
+            buf.tokens.capacity() < WINDOW_BYTES / 2,
+            "{}",
+            buf.tokens.capacity()
+        );
         assert!(buf.token_count > copies * 10);
     }
 }

@@ -45,6 +45,9 @@ pub struct Batch {
     pub entries: Vec<Entry>,
     /// Decompressed bytes this batch covers (newlines included).
     pub bytes: u64,
+    /// On-disk bytes of the input consumed since the file's previous batch (the last batch of
+    /// a file takes the rest), so the sum over processed batches is the processed position.
+    pub raw: u64,
 }
 
 /// What reading a whole input found, for the manifest.
@@ -75,7 +78,7 @@ pub struct ReaderOptions {
 
 /// Reads `input` to its end, calling `emit` for each full batch (and the final partial one).
 /// `emit` returns false to stop early (the run is aborting). `raw_bytes` receives the number of
-/// compressed bytes consumed, for progress.
+/// compressed bytes consumed, batch by batch, for progress.
 pub fn read_input(
     input: &Input,
     file_index: usize,
@@ -98,8 +101,18 @@ pub fn read_input(
         buf: opts.pool.get(opts.batch_bytes + opts.batch_bytes / 4),
         entries: Vec::new(),
         bytes: 0,
+        raw: 0,
     };
-    let (reader, codec) = match source::open(input, raw_bytes) {
+    // Bytes consumed in this file; each batch takes the growth since the previous one.
+    let file_raw = Arc::new(AtomicU64::new(0));
+    let mut raw_seen = 0u64;
+    let mut take_raw = |batch: &mut Batch| {
+        let now = file_raw.load(Ordering::Relaxed);
+        batch.raw = now - raw_seen;
+        raw_seen = now;
+        raw_bytes.fetch_add(batch.raw, Ordering::Relaxed);
+    };
+    let (reader, codec) = match source::open(input, file_raw.clone()) {
         Ok(x) => x,
         Err(e) => {
             let mut b = new_batch();
@@ -166,7 +179,8 @@ pub fn read_input(
             }
         }
         if batch.buf.len() >= opts.batch_bytes || batch.entries.len() >= 8192 {
-            let full = std::mem::replace(&mut batch, new_batch());
+            let mut full = std::mem::replace(&mut batch, new_batch());
+            take_raw(&mut full);
             if abort.load(Ordering::Relaxed) || !emit(full) {
                 report.lines = lines.line_no;
                 report.bytes = lines.bytes;
@@ -176,7 +190,8 @@ pub fn read_input(
     }
     report.lines = lines.line_no;
     report.bytes = lines.bytes;
-    if !batch.entries.is_empty() {
+    take_raw(&mut batch);
+    if !batch.entries.is_empty() || batch.raw > 0 {
         emit(batch);
     }
     report

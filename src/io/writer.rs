@@ -105,7 +105,7 @@ impl JsonlWriter {
         let len = file.metadata().map_err(|e| Error::io(&tmp, e))?.len();
         if len < state.bytes {
             return Err(Error::Input(format!(
-                "{}: {len} bytes, but the checkpoint recorded {}; the folder cannot be resumed                  (run with --overwrite to start over)",
+                "{}: {len} bytes, but the checkpoint recorded {}; the folder cannot be resumed (run with --overwrite to start over)",
                 tmp.display(),
                 state.bytes
             )));
@@ -307,6 +307,32 @@ pub fn write_json_file<T: Serialize>(dir: &Path, name: &str, value: &T) -> crate
     let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     file.write_all(&text).map_err(|e| Error::io(&tmp, e))?;
     commit(file, &tmp, &dest)
+}
+
+/// Replaces the finished plain file `summary.file` in `dir` with a zstd-compressed copy named
+/// `<file>.zst` (written atomically; the plain file is removed after) and returns the copy's
+/// summary.
+pub fn compress_finished(
+    dir: &Path,
+    summary: &FileSummary,
+    zstd_level: i32,
+) -> crate::Result<FileSummary> {
+    use std::io::Read;
+    let src = dir.join(&summary.file);
+    let mut input = File::open(&src).map_err(|e| Error::io(&src, e))?;
+    let mut out = JsonlWriter::create(dir, &format!("{}.zst", summary.file), zstd_level)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = input.read(&mut buf).map_err(|e| Error::io(&src, e))?;
+        if n == 0 {
+            break;
+        }
+        out.write_raw(&buf[..n], 0)?;
+    }
+    let mut done = out.finish()?;
+    done.records = summary.records;
+    std::fs::remove_file(&src).map_err(|e| Error::io(&src, e))?;
+    Ok(done)
 }
 
 /// The shard file name for shard `i`.

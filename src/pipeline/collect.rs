@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
@@ -19,7 +19,7 @@ use crate::Error;
 use super::checkpoint::{Checkpoint, Written};
 use super::output::WriterMsg;
 use super::work::{Done, Finished};
-use super::Progress;
+use super::{Progress, Snapshot, StageClock};
 
 /// Everything the collector writes to and reads from.
 pub(super) struct Collector<'a> {
@@ -27,7 +27,8 @@ pub(super) struct Collector<'a> {
     pub(super) blocks: &'a BufPool,
     pub(super) rejected: &'a mut JsonlWriter,
     pub(super) progress: &'a dyn Progress,
-    pub(super) raw_bytes: &'a AtomicU64,
+    /// CPU time per stage so far (for the slowest stage in progress).
+    pub(super) clock: &'a StageClock,
     pub(super) abort: &'a AtomicBool,
     /// The output folder, for `checkpoint.json`.
     pub(super) dir: &'a Path,
@@ -115,7 +116,7 @@ impl Collector<'_> {
         let mut buffered = 0usize;
         let mut pending: BTreeMap<u64, Finished> = BTreeMap::new();
         let mut next = 0u64;
-        let (mut bytes, mut docs) = (0u64, 0u64);
+        let mut now = Snapshot::default();
         let next_mark = |out: u64, every: u64| (out / every + 1) * every;
         let mut mark = if self.every > 0 {
             next_mark(state.bytes_out, self.every)
@@ -127,8 +128,10 @@ impl Collector<'_> {
             pending.insert(f.seq, f);
             while let Some(f) = pending.remove(&next) {
                 next += 1;
-                bytes += f.bytes;
-                docs += f.docs;
+                now.bytes += f.bytes;
+                now.raw_bytes += f.raw;
+                now.docs += f.docs;
+                now.kept += f.kept;
                 for (stage, name, n) in f.counters.iter() {
                     *state
                         .after_counters
@@ -194,8 +197,9 @@ impl Collector<'_> {
                         mark = next_mark(state.bytes_out, self.every);
                     }
                 }
-                self.progress
-                    .update(self.raw_bytes.load(Ordering::Relaxed), bytes, docs);
+                now.dropped = now.docs.saturating_sub(now.kept);
+                now.slowest = self.clock.slowest(self.names);
+                self.progress.update(&now);
                 if self.progress.cancelled() {
                     self.checkpoint(&mut state, &mut shard_buf)?;
                     return Err(Error::Interrupted(format!(

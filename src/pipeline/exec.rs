@@ -22,6 +22,11 @@ use super::output::{write_shards, WriterMsg};
 use super::work::{Decidable, Finished, KeptBatch, Worker};
 use super::*;
 
+/// Above this size `errors.jsonl` is replaced by `errors.jsonl.zst` at the end of a run. Lines
+/// are capped per kind (`ERROR_LINES_PER_KIND`), so this happens only with many kinds of errors
+/// or very long reasons, and a small report stays readable with `cat`.
+const ERRORS_COMPRESS_BYTES: u64 = 1 << 20;
+
 impl Exec<'_> {
     fn total_size(&self) -> Option<u64> {
         self.inputs.iter().map(|i| i.size).sum()
@@ -179,11 +184,12 @@ impl Exec<'_> {
                     abort.store(true, Ordering::SeqCst);
                 }
                 let last = finished.load(Ordering::SeqCst);
-                self.progress.update(
-                    raw_bytes.load(Ordering::Relaxed),
-                    done_bytes.load(Ordering::Relaxed),
-                    done_docs.load(Ordering::Relaxed),
-                );
+                self.progress.update(&Snapshot {
+                    raw_bytes: raw_bytes.load(Ordering::Relaxed),
+                    bytes: done_bytes.load(Ordering::Relaxed),
+                    docs: done_docs.load(Ordering::Relaxed),
+                    ..Snapshot::default()
+                });
                 if last {
                     break;
                 }
@@ -293,7 +299,7 @@ impl Exec<'_> {
                 blocks: &blocks,
                 rejected: &mut rejected,
                 progress: self.progress,
-                raw_bytes: &raw_bytes,
+                clock: &plan.clock,
                 abort: &abort,
                 dir: out_dir,
                 run: &start.run,
@@ -363,7 +369,11 @@ impl Exec<'_> {
                 return Err(e);
             }
         };
-        let side = vec![rejected.finish()?, duplicates.finish()?, errors.finish()?];
+        let mut errors = errors.finish()?;
+        if errors.bytes > ERRORS_COMPRESS_BYTES {
+            errors = writer::compress_finished(out_dir, &errors, level)?;
+        }
+        let side = vec![rejected.finish()?, duplicates.finish()?, errors];
         let mut stats = decided.stats;
         stats.docs_written = collected.docs_written;
         stats.bytes_out = collected.bytes_out;

@@ -128,6 +128,7 @@ pub fn is_run_file(name: &str) -> bool {
             "rejected.jsonl.zst"
                 | "duplicates.jsonl.zst"
                 | "errors.jsonl"
+                | "errors.jsonl.zst"
                 | "manifest.json"
                 | "stats.json"
                 | CHECKPOINT_FILE
@@ -206,6 +207,7 @@ mod tests {
             "manifest.json",
             "stats.json.tmp",
             "errors.jsonl",
+            "errors.jsonl.zst",
             "rejected.jsonl.zst.tmp",
             ".exact-ids.tmp",
             ".near-sketches.tmp",

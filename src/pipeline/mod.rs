@@ -32,6 +32,7 @@ mod exec;
 pub mod folder;
 mod ordered;
 mod output;
+mod progress;
 pub mod registry;
 mod work;
 
@@ -40,30 +41,8 @@ pub use ordered::ERROR_LINES_PER_KIND;
 use registry::Builder;
 
 pub use output::{InputSummary, Manifest, Totals};
-
-/// Receives progress from a run; the binary draws a progress bar with it. Called from one
-/// thread at a time (the pre-scan's caller, then the collector of the main pass).
-pub trait Progress: Sync {
-    /// A pass starts (`prescan` or `main`); `total_bytes` is the summed size of the input files
-    /// on disk when known.
-    fn start(&self, _pass: &str, _total_bytes: Option<u64>) {}
-    /// Work done so far in this pass: raw (on-disk) bytes consumed, uncompressed bytes and
-    /// documents processed.
-    fn update(&self, _raw_bytes: u64, _bytes: u64, _docs: u64) {}
-    /// The pass ended.
-    fn finish(&self) {}
-    /// True when the run should stop (the binary sets it on SIGINT or SIGTERM). The run then
-    /// saves a checkpoint and returns [`Error::Interrupted`]; `--resume` continues it.
-    fn cancelled(&self) -> bool {
-        false
-    }
-}
-
-/// A [`Progress`] that ignores everything.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoProgress;
-
-impl Progress for NoProgress {}
+use progress::StageClock;
+pub use progress::{NoProgress, Progress, Snapshot};
 
 /// What a run produced.
 #[derive(Clone, Debug)]
@@ -102,6 +81,8 @@ pub(crate) struct Plan {
     dedup: Vec<(usize, registry::BuildIndex)>,
     /// Worker stages after the decision.
     after: Vec<Step>,
+    /// CPU time per stage so far, for progress (slots like `names`).
+    clock: StageClock,
 }
 
 impl Plan {
@@ -112,6 +93,7 @@ impl Plan {
             prescan: None,
             dedup: Vec::new(),
             after: Vec::new(),
+            clock: StageClock::default(),
         };
         for def in registry::STAGES.iter().filter(|d| (d.enabled)(c)) {
             let fig = plan.names.len();
@@ -139,6 +121,7 @@ impl Plan {
                 Builder::After(b) => plan.after.push(step(b(c)?, true)),
             }
         }
+        plan.clock = StageClock::new(plan.names.len());
         Ok(plan)
     }
 

@@ -71,6 +71,7 @@ pub(super) fn decide(
             stats.bytes_in += p.bytes;
             let docs_before = stats.docs_in;
             let mut items = Vec::with_capacity(p.outcomes.len());
+            let mut kept_docs = 0u64;
             let mut outcomes = p.outcomes.into_iter().peekable();
             while let Some(o) = outcomes.next() {
                 match o {
@@ -139,6 +140,7 @@ pub(super) fn decide(
                                 }
                             }
                         }
+                        kept_docs += u64::from(!removed);
                         if !removed && doc.seq >= replay_until {
                             items.push(Item::Doc(doc));
                         }
@@ -148,7 +150,9 @@ pub(super) fn decide(
             let batch = KeptBatch {
                 seq: next - 1,
                 bytes: p.bytes,
+                raw: p.raw,
                 docs: stats.docs_in - docs_before,
+                kept: kept_docs,
                 items,
             };
             if kept.send(batch).is_err() {

@@ -40,6 +40,8 @@ pub(super) enum Outcome {
 pub(super) struct Decidable {
     pub(super) seq: u64,
     pub(super) bytes: u64,
+    /// On-disk input bytes of the batch (for progress).
+    pub(super) raw: u64,
     pub(super) outcomes: Vec<Outcome>,
 }
 
@@ -62,9 +64,12 @@ pub(super) enum Item {
 /// One input batch's documents after the decision, numbered in input order.
 pub(super) struct KeptBatch {
     pub(super) seq: u64,
-    /// Uncompressed input bytes and records of the input batch (for progress).
+    /// Uncompressed and on-disk input bytes and records of the input batch, and how many of
+    /// its documents the decision kept, replayed ones included (for progress).
     pub(super) bytes: u64,
+    pub(super) raw: u64,
     pub(super) docs: u64,
+    pub(super) kept: u64,
     pub(super) items: Vec<Item>,
 }
 
@@ -89,7 +94,10 @@ pub(super) enum Done {
 pub(super) struct Finished {
     pub(super) seq: u64,
     pub(super) bytes: u64,
+    pub(super) raw: u64,
     pub(super) docs: u64,
+    /// Documents of the batch kept by the decision and by the stages after it.
+    pub(super) kept: u64,
     pub(super) items: Vec<Done>,
     /// Counters of the stages after the decision for this batch (they are counted in input
     /// order by the collector, so a checkpoint holds exactly those of the written records).
@@ -139,6 +147,7 @@ pub(super) struct Worker<'a> {
     config: &'a Config,
     before: Vec<Running<'a>>,
     after: Vec<Running<'a>>,
+    clock: &'a super::StageClock,
     /// Figures of the stages before the decision, indexed like [`Plan::names`]. Documents
     /// before a resumed run's checkpoint go through those stages again, so these are whole.
     pub(super) figs: Vec<StageStats>,
@@ -153,6 +162,7 @@ impl<'a> Worker<'a> {
             config,
             before: running(&plan.before),
             after: running(&plan.after),
+            clock: &plan.clock,
             figs: vec![StageStats::default(); plan.names.len()],
             counters: Counters::default(),
         }
@@ -195,6 +205,7 @@ impl<'a> Worker<'a> {
         pool.put(batch.buf);
         for st in &mut self.before {
             let fig = &mut self.figs[st.fig];
+            let spent = fig.seconds;
             run_step(
                 st,
                 &mut outcomes,
@@ -211,10 +222,12 @@ impl<'a> Worker<'a> {
                     json: rejected_line(doc, d),
                 },
             );
+            self.clock.add(st.fig, fig.seconds - spent);
         }
         Decidable {
             seq,
             bytes: batch.bytes,
+            raw: batch.raw,
             outcomes,
         }
     }
@@ -224,7 +237,9 @@ impl<'a> Worker<'a> {
         let KeptBatch {
             seq,
             bytes,
+            raw,
             docs,
+            mut kept,
             mut items,
         } = kb;
         let mut counters = Counters::default();
@@ -247,6 +262,7 @@ impl<'a> Worker<'a> {
                     json: rejected_line(doc, d),
                 },
             );
+            self.clock.add(st.fig, fig.seconds);
             figs.push((st.fig, fig));
         }
         let out = &self.config.output;
@@ -279,17 +295,22 @@ impl<'a> Worker<'a> {
                     stage,
                     rule,
                     json,
-                } => Done::Rejected {
-                    index,
-                    json,
-                    counted: Some((stage, rule)),
-                },
+                } => {
+                    kept = kept.saturating_sub(1);
+                    Done::Rejected {
+                        index,
+                        json,
+                        counted: Some((stage, rule)),
+                    }
+                }
             });
         }
         Ok(Finished {
             seq,
             bytes,
+            raw,
             docs,
+            kept,
             items: done,
             counters,
             figs,
