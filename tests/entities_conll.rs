@@ -124,3 +124,21 @@ fn bad_model_files_are_errors() {
     assert!(err.contains("junk.bin.zst"), "{err}");
     assert!(Model::load(&dir.path().join("missing")).is_err());
 }
+
+#[test]
+fn a_large_file_is_tagged_in_parallel_like_its_documents_one_by_one() {
+    // Documents are tagged independently in groups of lines on several threads; the output
+    // must be the same as tagging each copy alone, in input order.
+    let model = Model::from_bytes(EMBEDDED_MODEL).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let small = std::fs::read_to_string(SMALL).unwrap();
+    let copies = 40; // ~44,000 lines: several groups of 8,192
+    let big = dir.path().join("big.conll");
+    std::fs::write(&big, small.repeat(copies)).unwrap();
+    let (one, many) = (dir.path().join("one.conll"), dir.path().join("many.conll"));
+    let n1 = tag_file(&model, Path::new(SMALL), &one).unwrap();
+    let n = tag_file(&model, &big, &many).unwrap();
+    assert_eq!(n, n1 * copies);
+    let one = std::fs::read_to_string(one).unwrap();
+    assert_eq!(std::fs::read_to_string(many).unwrap(), one.repeat(copies));
+}
