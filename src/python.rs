@@ -9,10 +9,12 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
@@ -34,6 +36,7 @@ fn to_py(e: Error) -> PyErr {
         Error::Io { .. } => PyOSError::new_err(msg),
         Error::Config(_) | Error::Input(_) | Error::Strict(_) => PyValueError::new_err(msg),
         Error::Interrupted(_) => PyKeyboardInterrupt::new_err(msg),
+        Error::Busy(_) => PyFileExistsError::new_err(msg),
         _ => PyRuntimeError::new_err(msg),
     }
 }
@@ -142,7 +145,7 @@ fn run(
     ];
     let c = build_config(config, overrides, &allowed, &mut o)?;
     let stop = Stop(AtomicBool::new(false));
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = crossbeam_channel::bounded(1);
     let mut interrupt = None;
     let result = std::thread::scope(|s| {
         let (c, stop) = (&c, &stop);
@@ -153,10 +156,10 @@ fn run(
             let got = py.allow_threads(|| rx.recv_timeout(Duration::from_millis(100)));
             match got {
                 Ok(r) => return r,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                     return Err(Error::Internal("the run stopped without a result".into()))
                 }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             }
             if interrupt.is_none() {
                 if let Err(e) = py.check_signals() {
@@ -182,7 +185,8 @@ fn run(
 /// The pipeline in-process: dicts in, kept dicts out, in input order (see Pipeline.process).
 #[pyclass(module = "corpusmill")]
 struct Pipeline {
-    stream: Stream,
+    /// Locked while a batch runs (the GIL is released then).
+    stream: Mutex<Stream>,
 }
 
 #[pymethods]
@@ -203,7 +207,7 @@ impl Pipeline {
             &mut o,
         )?;
         Ok(Pipeline {
-            stream: Stream::new(&c).map_err(to_py)?,
+            stream: Mutex::new(Stream::new(&c).map_err(to_py)?),
         })
     }
 
@@ -225,13 +229,22 @@ impl Pipeline {
 
     /// stats() -> dict: the counts so far, with the keys of stats.json.
     fn stats(&self, py: Python<'_>) -> PyResult<PyObject> {
-        let json = serde_json::to_string(&self.stream.stats())
+        let stats = self.lock()?.stats();
+        let json = serde_json::to_string(&stats)
             .map_err(|e| PyRuntimeError::new_err(format!("serializing stats: {e}")))?;
         Ok(py
             .import("json")?
             .getattr("loads")?
             .call1((json,))?
             .unbind())
+    }
+}
+
+impl Pipeline {
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, Stream>> {
+        self.stream
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("a previous call into this Pipeline panicked"))
     }
 }
 
@@ -274,16 +287,18 @@ impl Processed {
                     break;
                 };
                 let s = dumps.call((rec,), Some(&kw))?;
-                let s = s.downcast::<PyString>()?.to_str()?.as_bytes().to_vec();
+                let s = s.downcast::<PyString>()?.to_cow()?.as_bytes().to_vec();
                 bytes += s.len();
                 batch.push(s);
             }
             if batch.is_empty() {
                 continue;
             }
-            let mut p = self.pipeline.borrow_mut(py);
-            let stream = &mut p.stream;
-            let out = py.allow_threads(|| stream.process(&batch)).map_err(to_py)?;
+            let p = self.pipeline.borrow(py);
+            let p: &Pipeline = &p;
+            let out = py.allow_threads(|| -> PyResult<Vec<Vec<u8>>> {
+                p.lock()?.process(&batch).map_err(to_py)
+            })?;
             self.ready.extend(out);
         }
         let Some(rec) = self.ready.pop_front() else {
@@ -335,7 +350,7 @@ fn entities(py: Python<'_>, text: &str) -> PyResult<Vec<PyObject>> {
 /// The extension module.
 #[pymodule]
 #[pyo3(name = "_corpusmill")]
-fn module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn corpusmill_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(clean, m)?)?;
     m.add_function(wrap_pyfunction!(entities, m)?)?;

@@ -199,7 +199,7 @@ impl Table {
 enum Builder {
     Str(StringBuilder),
     F64(Float64Builder),
-    Entities(EntitiesBuilder),
+    Entities(Box<EntitiesBuilder>),
 }
 
 #[derive(Default)]
@@ -287,7 +287,7 @@ impl Rows {
             .map(|c| match c.kind {
                 Kind::Str => Builder::Str(StringBuilder::new()),
                 Kind::F64 => Builder::F64(Float64Builder::new()),
-                Kind::Entities => Builder::Entities(EntitiesBuilder::new()),
+                Kind::Entities => Builder::Entities(Box::new(EntitiesBuilder::new())),
             })
             .collect();
         Rows {
