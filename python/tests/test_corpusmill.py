@@ -160,3 +160,39 @@ def test_clean():
     cleaned = corpusmill.clean("  " + text + "\n\nShare this article\n", url="https://bbc.co.uk/x")
     assert cleaned is not None and cleaned.startswith("Quarterly profits")
     assert "Share this article" not in cleaned
+
+
+def test_ctrl_c_stops_run_after_a_checkpoint(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    records = mini_records()
+    with open(tmp_path / "big.jsonl", "w", encoding="utf-8") as f:
+        for r in range(300):
+            for rec in records:
+                f.write(json.dumps(dict(rec, id=f"{rec['id']}-{r}")) + "\n")
+    script = (
+        "import corpusmill, sys\n"
+        "try:\n"
+        f"    corpusmill.run({str(tmp_path / 'big.jsonl')!r}, {str(tmp_path / 'out')!r},"
+        " threads=1, disable=['exact_dedup', 'near_dedup'])\n"
+        "except KeyboardInterrupt as e:\n"
+        "    print('interrupted', e)\n"
+        "    sys.exit(3)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # Wait until the main pass has started (its checkpoint is written first), then Ctrl-C.
+    deadline = time.time() + 60
+    while not (tmp_path / "out" / "checkpoint.json").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 3, (out, err)
+    assert "interrupted" in out
+    assert (tmp_path / "out" / "checkpoint.json").exists()
+    assert not (tmp_path / "out" / "manifest.json").exists()
