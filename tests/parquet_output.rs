@@ -311,7 +311,7 @@ struct StopAfter {
 }
 
 impl Progress for StopAfter {
-    fn update(&self, _: u64, _: u64, _: u64) {
+    fn update(&self, _: &corpusmill::pipeline::Snapshot) {
         self.updates.fetch_add(1, Ordering::SeqCst);
     }
     fn cancelled(&self) -> bool {
