@@ -114,6 +114,9 @@ impl Default for InputConfig {
 pub struct OutputConfig {
     /// Output folder (default `out`). Created if missing.
     pub dir: PathBuf,
+    /// File format of the shards and of the rejected and duplicates side outputs: `jsonl`
+    /// (default; zstd JSON lines) or `parquet` (fixed schemas, see [`crate::io::parquet`]).
+    pub format: OutputFormat,
     /// Number of `part-NNNNN.jsonl.zst` shards (default 4).
     pub shards: usize,
     /// Seed of the id hash that picks a document's shard (default 0).
@@ -133,12 +136,91 @@ impl Default for OutputConfig {
     fn default() -> Self {
         OutputConfig {
             dir: PathBuf::from("out"),
+            format: OutputFormat::Jsonl,
             shards: 4,
             shard_seed: 0,
             zstd_level: 1,
             keep_original_text_key: String::new(),
             checkpoint_mb: 64,
         }
+    }
+}
+
+/// The file format of a run's shards and side outputs (`output.format`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// `part-NNNNN.jsonl.zst`, `rejected.jsonl.zst`, `duplicates.jsonl.zst`.
+    #[default]
+    Jsonl,
+    /// `part-NNNNN.parquet`, `rejected.parquet`, `duplicates.parquet` (zstd, fixed schemas).
+    Parquet,
+}
+
+impl OutputFormat {
+    /// Parses `jsonl` or `parquet` (the `--format` flag).
+    pub fn parse(name: &str) -> crate::Result<OutputFormat> {
+        match name {
+            "jsonl" => Ok(OutputFormat::Jsonl),
+            "parquet" => Ok(OutputFormat::Parquet),
+            other => Err(Error::Config(format!(
+                "output.format = {other:?}: write \"jsonl\" or \"parquet\""
+            ))),
+        }
+    }
+}
+
+/// Settings given on top of a config file: the `run` command's flags, and the keyword
+/// arguments of the Python `corpusmill.run`. Unset fields leave the config as it is.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `input.paths` (when non-empty).
+    pub input: Vec<String>,
+    /// `output.dir`.
+    pub output: Option<PathBuf>,
+    /// `output.shards`.
+    pub shards: Option<usize>,
+    /// `output.format`.
+    pub format: Option<OutputFormat>,
+    /// `pipeline.threads`.
+    pub threads: Option<usize>,
+    /// Stages to switch off by name.
+    pub disable: Vec<String>,
+    /// Sets `pipeline.strict`.
+    pub strict: bool,
+    /// `pipeline.existing_output`.
+    pub existing_output: Option<crate::pipeline::folder::Existing>,
+}
+
+impl Overrides {
+    /// Writes the set fields into `c`; an unknown stage name is an error that lists the known
+    /// ones.
+    pub fn apply(&self, c: &mut Config) -> crate::Result<()> {
+        if !self.input.is_empty() {
+            c.input.paths = self.input.clone();
+        }
+        if let Some(o) = &self.output {
+            c.output.dir = o.clone();
+        }
+        if let Some(n) = self.shards {
+            c.output.shards = n;
+        }
+        if let Some(f) = self.format {
+            c.output.format = f;
+        }
+        if let Some(n) = self.threads {
+            c.pipeline.threads = n;
+        }
+        if self.strict {
+            c.pipeline.strict = true;
+        }
+        if let Some(e) = self.existing_output {
+            c.pipeline.existing_output = e;
+        }
+        for stage in &self.disable {
+            crate::pipeline::disable_stage(c, stage)?;
+        }
+        Ok(())
     }
 }
 

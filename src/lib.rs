@@ -2,7 +2,9 @@
 //!
 //! Reads compressed JSONL dumps ([`io`]), cleans the text ([`clean`]), removes exact and near
 //! duplicates ([`dedup`]), extracts named entities ([`entities`]) and writes sharded,
-//! zstd-compressed JSONL with a manifest and statistics. [`pipeline::run`] wires the stages; each
+//! zstd-compressed JSONL or Parquet ([`io::parquet`]) with a manifest and statistics.
+//! [`pipeline::run`] wires the stages; [`pipeline::Stream`] runs them in-process on records
+//! handed to it (the Python package's `Pipeline`), [`pipeline::Cleaner`] on one text; each
 //! stage is also usable on its own through its config type's `build()` and its `process` method.
 //!
 //! ```no_run
@@ -27,6 +29,8 @@ pub mod harness;
 pub mod hash;
 pub mod io;
 pub mod pipeline;
+#[cfg(feature = "python")]
+mod python;
 pub mod rng;
 pub mod stage;
 pub mod stats;

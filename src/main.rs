@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use corpusmill::clean::profile::Profile;
 use std::sync::atomic::Ordering;
 
-use corpusmill::config::Config;
+use corpusmill::config::{Config, OutputFormat, Overrides};
 use corpusmill::pipeline;
 use corpusmill::pipeline::folder::Existing;
 
@@ -50,7 +50,8 @@ enum Command {
         #[arg(long, short = 'c', value_name = "FILE")]
         config: Option<PathBuf>,
     },
-    /// Train, evaluate or apply the named-entity tagger on CoNLL files.
+    /// Train or evaluate the named-entity tagger on CoNLL files, or tag CoNLL, plain text or
+    /// JSONL.
     #[command(subcommand)]
     Ner(NerCommand),
 }
@@ -105,12 +106,22 @@ enum NerCommand {
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
     },
-    /// Write a CoNLL file with one extra last column holding the predicted IOB2 tag (the
-    /// conlleval layout). The given tokens are tagged as they are.
+    /// Tag a file. CoNLL input gives a CoNLL file with one extra last column holding the
+    /// predicted IOB2 tag (the conlleval layout; the given tokens are tagged as they are).
+    /// Plain text (one document per line) gives one JSON line per input line with `line`,
+    /// `text` and `entities`; JSONL gives each record with `entities` added. Entities have
+    /// `text`, `label`, `start`, `end` (code-point offsets). Any codec.
     Tag {
-        /// Input CoNLL file.
-        #[arg(long, value_name = "FILE")]
-        conll: PathBuf,
+        /// Input file (`--conll` is the same flag).
+        #[arg(long, short = 'i', alias = "conll", value_name = "FILE")]
+        input: PathBuf,
+        /// auto (from the first non-empty line: `{` is JSONL, token lines ending in an IOB tag
+        /// are CoNLL, else text), conll, text or jsonl.
+        #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = ["auto", "conll", "text", "jsonl"])]
+        input_format: String,
+        /// The JSONL field holding the text.
+        #[arg(long, value_name = "KEY", default_value = "text")]
+        text_key: String,
         /// Output file.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: PathBuf,
@@ -191,6 +202,10 @@ struct RunArgs {
     /// Number of output shards. Overrides output.shards.
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
+    /// Output format: jsonl (part-NNNNN.jsonl.zst) or parquet (part-NNNNN.parquet,
+    /// rejected.parquet, duplicates.parquet). Overrides output.format.
+    #[arg(long, value_name = "FORMAT", value_parser = ["jsonl", "parquet"])]
+    format: Option<String>,
     /// Worker threads (0 = one per core). Output is identical for any value.
     #[arg(long, short = 't', value_name = "N")]
     threads: Option<usize>,
@@ -271,30 +286,27 @@ fn load_config(path: Option<&PathBuf>, profile: Option<&str>) -> anyhow::Result<
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut config = load_config(args.config.as_ref(), args.profile.as_deref())?;
-    if !args.input.is_empty() {
-        config.input.paths = args.input.clone();
-    }
-    if let Some(o) = &args.output {
-        config.output.dir = o.clone();
-    }
-    if let Some(n) = args.shards {
-        config.output.shards = n;
-    }
-    if let Some(n) = args.threads {
-        config.pipeline.threads = n;
-    }
-    if args.strict {
-        config.pipeline.strict = true;
-    }
-    if args.overwrite {
-        config.pipeline.existing_output = Existing::Overwrite;
-    }
-    if args.resume {
-        config.pipeline.existing_output = Existing::Resume;
-    }
-    for stage in &args.disable {
-        pipeline::disable_stage(&mut config, stage)?;
-    }
+    let overrides = Overrides {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        shards: args.shards,
+        format: args
+            .format
+            .as_deref()
+            .map(OutputFormat::parse)
+            .transpose()?,
+        threads: args.threads,
+        disable: args.disable.clone(),
+        strict: args.strict,
+        existing_output: if args.resume {
+            Some(Existing::Resume)
+        } else if args.overwrite {
+            Some(Existing::Overwrite)
+        } else {
+            None
+        },
+    };
+    overrides.apply(&mut config)?;
     let show = !args.no_progress && std::io::stderr().is_terminal();
     let bar = progress::Reporter::new(show, args.progress_json);
     // Ctrl-C and SIGTERM stop the run at the next batch, after a checkpoint.
@@ -476,15 +488,28 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             print!("{}", eval::evaluate(&model, &docs, seen.as_deref()));
         }
         NerCommand::Tag {
-            conll: input,
+            input,
+            input_format,
+            text_key,
             output,
             model,
         } => {
+            use corpusmill::entities::tagfile::{self, InputFormat};
             let model = load(model)?;
-            let n = conll::tag_file(&model, &input, &output).with_context(|| {
-                format!("tagging {} into {}", input.display(), output.display())
-            })?;
-            eprintln!("{n} tokens tagged into {}", output.display());
+            let what = || format!("tagging {} into {}", input.display(), output.display());
+            let format = match InputFormat::parse(&input_format)? {
+                InputFormat::Auto => tagfile::detect_file(&input).with_context(what)?,
+                f => f,
+            };
+            if format == InputFormat::Conll {
+                let n = conll::tag_file(&model, &input, &output).with_context(what)?;
+                eprintln!("{n} tokens tagged into {}", output.display());
+            } else {
+                let stage = corpusmill::entities::EntityStage::with_model(model, true);
+                let n = tagfile::tag_documents(&stage, &input, format, &text_key, &output)
+                    .with_context(what)?;
+                eprintln!("{n} documents tagged into {}", output.display());
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

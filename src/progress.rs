@@ -164,7 +164,7 @@ impl Progress for Reporter {
         if let Ok(mut st) = self.state.lock() {
             st.last = now.clone();
             self.bar.set_message(st.message());
-            if st.last_json.map_or(true, |t| t.elapsed() >= JSON_EVERY) {
+            if st.last_json.is_none_or(|t| t.elapsed() >= JSON_EVERY) {
                 st.last_json = Some(Instant::now());
                 let line = st.json("progress");
                 self.emit(&line);

@@ -18,6 +18,7 @@ pub mod eval;
 pub mod features;
 pub mod model;
 pub mod patterns;
+pub mod tagfile;
 pub mod tokenize;
 pub mod train;
 pub mod viterbi;

@@ -9,6 +9,7 @@
 
 pub mod articles;
 pub mod errors;
+pub mod parquet;
 pub mod pool;
 pub mod reader;
 pub mod record;

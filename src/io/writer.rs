@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 
 /// Passes bytes through to a file while counting and hashing them.
-struct Hashing {
-    file: BufWriter<File>,
-    hasher: Sha256,
-    bytes: u64,
+pub(crate) struct Hashing {
+    pub(crate) file: BufWriter<File>,
+    pub(crate) hasher: Sha256,
+    pub(crate) bytes: u64,
 }
 
 impl Write for Hashing {
@@ -60,6 +60,15 @@ pub struct FileState {
     pub records: u64,
     /// Uncompressed bytes written.
     pub raw_bytes: u64,
+}
+
+/// A writer's identity and counts once its stream has ended.
+struct Ended {
+    name: String,
+    tmp: PathBuf,
+    dest: PathBuf,
+    records: u64,
+    raw_bytes: u64,
 }
 
 /// A JSONL output file (zstd-compressed when its name ends in `.zst`), written atomically.
@@ -236,27 +245,62 @@ impl JsonlWriter {
         self.records
     }
 
+    /// Ends the stream and writes out what is buffered.
+    fn end(self) -> crate::Result<(Ended, Hashing)> {
+        let mut inner = match self.sink {
+            Some(Sink::Zstd(z)) => z.finish().map_err(|e| Error::io(&self.tmp, e))?,
+            Some(Sink::Plain(p)) => p,
+            None => return Err(closed(&self.tmp)),
+        };
+        inner.flush().map_err(|e| Error::io(&self.tmp, e))?;
+        let ended = Ended {
+            name: self.name,
+            tmp: self.tmp,
+            dest: self.dest,
+            records: self.records,
+            raw_bytes: self.raw_bytes,
+        };
+        Ok((ended, inner))
+    }
+
     /// Finishes the stream, fsyncs, renames `.tmp` to the final name and returns its summary.
     pub fn finish(self) -> crate::Result<FileSummary> {
-        let tmp = self.tmp;
-        let mut inner = match self.sink {
-            Some(Sink::Zstd(z)) => z.finish().map_err(|e| Error::io(&tmp, e))?,
-            Some(Sink::Plain(p)) => p,
-            None => return Err(closed(&tmp)),
-        };
-        inner.flush().map_err(|e| Error::io(&tmp, e))?;
+        let (e, inner) = self.end()?;
         let file = inner
             .file
             .into_inner()
-            .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        commit(file, &tmp, &self.dest)?;
+            .map_err(|err| Error::io(&e.tmp, err.into_error()))?;
+        commit(file, &e.tmp, &e.dest)?;
         Ok(FileSummary {
-            file: self.name,
-            records: self.records,
+            file: e.name,
+            records: e.records,
             bytes: inner.bytes,
-            bytes_uncompressed: self.raw_bytes,
+            bytes_uncompressed: e.raw_bytes,
             sha256: hex(&inner.hasher.finalize()),
         })
+    }
+
+    /// Finishes the stream and fsyncs, but leaves the file under its `.tmp` name: a spool
+    /// that a Parquet run converts (and that `--resume` can still cut back until the run's
+    /// manifest is written). Returns the spool's path, records and uncompressed bytes.
+    pub fn finish_spool(self) -> crate::Result<(PathBuf, FileState)> {
+        let (e, inner) = self.end()?;
+        inner
+            .file
+            .get_ref()
+            .sync_data()
+            .map_err(|err| Error::io(&e.tmp, err))?;
+        let state = FileState {
+            bytes: inner.bytes,
+            records: e.records,
+            raw_bytes: e.raw_bytes,
+        };
+        Ok((e.tmp, state))
+    }
+
+    /// The name of the finished file.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Stops writing without finishing: the `.tmp` stays for a later resume (cut back to the
@@ -280,7 +324,7 @@ fn closed(tmp: &Path) -> Error {
     ))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
         .iter()
@@ -291,7 +335,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The one way a finished output appears: fsync its `.tmp`, then rename it to its final name.
-fn commit(file: File, tmp: &Path, dest: &Path) -> crate::Result<()> {
+pub(crate) fn commit(file: File, tmp: &Path, dest: &Path) -> crate::Result<()> {
     file.sync_all().map_err(|e| Error::io(tmp, e))?;
     drop(file);
     std::fs::rename(tmp, dest).map_err(|e| Error::io(dest, e))
@@ -335,9 +379,17 @@ pub fn compress_finished(
     Ok(done)
 }
 
-/// The shard file name for shard `i`.
+/// The shard file name for shard `i` (the spool name in a Parquet run).
 pub fn shard_name(i: usize) -> String {
     format!("part-{i:05}.jsonl.zst")
+}
+
+/// The Parquet file a JSONL output becomes in a Parquet run: `part-00001.jsonl.zst` →
+/// `part-00001.parquet`.
+pub fn parquet_name(jsonl: &str) -> String {
+    let base = jsonl.strip_suffix(".zst").unwrap_or(jsonl);
+    let base = base.strip_suffix(".jsonl").unwrap_or(base);
+    format!("{base}.parquet")
 }
 
 /// The shard a document id belongs to: a seeded 64-bit hash of the id, modulo the shard count.

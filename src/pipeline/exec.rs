@@ -18,9 +18,10 @@ use crate::Error;
 use super::checkpoint::Checkpoint;
 use super::collect::Collector;
 use super::ordered::{self, Decider, Sides};
-use super::output::{write_shards, WriterMsg};
+use super::output::{write_shards, Finisher, WriterMsg};
 use super::work::{Decidable, Finished, KeptBatch, Worker};
 use super::*;
+use crate::io::parquet::Table;
 
 /// Above this size `errors.jsonl` is replaced by `errors.jsonl.zst` at the end of a run. Lines
 /// are capped per kind (`ERROR_LINES_PER_KIND`), so this happens only with many kinds of errors
@@ -217,6 +218,7 @@ impl Exec<'_> {
         plan: &Plan,
         deciders: &mut [Decider],
         start: &Checkpoint,
+        fin: &Finisher<'_>,
     ) -> crate::Result<MainResult> {
         self.progress.start("main", self.total_size());
         let out_dir = &config.output.dir;
@@ -266,9 +268,9 @@ impl Exec<'_> {
             for group in shard_writers {
                 let (tx, rx) = bounded::<WriterMsg>(4);
                 write_txs.push(tx);
-                let (abort, blocks) = (&abort, &blocks);
+                let (abort, blocks, fin) = (&abort, &blocks, fin);
                 write_handles.push(spawn_named(scope, "corpusmill-write", move || {
-                    write_shards(group, rx, abort, blocks)
+                    write_shards(group, rx, abort, blocks, fin)
                 }));
             }
             // Workers.
@@ -373,7 +375,11 @@ impl Exec<'_> {
         if errors.bytes > ERRORS_COMPRESS_BYTES {
             errors = writer::compress_finished(out_dir, &errors, level)?;
         }
-        let side = vec![rejected.finish()?, duplicates.finish()?, errors];
+        let side = vec![
+            fin.finish(rejected, Some(&Table::Rejected))?,
+            fin.finish(duplicates, Some(&Table::Duplicates))?,
+            errors,
+        ];
         let mut stats = decided.stats;
         stats.docs_written = collected.docs_written;
         stats.bytes_out = collected.bytes_out;

@@ -120,13 +120,15 @@ pub fn is_run_file(name: &str) -> bool {
     let base = name.strip_suffix(".tmp").unwrap_or(name);
     let shard = base
         .strip_prefix("part-")
-        .and_then(|r| r.strip_suffix(".jsonl.zst"))
+        .and_then(|r| r.strip_suffix(".jsonl.zst").or(r.strip_suffix(".parquet")))
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     shard
         || matches!(
             base,
             "rejected.jsonl.zst"
                 | "duplicates.jsonl.zst"
+                | "rejected.parquet"
+                | "duplicates.parquet"
                 | "errors.jsonl"
                 | "errors.jsonl.zst"
                 | "manifest.json"
@@ -203,6 +205,9 @@ mod tests {
         for n in [
             "part-00000.jsonl.zst",
             "part-00007.jsonl.zst.tmp",
+            "part-00003.parquet",
+            "part-00003.parquet.tmp",
+            "duplicates.parquet",
             "part-123456.jsonl.zst",
             "manifest.json",
             "stats.json.tmp",
@@ -222,6 +227,8 @@ mod tests {
             "manifest.json.bak",
             ".corpusmill.lock",
             "data.jsonl.zst",
+            "data.parquet",
+            "part-x.parquet",
         ] {
             assert!(!is_run_file(n), "{n}");
         }

@@ -34,6 +34,7 @@ mod ordered;
 mod output;
 mod progress;
 pub mod registry;
+mod stream;
 mod work;
 
 use ordered::Decider;
@@ -43,6 +44,7 @@ use registry::Builder;
 pub use output::{InputSummary, Manifest, Totals};
 use progress::StageClock;
 pub use progress::{NoProgress, Progress, Snapshot};
+pub use stream::{Cleaner, Stream};
 
 /// What a run produced.
 #[derive(Clone, Debug)]
@@ -295,7 +297,13 @@ fn run_locked(
         0.0
     };
     let mut deciders = plan.deciders(config, counted_docs)?;
-    let result = exec.main(config, &plan, &mut deciders, &start);
+    let fin = output::Finisher {
+        dir: &out_dir,
+        format: config.output.format,
+        zstd_level: config.output.zstd_level,
+        kept: crate::io::parquet::Table::Kept(crate::io::parquet::KeptKeys::of(config)),
+    };
+    let result = exec.main(config, &plan, &mut deciders, &start, &fin);
     drop(deciders);
     if let Some(p) = &spool {
         let _ = std::fs::remove_file(p);
@@ -340,6 +348,7 @@ fn run_locked(
     // The manifest goes last: a folder with a manifest is complete.
     writer::write_json_file(&out_dir, "stats.json", &stats)?;
     writer::write_json_file(&out_dir, "manifest.json", &manifest)?;
+    fin.remove_spools(config.output.shards)?;
     let cp = out_dir.join(folder::CHECKPOINT_FILE);
     std::fs::remove_file(&cp).map_err(|e| Error::io(&cp, e))?;
     Ok(Summary {

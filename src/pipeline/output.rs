@@ -1,14 +1,17 @@
-//! What a run writes besides the shards' contents: manifest types, side-output records and
-//! the shard writer threads.
+//! What a run writes besides the shards' contents: manifest types, side-output records, the
+//! shard writer threads and the finishing of output files (renamed, or converted to Parquet).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
 
+use crate::config::OutputFormat;
+use crate::io::parquet::{self, Table};
 use crate::io::pool::BufPool;
-use crate::io::writer::{FileState, FileSummary, JsonlWriter};
+use crate::io::writer::{self, FileState, FileSummary, JsonlWriter};
 use crate::Error;
 
 /// An input file as recorded in the manifest.
@@ -87,12 +90,62 @@ pub(super) enum WriterMsg {
     Checkpoint(Sender<crate::Result<Vec<(usize, FileState)>>>),
 }
 
+/// How a complete output file becomes one of the run's files: renamed as it is (JSONL), or, in
+/// a Parquet run, converted from its spool (see [`crate::io::parquet`]).
+pub(super) struct Finisher<'a> {
+    pub(super) dir: &'a Path,
+    pub(super) format: OutputFormat,
+    pub(super) zstd_level: i32,
+    /// The schema of the shards.
+    pub(super) kept: Table,
+}
+
+impl Finisher<'_> {
+    /// Finishes `w`, whose records have the schema `table` (`None`: always JSONL, as
+    /// `errors.jsonl`).
+    pub(super) fn finish(
+        &self,
+        w: JsonlWriter,
+        table: Option<&Table>,
+    ) -> crate::Result<FileSummary> {
+        match (self.format, table) {
+            (OutputFormat::Parquet, Some(t)) => {
+                let name = writer::parquet_name(w.name());
+                let (spool, st) = w.finish_spool()?;
+                parquet::convert(&spool, self.dir, &name, t, self.zstd_level, st.raw_bytes)
+            }
+            _ => w.finish(),
+        }
+    }
+
+    /// Removes a Parquet run's spool files (once its manifest is written: until then they let
+    /// `--resume` continue the run).
+    pub(super) fn remove_spools(&self, shards: usize) -> crate::Result<()> {
+        if self.format != OutputFormat::Parquet {
+            return Ok(());
+        }
+        let names = (0..shards)
+            .map(writer::shard_name)
+            .chain(["rejected.jsonl.zst".into(), "duplicates.jsonl.zst".into()]);
+        for name in names {
+            let p = self.dir.join(format!("{name}.tmp"));
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&p, e)),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A shard writer thread: appends blocks to its shards, then finishes them.
 pub(super) fn write_shards(
     mut group: Vec<(usize, JsonlWriter)>,
     rx: Receiver<WriterMsg>,
     abort: &AtomicBool,
     blocks: &BufPool,
+    fin: &Finisher<'_>,
 ) -> crate::Result<Vec<FileSummary>> {
     let pos: BTreeMap<usize, usize> = group
         .iter()
@@ -135,5 +188,8 @@ pub(super) fn write_shards(
         // Stopped because another thread failed: that thread reports why.
         return failed.map_or(Ok(Vec::new()), Err);
     }
-    group.into_iter().map(|(_, w)| w.finish()).collect()
+    group
+        .into_iter()
+        .map(|(_, w)| fin.finish(w, Some(&fin.kept)))
+        .collect()
 }

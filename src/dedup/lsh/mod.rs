@@ -417,7 +417,7 @@ impl LshIndex {
         } else {
             for &(c, _) in scored.iter().take(MAX_SKETCH_READS) {
                 let s = self.sketch_similarity(c, sketch)?;
-                if best.map_or(true, |(bd, bs)| s > bs || (s == bs && c < bd)) {
+                if best.is_none_or(|(bd, bs)| s > bs || (s == bs && c < bd)) {
                     best = Some((c, s));
                 }
             }
