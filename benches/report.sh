@@ -7,6 +7,7 @@
 # usage: benches/report.sh            (everything; about 25 minutes on 2 cores)
 # environment:
 #   SKIP_CRITERION=1 SKIP_QUALITY=1 SKIP_SCALE=1 SKIP_STAGESETS=1 SKIP_MEMORY=1 SKIP_COMPARE=1
+#   SKIP_DIST=1
 #                    leave that section as it is
 #   CORPUS_MB        scaling corpus size (default 200)     MAX_THREADS  default: nproc
 #   BENCH_ARGS       criterion arguments (default "--warm-up-time 1 --measurement-time 3")
@@ -155,6 +156,15 @@ if [ -z "${SKIP_MEMORY:-}" ]; then
     benches/harness/memory.sh "$OUT/mem" "$BIN" 2>/dev/null
   } >"$OUT/memory.md"
   replace_section memory "$OUT/memory.md"
+fi
+
+if [ -z "${SKIP_DIST:-}" ]; then
+  {
+    echo "Command: \`benches/harness/distributed.sh $(realpath --relative-to="$ROOT" "$OUT/dist-corpus")\`"
+    echo
+    benches/harness/distributed.sh "$OUT/dist-corpus" "$BIN"
+  } >"$OUT/distributed.md"
+  replace_section distributed "$OUT/distributed.md"
 fi
 
 if [ -z "${SKIP_COMPARE:-}" ]; then

@@ -54,6 +54,9 @@ pub struct Config {
     pub near_dedup: NearDedupConfig,
     /// `[entities]`
     pub entities: EntitiesConfig,
+    /// `[distributed]`: how `--executor local|slurm` splits and places the work. Execution
+    /// settings: they never change the records written.
+    pub distributed: crate::pipeline::dist::DistributedConfig,
 }
 
 /// What to do with a line that is not valid UTF-8.
@@ -280,6 +283,7 @@ impl Config {
             exact_dedup: ExactDedupConfig::default(),
             near_dedup: NearDedupConfig::default(),
             entities: EntitiesConfig::default(),
+            distributed: Default::default(),
         };
         profile.apply(&mut c);
         c
@@ -368,11 +372,13 @@ impl Config {
     }
 
     /// The config as written to `manifest.json`: everything that shapes the output, without the
-    /// `[pipeline]` execution settings (so the manifest is identical for any thread count).
+    /// `[pipeline]` and `[distributed]` execution settings (so the manifest is identical for any
+    /// thread count, executor or world size).
     pub fn effective(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
         if let Some(m) = v.as_object_mut() {
             m.shift_remove("pipeline");
+            m.shift_remove("distributed");
         }
         v
     }

@@ -35,6 +35,9 @@ pub enum Error {
     /// The run was stopped by a signal (SIGINT or SIGTERM) after saving a checkpoint.
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// A task of the distributed plan failed; the message names its log and how to rerun it.
+    #[error("{0}")]
+    Task(String),
     /// A worker thread panicked or a channel closed unexpectedly.
     #[error("internal: {0}")]
     Internal(String),

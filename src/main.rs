@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 
 use corpusmill::config::{Config, OutputFormat, Overrides};
 use corpusmill::pipeline;
+use corpusmill::pipeline::dist;
 use corpusmill::pipeline::folder::Existing;
 
 mod gen;
@@ -50,6 +51,10 @@ enum Command {
         #[arg(long, short = 'c', value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Run one task of a distributed plan (what `run --executor` starts; run it by hand to
+    /// retry a failed task).
+    #[command(hide = true)]
+    Task(TaskArgs),
     /// Train or evaluate the named-entity tagger on CoNLL files, or tag CoNLL, plain text or
     /// JSONL.
     #[command(subcommand)]
@@ -241,6 +246,61 @@ struct RunArgs {
     /// Do not print the summary table at the end.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Run as the distributed plan (prepare → match → cluster → finish → merge tasks over a
+    /// shared filesystem): `local` processes (at most --threads at a time) or `slurm` job
+    /// arrays. Without it, the single-process pipeline runs.
+    #[arg(long, value_name = "EXECUTOR", value_parser = ["local", "slurm"])]
+    executor: Option<String>,
+    /// Tasks per stage of the distributed plan.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "executor")]
+    world_size: usize,
+    /// With --executor slurm: print the sbatch scripts instead of submitting them.
+    #[arg(long, requires = "executor")]
+    dry_run: bool,
+    /// Write the distributed plan (<work dir>/plan.json) and print each stage's task command,
+    /// for another scheduler to run (e.g. Kubernetes Indexed Jobs: --rank $JOB_COMPLETION_INDEX).
+    #[arg(long, requires = "executor")]
+    plan_only: bool,
+    /// Work dir of the distributed plan (distributed.work_dir; default <output>/.work).
+    #[arg(long, value_name = "DIR", requires = "executor")]
+    work_dir: Option<PathBuf>,
+    /// Slurm partition (distributed.slurm.partition).
+    #[arg(long, value_name = "NAME", requires = "executor")]
+    partition: Option<String>,
+    /// Slurm time limit per task (distributed.slurm.time), e.g. 04:00:00.
+    #[arg(long, value_name = "TIME", requires = "executor")]
+    time: Option<String>,
+    /// Slurm memory per task (distributed.slurm.mem), e.g. 32G.
+    #[arg(long, value_name = "MEM", requires = "executor")]
+    mem: Option<String>,
+    /// Slurm CPUs per task (distributed.slurm.cpus_per_task).
+    #[arg(long, value_name = "N", requires = "executor")]
+    cpus_per_task: Option<usize>,
+    /// One more sbatch option, as on its command line (repeatable; distributed.slurm.extra_args).
+    #[arg(
+        long,
+        value_name = "OPTION",
+        requires = "executor",
+        allow_hyphen_values = true
+    )]
+    sbatch_arg: Vec<String>,
+}
+
+/// One task of a distributed plan (started by the executors).
+#[derive(Args, Debug)]
+struct TaskArgs {
+    /// The plan (<work dir>/plan.json).
+    #[arg(long, value_name = "FILE")]
+    plan: PathBuf,
+    /// prescan, prepare, match, cluster, finish, merge or manifest.
+    #[arg(long)]
+    stage: String,
+    /// The task's rank (Slurm: $SLURM_ARRAY_TASK_ID; Kubernetes: $JOB_COMPLETION_INDEX).
+    #[arg(long)]
+    rank: usize,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 const DEFAULT_CONFIG: &str = include_str!("../config/default.toml");
@@ -250,6 +310,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Gen(args) => gen(args),
+        Command::Task(args) => task(args),
         Command::Stages { config } => load_config(config.as_ref(), None).map(|c| {
             print!("{}", pipeline::registry::describe(&c));
             ExitCode::SUCCESS
@@ -307,6 +368,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
     };
     overrides.apply(&mut config)?;
+    if let Some(executor) = &args.executor {
+        return run_distributed(&args, &executor.clone(), config);
+    }
     let show = !args.no_progress && std::io::stderr().is_terminal();
     let bar = progress::Reporter::new(show, args.progress_json);
     // Ctrl-C and SIGTERM stop the run at the next batch, after a checkpoint.
@@ -384,6 +448,108 @@ fn outcome(
         return Ok(2);
     }
     Ok(0)
+}
+
+fn run_distributed(args: &RunArgs, executor: &str, mut config: Config) -> anyhow::Result<ExitCode> {
+    let d = &mut config.distributed;
+    if let Some(w) = &args.work_dir {
+        d.work_dir = w.clone();
+    }
+    let s = &mut d.slurm;
+    for (to, from) in [
+        (&mut s.partition, &args.partition),
+        (&mut s.time, &args.time),
+        (&mut s.mem, &args.mem),
+    ] {
+        if let Some(v) = from {
+            *to = v.clone();
+        }
+    }
+    if let Some(n) = args.cpus_per_task {
+        s.cpus_per_task = n;
+    }
+    s.extra_args.extend(args.sbatch_arg.iter().cloned());
+    let exe = std::env::current_exe().context("finding the corpusmill binary")?;
+    let exec = if args.plan_only {
+        dist::Executor::PlanOnly { exe }
+    } else if executor == "slurm" {
+        dist::Executor::Slurm {
+            exe,
+            dry_run: args.dry_run,
+        }
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let budget = match config.pipeline.threads {
+            0 => cores,
+            n => n,
+        };
+        let parallel = budget.min(args.world_size).max(1);
+        dist::Executor::Local {
+            exe,
+            parallel,
+            threads: (budget / parallel).max(1),
+        }
+    };
+    let quiet = args.quiet;
+    let report = |line: &str| {
+        if !quiet || args.dry_run || args.plan_only {
+            eprintln!("{line}");
+        }
+    };
+    let summary = dist::run(&config, args.world_size, &exec, &report).with_context(|| {
+        format!(
+            "running the distributed plan into {}",
+            config.output.dir.display()
+        )
+    })?;
+    let Some(summary) = summary else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if !quiet {
+        eprintln!("stage      tasks  ran    wall s     cpu s  longest task s");
+        for t in &summary.stages {
+            eprintln!(
+                "{:<9} {:>6} {:>4} {:>9.2} {:>9.2} {:>15.2}",
+                t.stage.name(),
+                t.tasks,
+                t.ran,
+                t.wall_s,
+                t.cpu_s,
+                t.task_max_s
+            );
+        }
+        let g = |k: &str| summary.stats[k].as_u64().unwrap_or(0);
+        eprintln!(
+            "documents in {}, written {}; work dir {}",
+            g("docs_in"),
+            g("docs_written"),
+            summary.work_dir.display()
+        );
+        eprintln!("output: {}", config.output.dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn task(args: TaskArgs) -> anyhow::Result<ExitCode> {
+    let plan = dist::Plan::load(&args.plan)?;
+    let stage = dist::StageName::parse(&args.stage)?;
+    let started = std::time::Instant::now();
+    let ran = dist::run_task(&plan, stage, args.rank, args.threads, &pipeline::NoProgress)
+        .with_context(|| format!("task {} rank {}", args.stage, args.rank))?;
+    if ran {
+        eprintln!(
+            "task {} rank {}: done in {:.2} s",
+            args.stage,
+            args.rank,
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        eprintln!(
+            "task {} rank {}: already done (skipped)",
+            args.stage, args.rank
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// When input lines were read but none became a document, says why (exit code 1): a wrong

@@ -113,6 +113,13 @@ pub trait Prescan: Send + Sync {
 
     /// For [`Prescan::merge`]: the instance as `Any`, to recover its concrete type.
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+
+    /// The counts as bytes: a task of the distributed plan writes them for the others.
+    fn save(&self) -> Vec<u8>;
+
+    /// Adds counts written by [`Prescan::save`] of an instance with the same settings, as
+    /// [`Prescan::merge`] does.
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()>;
 }
 
 /// A document as seen by the ordered stages: identity and the keys computed by the workers,

@@ -231,6 +231,68 @@ impl crate::stage::Prescan for SiteLineCounter {
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
         self
     }
+
+    fn save(&self) -> Vec<u8> {
+        // Sorted, so the same counts always give the same bytes.
+        let mut lines: Vec<_> = self.lines.iter().collect();
+        lines.sort_unstable_by_key(|(k, _)| **k);
+        let mut sites: Vec<_> = self.site_docs.iter().collect();
+        sites.sort_unstable_by_key(|(t, _)| **t);
+        let mut out = Vec::with_capacity(24 + lines.len() * 16 + sites.len() * 12);
+        out.extend_from_slice(&(lines.len() as u64).to_le_bytes());
+        for (k, (n, tag)) in lines {
+            out.extend_from_slice(&k.to_le_bytes());
+            out.extend_from_slice(&n.to_le_bytes());
+            out.extend_from_slice(&tag.to_le_bytes());
+        }
+        out.extend_from_slice(&(sites.len() as u64).to_le_bytes());
+        for (t, n) in sites {
+            out.extend_from_slice(&t.to_le_bytes());
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        out.extend_from_slice(&self.prunes.to_le_bytes());
+        out
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let bad = || {
+            crate::Error::Internal(
+                "repeated_lines: saved pre-scan counts are truncated (rerun the prescan task)"
+                    .into(),
+            )
+        };
+        let mut at = 0usize;
+        let mut take = |n: usize| -> crate::Result<&[u8]> {
+            let s = bytes.get(at..at + n).ok_or_else(bad)?;
+            at += n;
+            Ok(s)
+        };
+        let mut other = SiteLineCounter {
+            lines: Default::default(),
+            site_docs: Default::default(),
+            scratch: Vec::new(),
+            prunes: 0,
+            ..*self
+        };
+        let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap_or([0; 4]));
+        let n = u64_at(take(8)?);
+        for _ in 0..n {
+            let k = u64_at(take(8)?);
+            let c = u32_at(take(4)?);
+            let tag = u32_at(take(4)?);
+            other.lines.insert(k, (c, tag));
+        }
+        let n = u64_at(take(8)?);
+        for _ in 0..n {
+            let t = u32_at(take(4)?);
+            let c = u64_at(take(8)?);
+            other.site_docs.insert(t, c);
+        }
+        other.prunes = u64_at(take(8)?);
+        SiteLineCounter::merge(self, other);
+        Ok(())
+    }
 }
 
 /// The repeated-line removal stage.

@@ -356,6 +356,14 @@ pub fn decide_all(
 /// Evaluates `config` on `docs`.
 pub fn evaluate(docs: &[EvalDoc], config: &NearDedupConfig) -> crate::Result<EvalReport> {
     let (decisions, index) = decide_all(docs, config, 0)?;
+    let mut r = evaluate_decisions(docs, &decisions);
+    r.bytes_per_doc = index.bytes_per_doc();
+    Ok(r)
+}
+
+/// Scores decisions made by any means (one per document of `docs`, in order; the distributed
+/// plan's come from its `duplicates.jsonl.zst`), as [`evaluate`] does; `bytes_per_doc` is 0.
+pub fn evaluate_decisions(docs: &[EvalDoc], decisions: &[Decision]) -> EvalReport {
     let by_id: HashMap<&str, usize> = docs
         .iter()
         .enumerate()
@@ -446,8 +454,7 @@ pub fn evaluate(docs: &[EvalDoc], config: &NearDedupConfig) -> crate::Result<Eva
         .filter(|(_, (n, _))| *n > 0)
         .map(|(b, &(n, h))| (b as f64 / 50.0, n, share(h, n)))
         .collect();
-    r.bytes_per_doc = index.bytes_per_doc();
-    Ok(r)
+    r
 }
 
 /// Synthetic `minhash` records (signature then bottom-k sketch) for measuring the index's

@@ -76,6 +76,45 @@ pub struct ReaderOptions {
     pub pool: Arc<BufPool>,
 }
 
+/// Opens a plain file at the first line that starts at or after byte `start` (a line starts at
+/// offset 0 or after a newline). Returns the reader, its codec, the 1-based number of that line
+/// (counted from the newlines before it, at memchr speed) and its byte offset.
+fn open_at(
+    input: &Input,
+    start: u64,
+    raw_bytes: Arc<AtomicU64>,
+) -> crate::Result<(Box<dyn std::io::BufRead + Send>, Codec, u64, u64)> {
+    use std::io::{BufRead, Read, Seek, SeekFrom};
+    let io_err = |e| crate::Error::io(&input.path, e);
+    let file = std::fs::File::open(&input.path).map_err(io_err)?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut newlines = 0u64;
+    let mut offset = 0u64;
+    // Count the newlines before `start - 1`, then find the end of the line holding that byte.
+    let scan_to = start.saturating_sub(1);
+    while offset < scan_to {
+        let buf = r.fill_buf().map_err(io_err)?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min((scan_to - offset) as usize);
+        newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        r.consume(n);
+        offset += n as u64;
+    }
+    if start > 0 {
+        let mut skip = Vec::new();
+        let n = r.read_until(b'\n', &mut skip).map_err(io_err)?;
+        offset += n as u64;
+        newlines += u64::from(skip.last() == Some(&b'\n'));
+    }
+    let mut file = r.into_inner();
+    file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
+    let raw: Box<dyn Read + Send> = Box::new(file);
+    let (reader, codec) = source::open_reader(raw, raw_bytes).map_err(io_err)?;
+    Ok((reader, codec, newlines + 1, offset))
+}
+
 /// Reads `input` to its end, calling `emit` for each full batch (and the final partial one).
 /// `emit` returns false to stop early (the run is aborting). `raw_bytes` receives the number of
 /// compressed bytes consumed, batch by batch, for progress.
@@ -95,6 +134,9 @@ pub fn read_input(
         bytes: 0,
         complete: false,
     };
+    // A piece of the distributed plan numbers its batches with the file's place in the whole
+    // input list.
+    let file_index = input.part.map_or(file_index, |p| p.file_index as usize);
     let new_batch = || Batch {
         file_index,
         file: file.clone(),
@@ -112,7 +154,11 @@ pub fn read_input(
         raw_seen = now;
         raw_bytes.fetch_add(batch.raw, Ordering::Relaxed);
     };
-    let (reader, codec) = match source::open(input, file_raw.clone()) {
+    let opened = match input.part.and_then(|p| p.range) {
+        Some((start, _)) => open_at(input, start, file_raw.clone()),
+        None => source::open(input, file_raw.clone()).map(|(r, c)| (r, c, 1, 0)),
+    };
+    let (reader, codec, first_line, first_offset) = match opened {
         Ok(x) => x,
         Err(e) => {
             let mut b = new_batch();
@@ -129,10 +175,19 @@ pub fn read_input(
     };
     report.codec = Some(codec);
     let mut lines = LineReader::new(reader, opts.max_line_bytes);
+    lines.line_no = first_line - 1;
+    // A piece of a split file stops before the first line that starts at or after its end.
+    let stop_at = input
+        .part
+        .and_then(|p| p.range)
+        .map(|(_, e)| e.saturating_sub(first_offset));
     let mut batch = new_batch();
     let mut last_bytes = 0u64;
     loop {
-        let res = lines.next_line(&mut batch.buf);
+        let res = match stop_at {
+            Some(stop) if lines.bytes >= stop => Ok(Line::Eof),
+            _ => lines.next_line(&mut batch.buf),
+        };
         batch.bytes += lines.bytes - last_bytes;
         last_bytes = lines.bytes;
         match res {
@@ -182,13 +237,13 @@ pub fn read_input(
             let mut full = std::mem::replace(&mut batch, new_batch());
             take_raw(&mut full);
             if abort.load(Ordering::Relaxed) || !emit(full) {
-                report.lines = lines.line_no;
+                report.lines = lines.line_no - (first_line - 1);
                 report.bytes = lines.bytes;
                 return report;
             }
         }
     }
-    report.lines = lines.line_no;
+    report.lines = lines.line_no - (first_line - 1);
     report.bytes = lines.bytes;
     take_raw(&mut batch);
     if !batch.entries.is_empty() || batch.raw > 0 {

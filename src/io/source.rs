@@ -51,6 +51,22 @@ pub struct Input {
     pub path: PathBuf,
     /// Size on disk in bytes, when known (used for progress).
     pub size: Option<u64>,
+    /// Set when this input is one piece of a distributed plan (see [`Part`]).
+    pub part: Option<Part>,
+}
+
+/// A piece of an input file read by one task of the distributed plan
+/// (`crate::pipeline::dist`): the file's place in the whole input list, and for a large plain
+/// file the byte range whose line starts it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Part {
+    /// Index of the file in the plan's input list: with the line number it makes the
+    /// document's global position, which does not depend on how the input is split.
+    pub file_index: u32,
+    /// `[start, end)`: the piece reads the lines that start in this byte range (the line that
+    /// starts at or after `start`, to the last one starting before `end`); `None` reads the
+    /// whole file.
+    pub range: Option<(u64, u64)>,
 }
 
 impl Input {
@@ -95,6 +111,7 @@ pub fn resolve_noting(specs: &[String], notes: &mut Vec<String>) -> crate::Resul
             out.push(Input {
                 path: PathBuf::from("-"),
                 size: None,
+                part: None,
             });
             continue;
         }
@@ -137,7 +154,11 @@ pub fn resolve_noting(specs: &[String], notes: &mut Vec<String>) -> crate::Resul
 
 fn input_for(path: PathBuf) -> Input {
     let size = std::fs::metadata(&path).ok().map(|m| m.len());
-    Input { path, size }
+    Input {
+        path,
+        size,
+        part: None,
+    }
 }
 
 /// Collects the files below `dir`. `dirs` holds the (device, inode) of every folder entered,

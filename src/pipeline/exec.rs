@@ -26,7 +26,19 @@ use crate::io::parquet::Table;
 /// Above this size `errors.jsonl` is replaced by `errors.jsonl.zst` at the end of a run. Lines
 /// are capped per kind (`ERROR_LINES_PER_KIND`), so this happens only with many kinds of errors
 /// or very long reasons, and a small report stays readable with `cat`.
-const ERRORS_COMPRESS_BYTES: u64 = 1 << 20;
+pub(crate) const ERRORS_COMPRESS_BYTES: u64 = 1 << 20;
+
+/// What [`Exec::scan`] hands each document that passed the stages to, one per worker thread.
+pub(crate) trait Visitor: Send {
+    /// Sees one document.
+    fn visit(&mut self, doc: &crate::doc::Doc);
+}
+
+impl Visitor for Box<dyn Prescan> {
+    fn visit(&mut self, doc: &crate::doc::Doc) {
+        self.observe(doc);
+    }
+}
 
 impl Exec<'_> {
     fn total_size(&self) -> Option<u64> {
@@ -125,54 +137,70 @@ impl Exec<'_> {
         steps: &[Step],
         counter: Box<dyn Prescan>,
     ) -> crate::Result<(Box<dyn Prescan>, u64)> {
-        self.progress.start("prescan", self.total_size());
+        let forks: Vec<Box<dyn Prescan>> = (0..self.threads).map(|_| counter.fork()).collect();
+        let (forks, docs) = self.scan("prescan", steps, forks)?;
+        let mut merged = counter.fork();
+        for f in forks {
+            merged.merge(f)?;
+        }
+        Ok((merged, docs))
+    }
+
+    /// Runs `steps` over every record of the input on the worker threads, one visitor per
+    /// thread, and hands each document that passes them all to its thread's visitor. Documents
+    /// are numbered by their global position ([`global_position`]). Returns the visitors and
+    /// the number of records parsed.
+    pub(super) fn scan<V: Visitor>(
+        &self,
+        pass: &str,
+        steps: &[Step],
+        visitors: Vec<V>,
+    ) -> crate::Result<(Vec<V>, u64)> {
+        self.progress.start(pass, self.total_size());
         let raw_bytes = Arc::new(AtomicU64::new(0));
         let abort = AtomicBool::new(false);
         let reports = Mutex::new(Vec::new());
-        let merged: Mutex<crate::Result<Box<dyn Prescan>>> = Mutex::new(Ok(counter.fork()));
-        let forks: Vec<Box<dyn Prescan>> = (0..self.threads).map(|_| counter.fork()).collect();
+        let done: Mutex<Vec<(usize, V)>> = Mutex::new(Vec::new());
         let done_bytes = AtomicU64::new(0);
         let done_docs = AtomicU64::new(0);
         let finished = AtomicBool::new(false);
+        let nvisitors = visitors.len();
         std::thread::scope(|scope| {
             let work = self.spawn_readers(scope, raw_bytes.clone(), &abort, &reports);
-            let (merged, done_bytes, done_docs, finished) =
-                (&merged, &done_bytes, &done_docs, &finished);
+            let (done, done_bytes, done_docs, finished) =
+                (&done, &done_bytes, &done_docs, &finished);
             scope.spawn(move || {
                 // Set even if a worker panics, so the progress loop below always ends.
                 let _done = SetOnDrop(finished);
                 self.pool.scope(|s| {
-                    for mut counter in forks {
+                    for (i, mut visitor) in visitors.into_iter().enumerate() {
                         let work = work.clone();
                         s.spawn(move |_| {
                             let mut counters = Counters::default();
                             while let Ok(sb) = work.recv() {
                                 for e in &sb.batch.entries {
                                     let Entry::Line(l) = e else { continue };
+                                    let seq = global_position(sb.batch.file_index, l.line);
                                     let Ok((mut doc, _)) = self.format.parse(
                                         &sb.batch.buf[l.start..l.end],
                                         &sb.batch.file,
                                         l.line,
-                                        0,
+                                        seq,
                                     ) else {
                                         continue;
                                     };
                                     if steps.iter().all(|st| {
                                         st.stage.process(&mut doc, &mut counters) == Verdict::Keep
                                     }) {
-                                        counter.observe(&doc);
+                                        visitor.visit(&doc);
                                     }
                                     done_docs.fetch_add(1, Ordering::Relaxed);
                                 }
                                 done_bytes.fetch_add(sb.batch.bytes, Ordering::Relaxed);
                                 self.opts.pool.put(sb.batch.buf);
                             }
-                            if let Ok(mut m) = merged.lock() {
-                                if let Ok(into) = m.as_mut() {
-                                    if let Err(e) = into.merge(counter) {
-                                        *m = Err(e);
-                                    }
-                                }
+                            if let Ok(mut d) = done.lock() {
+                                d.push((i, visitor));
                             }
                         });
                     }
@@ -199,16 +227,22 @@ impl Exec<'_> {
         });
         self.progress.finish();
         if self.progress.cancelled() {
-            return Err(Error::Interrupted(
-                "stopped during the pre-scan, before anything was written; continue with \
+            return Err(Error::Interrupted(format!(
+                "stopped during the {pass} pass, before anything was written; continue with \
                  --resume"
-                    .into(),
-            ));
+            )));
         }
-        let counter = merged
+        let mut done = done
             .into_inner()
-            .map_err(|_| Error::Internal("a pre-scan worker panicked".into()))??;
-        Ok((counter, done_docs.into_inner()))
+            .map_err(|_| Error::Internal(format!("a {pass} worker panicked")))?;
+        if done.len() != nvisitors {
+            return Err(Error::Internal(format!("a {pass} worker panicked")));
+        }
+        done.sort_by_key(|(i, _)| *i);
+        Ok((
+            done.into_iter().map(|(_, v)| v).collect(),
+            done_docs.into_inner(),
+        ))
     }
 
     /// The main pass.

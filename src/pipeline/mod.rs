@@ -28,6 +28,7 @@ use checkpoint::Checkpoint;
 
 mod checkpoint;
 mod collect;
+pub mod dist;
 mod exec;
 pub mod folder;
 mod ordered;
@@ -85,6 +86,19 @@ pub(crate) struct Plan {
     after: Vec<Step>,
     /// CPU time per stage so far, for progress (slots like `names`).
     clock: StageClock,
+    /// Documents are numbered by [`global_position`] instead of 0, 1, 2, ... (a task of the
+    /// distributed plan, which reads part of the input).
+    positions: bool,
+}
+
+/// Bits of the line number in a global document position.
+const LINE_BITS: u32 = 40;
+
+/// A document's global position: its file's place in the input list, then its line number
+/// (up to 2^40 lines per file, 2^24 files). Sorting by it gives input order, whatever part of
+/// the input a task reads.
+pub(crate) fn global_position(file_index: usize, line: u64) -> u64 {
+    ((file_index as u64) << LINE_BITS) | (line & ((1 << LINE_BITS) - 1))
 }
 
 impl Plan {
@@ -96,6 +110,7 @@ impl Plan {
             dedup: Vec::new(),
             after: Vec::new(),
             clock: StageClock::default(),
+            positions: false,
         };
         for def in registry::STAGES.iter().filter(|d| (d.enabled)(c)) {
             let fig = plan.names.len();
@@ -167,21 +182,7 @@ struct SeqBatch {
 pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     config.validate()?;
     let started = Instant::now();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut warnings = Vec::new();
-    let threads = match config.pipeline.threads {
-        0 => cores,
-        n if n > MAX_THREADS_PER_CORE * cores => {
-            warnings.push(format!(
-                "pipeline.threads = {n} on {cores} cores: using {} worker threads ({} per core); \
-                 more only add memory and switching",
-                MAX_THREADS_PER_CORE * cores,
-                MAX_THREADS_PER_CORE
-            ));
-            MAX_THREADS_PER_CORE * cores
-        }
-        n => n,
-    };
+    let (threads, warnings) = worker_threads(config);
     check_open_files(config.output.shards)?;
     // Inputs first: a missing file is reported before the output folder is touched.
     let mut notes = Vec::new();
@@ -197,7 +198,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
         }
     };
     let fresh = resume.is_none();
-    let result = run_locked(config, progress, threads, resume, started, inputs, notes);
+    let result = run_locked(
+        config, progress, threads, resume, started, inputs, notes, None,
+    );
     if let Err(e) = &result {
         // A run stopped by a signal or by a full disk can be resumed; anything else (a
         // --strict stop, missing inputs) would stop again the same way, so the files it
@@ -211,6 +214,178 @@ pub fn run(config: &Config, progress: &dyn Progress) -> crate::Result<Summary> {
     Ok(summary)
 }
 
+/// What a task of the distributed plan changes in a run: it reads pieces of the input, the
+/// pre-scanned stage is built from counts over the whole input, and the duplicate decisions
+/// come from the plan's cluster stage.
+pub(crate) struct PartRun {
+    /// The pieces to read, each with its [`source::Part`].
+    pub(crate) inputs: Vec<Input>,
+    /// The stage that a pre-scan builds (per-site repeated lines), when it is enabled.
+    pub(crate) prescanned: Option<Box<dyn Stage>>,
+    /// The ordered stages, one per enabled dedup stage in registry order.
+    pub(crate) deciders: Vec<Box<dyn crate::stage::OrderedStage>>,
+}
+
+/// Runs the pipeline over part of the input into `config.output.dir` (a task's folder of
+/// the distributed plan): the same threads, stages and output files as [`run`], numbered by
+/// global position, with the pre-scanned stage and the decisions given.
+pub(crate) fn run_part(
+    config: &Config,
+    part: PartRun,
+    progress: &dyn Progress,
+) -> crate::Result<Summary> {
+    config.validate()?;
+    let started = Instant::now();
+    let (threads, warnings) = worker_threads(config);
+    check_open_files(config.output.shards)?;
+    let out_dir = config.output.dir.clone();
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
+    let _lock = folder::lock(&out_dir)?;
+    folder::prepare_fresh(&out_dir, folder::Existing::Overwrite)?;
+    let inputs = part.inputs.clone();
+    let mut summary = run_locked(
+        config,
+        progress,
+        threads,
+        None,
+        started,
+        inputs,
+        Vec::new(),
+        Some(part),
+    )?;
+    summary.warnings.extend(warnings);
+    Ok(summary)
+}
+
+/// Runs the stages before the duplicate decision over `inputs` (pieces of the distributed
+/// plan) and hands every document that passes them to a visitor, one per worker thread
+/// (`make(i)` builds visitor `i`). With `prescanned`, the pre-scanned stage is that one; with
+/// `prescan_only`, the pass stops before it and returns the pre-scan's saved counts instead.
+pub(crate) fn scan_part<V: exec::Visitor>(
+    config: &Config,
+    inputs: Vec<Input>,
+    prescanned: Option<Box<dyn Stage>>,
+    make: impl Fn(usize) -> crate::Result<V>,
+    progress: &dyn Progress,
+) -> crate::Result<Vec<V>> {
+    config.validate()?;
+    let (threads, _) = worker_threads(config);
+    let mut plan = Plan::build(config)?;
+    let (opts, pool, format) = exec_parts(config, threads)?;
+    let exec = Exec {
+        inputs: &inputs,
+        spool: None,
+        opts: &opts,
+        format: &format,
+        pool: &pool,
+        threads,
+        queue: threads * 2,
+        progress,
+    };
+    if let Some((at, fig, _)) = plan.prescan.take() {
+        let stage = prescanned.ok_or_else(|| {
+            Error::Internal("the pre-scanned stage is missing from a plan task".into())
+        })?;
+        plan.before.insert(
+            at,
+            Step {
+                fig,
+                counts_docs: true,
+                stage,
+            },
+        );
+    }
+    let visitors = (0..threads).map(make).collect::<crate::Result<Vec<V>>>()?;
+    Ok(exec.scan("prepare", &plan.before, visitors)?.0)
+}
+
+/// The pre-scan over `inputs` (pieces of the distributed plan): its saved counts
+/// ([`Prescan::save`]), or `None` when no enabled stage needs a pre-scan.
+pub(crate) fn prescan_part(
+    config: &Config,
+    inputs: Vec<Input>,
+    progress: &dyn Progress,
+) -> crate::Result<Option<Vec<u8>>> {
+    config.validate()?;
+    let (threads, _) = worker_threads(config);
+    let mut plan = Plan::build(config)?;
+    let Some((at, _, counter)) = plan.prescan.take() else {
+        return Ok(None);
+    };
+    let (opts, pool, format) = exec_parts(config, threads)?;
+    let exec = Exec {
+        inputs: &inputs,
+        spool: None,
+        opts: &opts,
+        format: &format,
+        pool: &pool,
+        threads,
+        queue: threads * 2,
+        progress,
+    };
+    let (counter, _) = exec.prescan(&plan.before[..at], counter)?;
+    Ok(Some(counter.save()))
+}
+
+/// The pre-scanned stage from counts saved by [`prescan_part`] tasks, merged in task order;
+/// `None` when no enabled stage needs a pre-scan.
+pub(crate) fn prescanned_stage(
+    config: &Config,
+    saved: &[Vec<u8>],
+) -> crate::Result<Option<Box<dyn Stage>>> {
+    let mut plan = Plan::build(config)?;
+    let Some((_, _, counter)) = plan.prescan.take() else {
+        return Ok(None);
+    };
+    let mut merged = counter.fork();
+    for bytes in saved {
+        merged.load(bytes)?;
+    }
+    Ok(Some(merged.finish()?))
+}
+
+/// Reader options, worker pool and record format for `threads` workers.
+fn exec_parts(
+    config: &Config,
+    threads: usize,
+) -> crate::Result<(ReaderOptions, rayon::ThreadPool, RecordFormat)> {
+    let mut format = RecordFormat::new(&config.input, &config.output);
+    format.with_lang = config.lang.enabled;
+    format.with_entities = config.entities.enabled;
+    let opts = ReaderOptions {
+        max_line_bytes: config.input.max_line_bytes,
+        batch_bytes: config.pipeline.batch_bytes,
+        pool: Arc::new(BufPool::new(2 * threads + 8 * config.pipeline.readers)),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("corpusmill-worker-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    Ok((opts, pool, format))
+}
+
+/// The worker thread count `pipeline.threads` asks for, capped, with a warning when capped.
+fn worker_threads(config: &Config) -> (usize, Vec<String>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut warnings = Vec::new();
+    let threads = match config.pipeline.threads {
+        0 => cores,
+        n if n > MAX_THREADS_PER_CORE * cores => {
+            warnings.push(format!(
+                "pipeline.threads = {n} on {cores} cores: using {} worker threads ({} per core); \
+                 more only add memory and switching",
+                MAX_THREADS_PER_CORE * cores,
+                MAX_THREADS_PER_CORE
+            ));
+            MAX_THREADS_PER_CORE * cores
+        }
+        n => n,
+    };
+    (threads, warnings)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_locked(
     config: &Config,
     progress: &dyn Progress,
@@ -219,6 +394,7 @@ fn run_locked(
     started: Instant,
     mut inputs: Vec<Input>,
     notes: Vec<String>,
+    mut part: Option<PartRun>,
 ) -> crate::Result<Summary> {
     let out_dir = config.output.dir.clone();
 
@@ -240,9 +416,12 @@ fn run_locked(
         }
     };
     let mut plan = Plan::build(config)?;
-    let mut format = RecordFormat::new(&config.input, &config.output);
-    format.with_lang = config.lang.enabled;
-    format.with_entities = config.entities.enabled;
+    plan.positions = part.is_some();
+    if part.is_some() {
+        // The plan has decided the duplicates: the worker halves of the dedup stages (keys,
+        // MinHash signatures) would be computed for nothing.
+        plan.before.retain(|s| s.counts_docs);
+    }
 
     // The pre-scan reads the input twice; standard input can be read once, so spool it.
     let needs_prescan = plan.prescan.is_some();
@@ -251,16 +430,7 @@ fn run_locked(
     } else {
         None
     };
-    let opts = ReaderOptions {
-        max_line_bytes: config.input.max_line_bytes,
-        batch_bytes: config.pipeline.batch_bytes,
-        pool: Arc::new(BufPool::new(2 * threads + 8 * config.pipeline.readers)),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("corpusmill-worker-{i}"))
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    let (opts, pool, format) = exec_parts(config, threads)?;
     let queue = if config.pipeline.queue_batches == 0 {
         threads * 2
     } else {
@@ -279,24 +449,45 @@ fn run_locked(
 
     let prescan_started = Instant::now();
     let mut counted_docs = None;
+    let prescanned = part.as_mut().and_then(|p| p.prescanned.take());
     if let Some((at, fig, counter)) = plan.prescan.take() {
-        let (counter, docs) = exec.prescan(&plan.before[..at], counter)?;
+        let stage = match prescanned {
+            Some(stage) => stage,
+            None => {
+                let (counter, docs) = exec.prescan(&plan.before[..at], counter)?;
+                counted_docs = Some(docs);
+                counter.finish()?
+            }
+        };
         plan.before.insert(
             at,
             Step {
                 fig,
                 counts_docs: true,
-                stage: counter.finish()?,
+                stage,
             },
         );
-        counted_docs = Some(docs);
     }
-    let prescan_s = if needs_prescan {
+    let prescan_s = if counted_docs.is_some() {
         prescan_started.elapsed().as_secs_f64()
     } else {
         0.0
     };
-    let mut deciders = plan.deciders(config, counted_docs)?;
+    let mut deciders = match part.take() {
+        Some(p) => {
+            if p.deciders.len() != plan.dedup.len() {
+                return Err(Error::Internal(
+                    "a plan task's decisions do not match the enabled dedup stages".into(),
+                ));
+            }
+            plan.dedup
+                .iter()
+                .zip(p.deciders)
+                .map(|(&(fig, _), stage)| Decider { fig, stage })
+                .collect()
+        }
+        None => plan.deciders(config, counted_docs)?,
+    };
     let fin = output::Finisher {
         dir: &out_dir,
         format: config.output.format,

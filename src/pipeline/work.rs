@@ -145,6 +145,8 @@ fn running(steps: &[Step]) -> Vec<Running<'_>> {
 pub(super) struct Worker<'a> {
     format: &'a RecordFormat,
     config: &'a Config,
+    /// Number documents by their global position (a task of the distributed plan).
+    positions: bool,
     before: Vec<Running<'a>>,
     after: Vec<Running<'a>>,
     clock: &'a super::StageClock,
@@ -160,6 +162,7 @@ impl<'a> Worker<'a> {
         Worker {
             format,
             config,
+            positions: plan.positions,
             before: running(&plan.before),
             after: running(&plan.after),
             clock: &plan.clock,
@@ -188,7 +191,11 @@ impl<'a> Worker<'a> {
                 }
                 Entry::Line(l) => l,
             };
-            let doc_seq = first_doc + k as u64;
+            let doc_seq = if self.positions {
+                super::global_position(batch.file_index, l.line)
+            } else {
+                first_doc + k as u64
+            };
             match self
                 .format
                 .parse(&batch.buf[l.start..l.end], &batch.file, l.line, doc_seq)

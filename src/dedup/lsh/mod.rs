@@ -160,12 +160,18 @@ fn equal_nibbles(a: &[u8], b: &[u8]) -> usize {
 /// The 32-bit hash of band `b` from its full signature values.
 #[inline]
 fn band_hash(vals: &[u32], b: usize) -> u32 {
+    (band_key(vals, b) >> 32) as u32
+}
+
+/// The 64-bit hash of band `b` holding the signature values `vals`; the index keeps its top
+/// 32 bits, the distributed plan groups documents by all 64.
+pub fn band_key(vals: &[u32], b: usize) -> u64 {
     let mut acc = (b as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     for &v in vals {
         acc = (acc ^ u64::from(v)).wrapping_mul(0xA076_1D64_78BD_642F);
         acc ^= acc >> 29;
     }
-    (acc.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
+    acc.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// The hashes of the `bands` bands of `rows` values at the start of `sig`, into `out`.
