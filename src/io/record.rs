@@ -31,6 +31,7 @@ pub struct RecordFormat {
     source_key: String,
     keep_original_key: Option<String>,
     invalid_utf8: InvalidUtf8,
+    max_body: usize,
     /// Add `lang` and `lang_score` on output.
     pub with_lang: bool,
     /// Add `entities` on output.
@@ -55,9 +56,70 @@ impl RecordFormat {
             keep_original_key: Some(output.keep_original_text_key.clone())
                 .filter(|k| !k.is_empty()),
             invalid_utf8: input.invalid_utf8,
+            max_body: input.max_line_bytes,
             with_lang: false,
             with_entities: false,
         }
+    }
+
+    /// Parses one batch entry: a JSON line, or a WARC response when `warc` is set.
+    pub fn parse_entry(
+        &self,
+        warc: bool,
+        bytes: &[u8],
+        file: &Arc<str>,
+        line: u64,
+        seq: u64,
+    ) -> Parsed {
+        if warc {
+            self.parse_warc(bytes, file, line, seq)
+        } else {
+            self.parse(bytes, file, line, seq)
+        }
+    }
+
+    /// Parses a WARC response entry (see [`super::warc`]) into a document whose page the
+    /// `html` stage extracts: `id` from WARC-Record-ID, `url` from WARC-Target-URI, `date`
+    /// from WARC-Date; `line` is the record's number in the file.
+    pub fn parse_warc(&self, bytes: &[u8], file: &Arc<str>, line: u64, seq: u64) -> Parsed {
+        let resp = super::warc::decode(bytes, self.max_body).map_err(|reason| InputError {
+            file: file.clone(),
+            line,
+            kind: ErrorKind::BadWarcRecord,
+            reason: format!("WARC record {line}: {reason}"),
+            action: Action::Skipped,
+        })?;
+        let charset = Some(resp.charset).filter(|c| !c.is_empty());
+        let (page, _) = crate::clean::html::meta::decode(&resp.body, charset);
+        let id = if resp.id.is_empty() {
+            format!("{file}:{line}")
+        } else {
+            resp.id.to_string()
+        };
+        let nonempty = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+        let url = nonempty(resp.uri);
+        let date = nonempty(resp.date);
+        let mut record = Passthrough::with_capacity(id.len() + resp.uri.len() + 64);
+        record.push_string(&self.id_key, &id);
+        for (k, v) in [(&self.url_key, &url), (&self.date_key, &date)] {
+            if let (false, Some(v)) = (k.is_empty(), v) {
+                record.push_string(k, v);
+            }
+        }
+        record.mark_text();
+        let mut doc = Doc::from_text(id, String::new());
+        doc.seq = seq;
+        doc.site = url.as_deref().and_then(host);
+        doc.url = url;
+        doc.date = date;
+        doc.record = record;
+        doc.original_text = self.keep_original_key.as_ref().map(|_| page.clone());
+        doc.html = Some(page);
+        doc.origin = Origin {
+            file: file.clone(),
+            line,
+        };
+        Ok((doc, None))
     }
 
     /// Parses one line. Errors say what is wrong and which config key may fix it.

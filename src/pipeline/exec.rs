@@ -148,7 +148,8 @@ impl Exec<'_> {
                             while let Ok(sb) = work.recv() {
                                 for e in &sb.batch.entries {
                                     let Entry::Line(l) = e else { continue };
-                                    let Ok((mut doc, _)) = self.format.parse(
+                                    let Ok((mut doc, _)) = self.format.parse_entry(
+                                        sb.batch.warc,
                                         &sb.batch.buf[l.start..l.end],
                                         &sb.batch.file,
                                         l.line,

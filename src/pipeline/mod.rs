@@ -325,6 +325,8 @@ fn run_locked(
                 lines: r.lines,
                 bytes: r.bytes,
                 complete: r.complete,
+                format: if r.warc { "warc" } else { "jsonl" },
+                skipped_records: r.skipped_records,
             })
             .collect(),
         shards,

@@ -455,6 +455,10 @@ impl Builder {
             Option => {
                 self.close(&[Option], &[Select]);
             }
+            Body => {
+                // A body inside an unclosed head (or a second head) is the body.
+                self.close(&[Head], &[]);
+            }
             H1 | H2 | H3 | H4 | H5 | H6 if self.top_tag().is_heading() => {
                 self.stack.pop();
             }
@@ -508,7 +512,7 @@ impl Builder {
                 self.append(Kind::Element(Br), "".into(), false, NONE);
             }
             Other => {}
-            Html | Body | Head => {}
+            Html | Body => {}
             P | Li | Dt | Dd | Td | Th | Tr | Option => {
                 self.close(&[tag], &[Table, Ul, Ol, Dl, Div, Section, Article, Body]);
             }
