@@ -19,6 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: html_eval DEV.jsonl [MIN_PAGE_BYTES]")?;
     let min: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(0);
     let verbose = std::env::var_os("VERBOSE").is_some();
+    // SHOW=<id> prints that page's extracted text and gold text.
+    let show = std::env::var("SHOW").unwrap_or_default();
     let stage = HtmlConfig::default().build(&InputConfig::default())?;
     let mut pages = Vec::new();
     for line in std::io::BufReader::new(std::fs::File::open(&path)?).lines() {
@@ -32,11 +34,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pages.push((id, html, gold));
     }
     let mut score = Score::default();
+    // DUMP=<path> writes each page's extracted text as JSONL (`id`, `out`).
+    let mut dump = match std::env::var("DUMP") {
+        Ok(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        Err(_) => None,
+    };
     let t0 = Instant::now();
     let outs: Vec<String> = pages.iter().map(|(_, h, _)| stage.page(h).text).collect();
     let secs = t0.elapsed().as_secs_f64();
     for ((id, _, gold), out) in pages.iter().zip(&outs) {
         score.add(out, gold);
+        if let Some(d) = dump.as_mut() {
+            use std::io::Write;
+            writeln!(d, "{}", serde_json::json!({"id": id, "out": out}))?;
+        }
+        if *id == show {
+            println!("--- extracted\n{out}\n--- gold\n{gold}\n---");
+        }
         if verbose {
             let (p, r) = shingle_pr(out, gold);
             println!("{id:40} P {p:.3} R {r:.3}");

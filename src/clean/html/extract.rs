@@ -22,6 +22,13 @@
 
 use super::parse::{Dom, Kind, Tag, NONE};
 
+/// Class or id fragments of reader discussion: removed however long.
+const DISCUSSION: &[&str] = &["comment", "disqus", "replies", "respond"];
+
+// Classes are chosen by the site's designers and name furniture reliably; ids are often made
+// from headings (`#sharing-with-a-single-developer`), so a long element with few links is
+// kept whatever its id says.
+
 /// Class or id fragments of elements that are furniture even inside an article.
 const STRONG_JUNK: &[&str] = &[
     "comment",
@@ -56,13 +63,6 @@ const STRONG_JUNK: &[&str] = &[
     "sr-only",
     "visually-hidden",
     "visuallyhidden",
-    "author-bio",
-    "byline",
-    "dateline",
-    "timestamp",
-    "post-meta",
-    "entry-meta",
-    "article-meta",
     "tags",
     "tag-list",
     "taglist",
@@ -70,6 +70,9 @@ const STRONG_JUNK: &[&str] = &[
     "rating",
     "pager",
     "pagination",
+    "gallery",
+    "slideshow",
+    "carousel",
 ];
 
 /// Fragments of furniture that a content name (`article`, `content`, ...) on the same element
@@ -104,6 +107,28 @@ const CONTENT: &[&str] = &[
     "article", "content", "main", "post", "entry", "story", "body", "text", "column", "blog",
 ];
 
+/// Name tokens (split at spaces, `-` and `_`) of bylines, datelines and post metadata: a short
+/// element so named is furniture.
+const BYLINE: &[&str] = &[
+    "byline",
+    "author",
+    "authors",
+    "date",
+    "dateline",
+    "timestamp",
+    "published",
+    "posted",
+    "meta",
+    "pubdate",
+    "readtime",
+    "credit",
+    "credits",
+];
+
+fn has_token(names: &str, list: &[&str]) -> bool {
+    names.split([' ', '-', '_', '#']).any(|t| list.contains(&t))
+}
+
 fn has_any(names: &str, list: &[&str]) -> bool {
     list.iter().any(|p| names.contains(p))
 }
@@ -111,7 +136,7 @@ fn has_any(names: &str, list: &[&str]) -> bool {
 /// `ad`, `ads` or an `ad-`/`ads-` prefixed token: a word match, since "ad" is inside many
 /// ordinary names (`header`, `shadow`, `load`).
 fn is_ad_name(names: &str) -> bool {
-    names.split([' ', '_']).any(|t| {
+    names.split([' ', '_', '#']).any(|t| {
         t == "ad"
             || t == "ads"
             || t.starts_with("ad-")
@@ -198,19 +223,29 @@ fn measure(dom: &Dom, page: &str) -> Stats {
     let n = dom.nodes.len();
     // Pass 1: raw text per subtree, hard junk excluded, to size the class-based removal.
     let mut raw = vec![0u32; n];
+    let mut raw_link = vec![0u32; n];
+    // Text inside `<p>` elements: where a page keeps its prose.
+    let mut para = vec![0u32; n];
     for i in (0..n).rev() {
         let node = &dom.nodes[i];
-        let v = match node.kind {
-            Kind::Text(s, e) => visible_len(&page[s..e]).0,
-            Kind::Element(t) if junk_tag(t) || node.hidden => 0,
-            Kind::Element(_) => raw[i],
+        let (v, l, p) = match node.kind {
+            Kind::Text(s, e) => (visible_len(&page[s..e]).0, 0, 0),
+            Kind::Element(t) if junk_tag(t) || node.hidden => (0, 0, 0),
+            Kind::Element(Tag::A) => (raw[i], raw[i], para[i]),
+            Kind::Element(Tag::P) => (raw[i], raw_link[i], raw[i] - raw_link[i].min(raw[i])),
+            Kind::Element(_) => (raw[i], raw_link[i], para[i]),
         };
         raw[i] = v;
+        raw_link[i] = l;
+        para[i] = p;
         if node.parent != NONE {
             raw[node.parent as usize] += v;
+            raw_link[node.parent as usize] += l;
+            para[node.parent as usize] += p;
         }
     }
     let total = raw[0].max(1);
+    let total_para = para[0];
     // Pass 2: removal, top down.
     let mut removed = vec![false; n];
     for i in 1..n {
@@ -221,11 +256,24 @@ fn measure(dom: &Dom, page: &str) -> Stats {
         }
         if let Kind::Element(t) = node.kind {
             let names = &*node.names;
-            let junk_name = !names.is_empty()
-                && (has_any(names, STRONG_JUNK)
+            let (class, id) = names.split_once('#').unwrap_or((names, ""));
+            let long_prose = raw[i] >= 1000 && (raw_link[i] as f64) < 0.3 * raw[i] as f64;
+            let furniture = |names: &str| {
+                has_any(names, STRONG_JUNK)
                     || is_ad_name(names)
-                    || (has_any(names, WEAK_JUNK) && !has_any(names, CONTENT)));
-            let big = raw[i] as f64 > 0.4 * total as f64;
+                    || (has_any(names, WEAK_JUNK) && !has_any(names, CONTENT))
+            };
+            let junk_name = !names.is_empty()
+                && (has_any(names, DISCUSSION)
+                    || furniture(class)
+                    || (!long_prose && furniture(id))
+                    || (raw[i] < 200 && has_token(names, BYLINE)));
+            // An element holding nearly all the page's text is the page: its names say how
+            // the page is built (`has-comments`), not what the element is.
+            // So is one holding most of the page's paragraph text (`render-target-modal`
+            // around an article).
+            let big = (raw[i] as f64 > 0.4 * total as f64 && total - raw[i] < 1500)
+                || (total_para >= 500 && para[i] as f64 > 0.6 * total_para as f64);
             let header_junk = t == Tag::Header && raw[i] < 400;
             removed[i] = junk_tag(t) || node.hidden || ((junk_name || header_junk) && !big);
         }
@@ -304,9 +352,17 @@ pub struct Extracted {
     pub article: bool,
 }
 
-/// Extracts the main text of a parsed page.
-pub fn extract(dom: &Dom, page: &str) -> Extracted {
+/// Extracts the main text of a parsed page. A heading that repeats `title` (the page's
+/// headline) is left out: it is metadata, not body text.
+pub fn extract(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
     let st = measure(dom, page);
+    let title = title.map(words).unwrap_or_default();
+    let mut r = Render {
+        dom,
+        page,
+        st: &st,
+        title,
+    };
     let n = dom.nodes.len();
     let mut score = vec![0f64; n];
     let mut scored = vec![false; n];
@@ -363,7 +419,7 @@ pub fn extract(dom: &Dom, page: &str) -> Extracted {
     let mut out = String::new();
     let article = best != NONE;
     if best == NONE {
-        render(dom, page, &st, 0, &mut out);
+        r.render(0, &mut out);
         return Extracted {
             text: finish(out),
             article,
@@ -436,14 +492,14 @@ pub fn extract(dom: &Dom, page: &str) -> Extracted {
         parts.push(best);
     }
     for p in parts {
-        render(dom, page, &st, p, &mut out);
+        r.render(p, &mut out);
         out.push('\n');
     }
     let mut text = finish(out);
     let body_len = st.len[0] as usize;
     if text.len() < 200 && body_len > 2 * text.len() {
         let mut all = String::new();
-        render(dom, page, &st, 0, &mut all);
+        r.render(0, &mut all);
         text = finish(all);
         return Extracted {
             text,
@@ -479,44 +535,92 @@ fn is_ancestor(dom: &Dom, a: u32, mut c: u32) -> bool {
     false
 }
 
-/// Writes the text of `n`'s subtree: blocks on new lines, link-heavy blocks left out.
-fn render(dom: &Dom, page: &str, st: &Stats, n: u32, out: &mut String) {
-    // Iterative walk: (node, entering) pairs, so deep pages cannot overflow the stack.
-    let mut stack: Vec<(u32, bool)> = vec![(n, true)];
-    while let Some((i, enter)) = stack.pop() {
-        let iu = i as usize;
-        if st.removed[iu] {
-            continue;
+/// Lowercased alphanumeric words joined by single spaces, for comparing headings to titles.
+fn words(s: &str) -> String {
+    let decoded = html_escape::decode_html_entities(s);
+    let mut out = String::new();
+    for w in decoded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
         }
-        match dom.nodes[iu].kind {
-            Kind::Text(s, e) => {
-                if enter {
-                    push_text(out, &page[s..e]);
-                }
+        out.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
+/// The rendering pass: what it reads, and the headline still to be left out.
+struct Render<'a> {
+    dom: &'a Dom,
+    page: &'a str,
+    st: &'a Stats,
+    /// The page title's words; emptied once a heading matching it was skipped.
+    title: String,
+}
+
+impl Render<'_> {
+    /// True (once) for a heading that repeats the page title.
+    fn is_headline(&mut self, n: u32) -> bool {
+        if self.title.is_empty() {
+            return false;
+        }
+        let mut s = String::new();
+        inline_text(self.dom, self.page, n, &mut s);
+        let h = words(&s);
+        let same = !h.is_empty()
+            && (self.title.contains(&h) && h.len() * 2 >= self.title.len()
+                || h.contains(&self.title));
+        if same {
+            self.title.clear();
+        }
+        same
+    }
+
+    /// Writes the text of `n`'s subtree: blocks on new lines, link-heavy blocks left out.
+    fn render(&mut self, n: u32, out: &mut String) {
+        let (dom, page, st) = (self.dom, self.page, self.st);
+        // Iterative walk: (node, entering) pairs, so deep pages cannot overflow the stack.
+        let mut stack: Vec<(u32, bool)> = vec![(n, true)];
+        while let Some((i, enter)) = stack.pop() {
+            let iu = i as usize;
+            if st.removed[iu] {
+                continue;
             }
-            Kind::Element(t) => {
-                if !enter {
+            match dom.nodes[iu].kind {
+                Kind::Text(s, e) => {
+                    if enter {
+                        push_text(out, &page[s..e]);
+                    }
+                }
+                Kind::Element(t) => {
+                    if !enter {
+                        if t.is_block() {
+                            out.push('\n');
+                        }
+                        continue;
+                    }
+                    if t == Tag::Br {
+                        out.push('\n');
+                        continue;
+                    }
+                    if t.is_block() && i != n && skip_block(dom, st, i, t) {
+                        continue;
+                    }
+                    if matches!(t, Tag::H1 | Tag::H2) && self.is_headline(i) {
+                        continue;
+                    }
                     if t.is_block() {
                         out.push('\n');
                     }
-                    continue;
+                    stack.push((i, false));
+                    let first = stack.len();
+                    for c in dom.children(i) {
+                        stack.push((c, true));
+                    }
+                    stack[first..].reverse();
                 }
-                if t == Tag::Br {
-                    out.push('\n');
-                    continue;
-                }
-                if t.is_block() && i != n && skip_block(dom, st, i, t) {
-                    continue;
-                }
-                if t.is_block() {
-                    out.push('\n');
-                }
-                stack.push((i, false));
-                let first = stack.len();
-                for c in dom.children(i) {
-                    stack.push((c, true));
-                }
-                stack[first..].reverse();
             }
         }
     }
@@ -586,7 +690,7 @@ mod tests {
 
     fn run(page: &str) -> String {
         let dom = Dom::parse(page, 1 << 20);
-        extract(&dom, page).text
+        extract(&dom, page, Some("Budget news | Example")).text
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
@@ -602,7 +706,10 @@ mod tests {
             <footer>Copyright 2024 Example News</footer></body></html>"#
         );
         let text = run(&page);
-        assert!(text.starts_with("Budget news\nThe committee met"), "{text}");
+        assert!(
+            text.starts_with("The committee met"),
+            "the headline is metadata: {text}"
+        );
         assert!(text.contains("Second & last."), "{text}");
         for junk in [
             "Home",

@@ -129,10 +129,11 @@ impl Html {
     /// Extracts text and metadata from a page (no size checks).
     pub fn page(&self, page: &str) -> Page {
         let dom = parse::Dom::parse(page, self.max_nodes);
-        let ex = extract::extract(&dom, page);
+        let meta = meta::read(&dom, page);
+        let ex = extract::extract(&dom, page, meta.title.as_deref());
         Page {
             text: ex.text,
-            meta: meta::read(&dom, page),
+            meta,
             truncated: dom.truncated,
             article: ex.article,
         }

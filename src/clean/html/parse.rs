@@ -256,7 +256,8 @@ pub struct Node {
     pub last_child: u32,
     /// Next sibling (`NONE` when none).
     pub next: u32,
-    /// Lowercased `class` and `id` values, space-separated (elements only).
+    /// Lowercased `class` value, then ` #` and the lowercased `id` when there is one
+    /// (elements only).
     pub names: Box<str>,
     /// `hidden`, `aria-hidden="true"` or an inline `display:none` / `visibility:hidden`.
     pub hidden: bool,
@@ -465,16 +466,18 @@ impl Builder {
             _ => {}
         }
         let mut names = String::new();
+        let mut id = "";
         let mut hidden = false;
         let mut keep = false;
         for (k, v) in &attrs {
             match k.as_str() {
-                "class" | "id" => {
+                "class" => {
                     if !names.is_empty() {
                         names.push(' ');
                     }
                     names.push_str(&v.to_ascii_lowercase());
                 }
+                "id" => id = v,
                 "hidden" => hidden = true,
                 "aria-hidden" => hidden |= v.eq_ignore_ascii_case("true"),
                 "style" => {
@@ -488,6 +491,10 @@ impl Builder {
                 "itemprop" | "property" | "datetime" | "lang" | "rel" => keep = true,
                 _ => {}
             }
+        }
+        if !id.is_empty() {
+            names.push_str(" #");
+            names.push_str(&id.to_ascii_lowercase());
         }
         keep |= matches!(tag, Meta | Html | Time | Script | Link);
         let attrs_ix = if keep {
@@ -729,7 +736,7 @@ mod tests {
             r#"<div class="Post Body" id=main style="display: none"><meta property="og:title" content="A &amp; B"></div>"#,
             100,
         );
-        assert_eq!(&*dom.nodes[1].names, "post body main");
+        assert_eq!(&*dom.nodes[1].names, "post body #main");
         assert!(dom.nodes[1].hidden);
         assert_eq!(dom.attr(2, "content"), Some("A & B"));
     }
