@@ -217,6 +217,10 @@ fn warc_gz_and_zst_give_the_pages_and_skip_other_records() {
             ("warc", 1 + 12 * 3),
             "{name}"
         );
+        assert_eq!(
+            s.stats.counters["input"]["warc_records_skipped"], 37,
+            "{name}"
+        );
         results.push(texts(&out));
     }
     assert_eq!(results[0], results[1]);
