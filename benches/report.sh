@@ -12,6 +12,8 @@
 #   CORPUS_MB        scaling corpus size (default 200)     MAX_THREADS  default: nproc
 #   BENCH_ARGS       criterion arguments (default "--warm-up-time 1 --measurement-time 3")
 #   PEER_MB          comparison corpus size (default 20)
+#   READABILITY_SRC  a mozilla/readability checkout: the html section's dev set (section
+#                    skipped when unset, or with SKIP_HTML=1); TRAF_PYTHON adds trafilatura
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness/common.sh"
 cd "$ROOT"
@@ -179,5 +181,9 @@ if [ -z "${SKIP_COMPARE:-}" ]; then
     echo '```'
   } >"$OUT/compare-section.md"
   replace_section compare "$OUT/compare-section.md"
+fi
+if [ -z "${SKIP_HTML:-}" ] && [ -n "${READABILITY_SRC:-}" ]; then
+  benches/html/run.sh "$READABILITY_SRC" "$OUT/html" >"$OUT/html-section.md"
+  replace_section html "$OUT/html-section.md"
 fi
 echo "BENCHMARKS.md updated" >&2

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::clean::html::HtmlConfig;
 use crate::clean::lang::LangConfig;
 use crate::clean::length::MinLengthConfig;
 use crate::clean::lines::LineRulesConfig;
@@ -34,6 +35,8 @@ pub struct Config {
     pub output: OutputConfig,
     /// `[pipeline]`: execution settings (threads, batch sizes). They never change the output.
     pub pipeline: PipelineConfig,
+    /// `[html]`
+    pub html: HtmlConfig,
     /// `[unwrap]`
     pub unwrap: UnwrapConfig,
     /// `[normalize]`
@@ -85,6 +88,13 @@ pub struct InputConfig {
     pub title_key: String,
     /// Key holding the publication date (default `date`).
     pub date_key: String,
+    /// Key holding the author (default `author`); the `html` stage writes the page's author
+    /// under it when the record has none.
+    pub author_key: String,
+    /// Key holding a web page's HTML (default empty = none). When set, records with this
+    /// field get their text from the page's main content (the `html` stage); the field is
+    /// replaced by the text in the output. Records without it use `text_key` as usual.
+    pub html_key: String,
     /// Key naming the site, used to group documents per site (default `source`); when empty or
     /// absent from a record, the host of the URL is used.
     pub source_key: String,
@@ -104,6 +114,8 @@ impl Default for InputConfig {
             url_key: "url".into(),
             title_key: "title".into(),
             date_key: "date".into(),
+            author_key: "author".into(),
+            html_key: String::new(),
             source_key: "source".into(),
             max_line_bytes: 64 << 20,
             invalid_utf8: InvalidUtf8::Replace,
@@ -273,6 +285,7 @@ impl Config {
             input: InputConfig::default(),
             output: OutputConfig::default(),
             pipeline: PipelineConfig::default(),
+            html: HtmlConfig::default(),
             unwrap: UnwrapConfig::default(),
             normalize: NormalizeConfig::default(),
             line_rules: LineRulesConfig::default(),

@@ -64,6 +64,11 @@ pub struct Doc {
     pub title: Option<String>,
     /// Value of the configured date field, when present and a string.
     pub date: Option<String>,
+    /// Value of the configured author field, when present and a string.
+    pub author: Option<String>,
+    /// The web page to extract `text` from (the `input.html_key` field, or a WARC response),
+    /// until the `html` stage replaces it by its main text.
+    pub html: Option<String>,
     /// Site grouping key: the configured source field, else the host of `url`.
     pub site: Option<String>,
     /// The input record's other fields, as their original JSON, written back untouched.
@@ -96,6 +101,8 @@ impl Doc {
             url: None,
             title: None,
             date: None,
+            author: None,
+            html: None,
             site: None,
             record: Passthrough::default(),
             original_text: None,

@@ -27,6 +27,8 @@ pub enum ErrorKind {
     TruncatedInput,
     /// The file could not be opened or read.
     ReadError,
+    /// A WARC response whose HTTP body could not be decoded.
+    BadWarcRecord,
 }
 
 impl ErrorKind {
@@ -41,6 +43,7 @@ impl ErrorKind {
             ErrorKind::LineTooLong => "line_too_long",
             ErrorKind::TruncatedInput => "truncated_input",
             ErrorKind::ReadError => "read_error",
+            ErrorKind::BadWarcRecord => "bad_warc_record",
         }
     }
 

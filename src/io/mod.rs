@@ -14,4 +14,5 @@ pub mod pool;
 pub mod reader;
 pub mod record;
 pub mod source;
+pub mod warc;
 pub mod writer;

@@ -5,6 +5,7 @@
 //! reading (over-long lines, a truncated or corrupt stream) travel inside the batch at their
 //! place in line order, so they are reported in input order.
 
+use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ pub struct Batch {
     /// On-disk bytes of the input consumed since the file's previous batch (the last batch of
     /// a file takes the rest), so the sum over processed batches is the processed position.
     pub raw: u64,
+    /// True when the entries are WARC responses (see [`warc`](super::warc)), not JSON lines.
+    pub warc: bool,
 }
 
 /// What reading a whole input found, for the manifest.
@@ -63,6 +66,10 @@ pub struct FileReport {
     pub bytes: u64,
     /// True when the file was read to its end without a read or decompression error.
     pub complete: bool,
+    /// True for a WARC file.
+    pub warc: bool,
+    /// WARC records that were not HTML responses (requests, metadata, images, ...), skipped.
+    pub skipped_records: u64,
 }
 
 /// Reader settings.
@@ -133,6 +140,8 @@ pub fn read_input(
         lines: 0,
         bytes: 0,
         complete: false,
+        warc: false,
+        skipped_records: 0,
     };
     // A piece of the distributed plan numbers its batches with the file's place in the whole
     // input list.
@@ -144,6 +153,7 @@ pub fn read_input(
         entries: Vec::new(),
         bytes: 0,
         raw: 0,
+        warc: false,
     };
     // Bytes consumed in this file; each batch takes the growth since the previous one.
     let file_raw = Arc::new(AtomicU64::new(0));
@@ -174,6 +184,27 @@ pub fn read_input(
         }
     };
     report.codec = Some(codec);
+    let mut reader = reader;
+    if reader
+        .fill_buf()
+        .is_ok_and(|head| head.starts_with(super::warc::MAGIC))
+    {
+        report.warc = true;
+        let mut emit_raw = |mut b: Batch| {
+            take_raw(&mut b);
+            emit(b)
+        };
+        read_warc(
+            reader,
+            &file,
+            opts,
+            abort,
+            &mut report,
+            new_batch,
+            &mut emit_raw,
+        );
+        return report;
+    }
     let mut lines = LineReader::new(reader, opts.max_line_bytes);
     lines.line_no = first_line - 1;
     // A piece of a split file stops before the first line that starts at or after its end.
@@ -250,4 +281,134 @@ pub fn read_input(
         emit(batch);
     }
     report
+}
+
+/// Reads a WARC stream: HTML responses become entries, other records are counted and skipped,
+/// and an early end or a framing error stops the file with a `truncated_input` error.
+fn read_warc(
+    mut r: Box<dyn BufRead + Send>,
+    file: &Arc<str>,
+    opts: &ReaderOptions,
+    abort: &AtomicBool,
+    report: &mut FileReport,
+    new_batch: impl Fn() -> Batch,
+    emit: &mut impl FnMut(Batch) -> bool,
+) {
+    use super::warc;
+    let fresh = || {
+        let mut b = new_batch();
+        b.warc = true;
+        b
+    };
+    let mut batch = fresh();
+    let mut block = Vec::new();
+    let mut records = 0u64;
+    let mut counted = CountingRead {
+        inner: &mut r,
+        n: 0,
+    };
+    let mut last = 0u64;
+    let stop = |records: u64, e: std::io::Error| {
+        Entry::Error(InputError {
+            file: file.clone(),
+            line: records + 1,
+            kind: ErrorKind::TruncatedInput,
+            reason: format!(
+                "WARC stream is truncated or corrupt at record {} ({e}); the {records} records before it were kept \
+                 (re-download the file to recover the rest)",
+                records + 1
+            ),
+            action: Action::Stopped,
+        })
+    };
+    loop {
+        let header = match warc::read_header(&mut counted) {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                report.complete = true;
+                break;
+            }
+            Err(e) => {
+                batch.entries.push(stop(records, e));
+                break;
+            }
+        };
+        records += 1;
+        let wanted = header.kind == "response" && header.content_type.contains("http");
+        let res = if !wanted {
+            report.skipped_records += 1;
+            warc::skip_block(&mut counted, header.length)
+        } else if header.length > opts.max_line_bytes as u64 {
+            batch.entries.push(Entry::Error(InputError {
+                file: file.clone(),
+                line: records,
+                kind: ErrorKind::LineTooLong,
+                reason: format!(
+                    "WARC record {} is {} bytes, over the cap of {} (raise input.max_line_bytes to accept it)",
+                    header.id, header.length, opts.max_line_bytes
+                ),
+                action: Action::Skipped,
+            }));
+            warc::skip_block(&mut counted, header.length)
+        } else {
+            block.clear();
+            warc::read_block(&mut counted, header.length, &mut block).map(|()| {
+                match warc::http_head(&block).filter(|h| warc::is_html_type(&h.content_type)) {
+                    Some(http) => {
+                        let start = batch.buf.len();
+                        warc::encode(&mut batch.buf, &header, &http, &block);
+                        batch.entries.push(Entry::Line(RawLine {
+                            start,
+                            end: batch.buf.len(),
+                            line: records,
+                        }));
+                    }
+                    None => report.skipped_records += 1,
+                }
+            })
+        };
+        batch.bytes += counted.n - last;
+        last = counted.n;
+        if let Err(e) = res {
+            batch.entries.push(stop(records - 1, e));
+            break;
+        }
+        if batch.buf.len() >= opts.batch_bytes || batch.entries.len() >= 8192 {
+            let full = std::mem::replace(&mut batch, fresh());
+            if abort.load(Ordering::Relaxed) || !emit(full) {
+                report.lines = records;
+                report.bytes = counted.n;
+                return;
+            }
+        }
+    }
+    batch.bytes += counted.n - last;
+    report.lines = records;
+    report.bytes = counted.n;
+    // Sent even when empty: it carries the file's last on-disk bytes for progress.
+    emit(batch);
+}
+
+/// Counts bytes read through a `BufRead`.
+struct CountingRead<'a, R: BufRead + ?Sized> {
+    inner: &'a mut R,
+    n: u64,
+}
+
+impl<R: BufRead + ?Sized> std::io::Read for CountingRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead + ?Sized> BufRead for CountingRead<'_, R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.n += amt as u64;
+        self.inner.consume(amt);
+    }
 }

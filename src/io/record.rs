@@ -26,9 +26,12 @@ pub struct RecordFormat {
     url_key: String,
     title_key: String,
     date_key: String,
+    author_key: String,
+    html_key: String,
     source_key: String,
     keep_original_key: Option<String>,
     invalid_utf8: InvalidUtf8,
+    max_body: usize,
     /// Add `lang` and `lang_score` on output.
     pub with_lang: bool,
     /// Add `entities` on output.
@@ -47,13 +50,76 @@ impl RecordFormat {
             url_key: input.url_key.clone(),
             title_key: input.title_key.clone(),
             date_key: input.date_key.clone(),
+            author_key: input.author_key.clone(),
+            html_key: input.html_key.clone(),
             source_key: input.source_key.clone(),
             keep_original_key: Some(output.keep_original_text_key.clone())
                 .filter(|k| !k.is_empty()),
             invalid_utf8: input.invalid_utf8,
+            max_body: input.max_line_bytes,
             with_lang: false,
             with_entities: false,
         }
+    }
+
+    /// Parses one batch entry: a JSON line, or a WARC response when `warc` is set.
+    pub fn parse_entry(
+        &self,
+        warc: bool,
+        bytes: &[u8],
+        file: &Arc<str>,
+        line: u64,
+        seq: u64,
+    ) -> Parsed {
+        if warc {
+            self.parse_warc(bytes, file, line, seq)
+        } else {
+            self.parse(bytes, file, line, seq)
+        }
+    }
+
+    /// Parses a WARC response entry (see [`super::warc`]) into a document whose page the
+    /// `html` stage extracts: `id` from WARC-Record-ID, `url` from WARC-Target-URI, `date`
+    /// from WARC-Date; `line` is the record's number in the file.
+    pub fn parse_warc(&self, bytes: &[u8], file: &Arc<str>, line: u64, seq: u64) -> Parsed {
+        let resp = super::warc::decode(bytes, self.max_body).map_err(|reason| InputError {
+            file: file.clone(),
+            line,
+            kind: ErrorKind::BadWarcRecord,
+            reason: format!("WARC record {line}: {reason}"),
+            action: Action::Skipped,
+        })?;
+        let charset = Some(resp.charset).filter(|c| !c.is_empty());
+        let (page, _) = crate::clean::html::meta::decode(&resp.body, charset);
+        let id = if resp.id.is_empty() {
+            format!("{file}:{line}")
+        } else {
+            resp.id.to_string()
+        };
+        let nonempty = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+        let url = nonempty(resp.uri);
+        let date = nonempty(resp.date);
+        let mut record = Passthrough::with_capacity(id.len() + resp.uri.len() + 64);
+        record.push_string(&self.id_key, &id);
+        for (k, v) in [(&self.url_key, &url), (&self.date_key, &date)] {
+            if let (false, Some(v)) = (k.is_empty(), v) {
+                record.push_string(k, v);
+            }
+        }
+        record.mark_text();
+        let mut doc = Doc::from_text(id, String::new());
+        doc.seq = seq;
+        doc.site = url.as_deref().and_then(host);
+        doc.url = url;
+        doc.date = date;
+        doc.record = record;
+        doc.original_text = self.keep_original_key.as_ref().map(|_| page.clone());
+        doc.html = Some(page);
+        doc.origin = Origin {
+            file: file.clone(),
+            line,
+        };
+        Ok((doc, None))
     }
 
     /// Parses one line. Errors say what is wrong and which config key may fix it.
@@ -120,13 +186,22 @@ impl RecordFormat {
                 .find(|(k, v)| k == key && v.is_some())
                 .and_then(|(_, v)| *v)
         };
-        let raw_text = find(&self.text_key).map(RawValue::get);
+        // A record with a page in `html_key` gets its text from the page (the html stage).
+        let html_raw = find(&self.html_key)
+            .filter(|r| !self.html_key.is_empty() && r.get().starts_with('"'))
+            .map(RawValue::get);
+        let is_html = html_raw.is_some();
+        let field: &str = if is_html {
+            &self.html_key
+        } else {
+            &self.text_key
+        };
+        let raw_text = html_raw.or_else(|| find(&self.text_key).map(RawValue::get));
         let body = match raw_text {
             Some(raw) if raw.starts_with('"') => match unescape(raw) {
                 Ok((s, None)) => s,
                 Ok((s, Some(bad))) => {
-                    let reason =
-                        format!("field `{}` has a lone surrogate escape {bad}", self.text_key);
+                    let reason = format!("field `{field}` has a lone surrogate escape {bad}");
                     match self.invalid_utf8 {
                         InvalidUtf8::Skip => {
                             return Err(err(
@@ -158,21 +233,24 @@ impl RecordFormat {
                 return Err(err(
                     ErrorKind::TextNotString,
                     format!(
-                        "field `{}` is {kind}, not a string (set input.text_key in the config if your dumps use another field)",
-                        self.text_key,
+                        "field `{field}` is {kind}, not a string (set input.text_key in the config if your dumps use another field)",
                     ),
                     Action::Skipped,
                 ));
             }
             None => {
-                return Err(err(
-                    ErrorKind::MissingText,
+                let reason = if self.html_key.is_empty() {
                     format!(
                         "field `{}` missing (set input.text_key in the config if your dumps use another name)",
                         self.text_key
-                    ),
-                    Action::Skipped,
-                ))
+                    )
+                } else {
+                    format!(
+                        "fields `{}` and `{}` missing (set input.html_key or input.text_key in the config if your dumps use other names)",
+                        self.html_key, self.text_key
+                    )
+                };
+                return Err(err(ErrorKind::MissingText, reason, Action::Skipped));
             }
         };
         let get = |key: &str| match find(key) {
@@ -200,20 +278,26 @@ impl RecordFormat {
         let site = get(&self.source_key).or_else(|| url.as_deref().and_then(host));
         let title = get(&self.title_key);
         let date = get(&self.date_key);
+        let author = get(&self.author_key);
 
         // Keys that output replaces are left out of the passthrough.
         let dropped = |k: &str| {
             k == self.text_key
+                || (is_html && k == self.html_key)
                 || (self.with_lang && (k == "lang" || k == "lang_score"))
                 || (self.with_entities && k == "entities")
                 || self.keep_original_key.as_deref() == Some(k)
         };
         let mut record = Passthrough::with_capacity(bytes.len().saturating_sub(body.len()) + 16);
         let mut id_written = false;
+        let mut marked = false;
         for (k, v) in &entries {
             let Some(v) = v else { continue };
-            if *k == self.text_key {
-                record.mark_text();
+            if *k == self.text_key || (is_html && *k == self.html_key) {
+                if !marked {
+                    record.mark_text();
+                    marked = true;
+                }
                 continue;
             }
             if dropped(k) {
@@ -229,13 +313,21 @@ impl RecordFormat {
         if derived && !id_written {
             record.push_string(&self.id_key, &id);
         }
+        let original_text = self.keep_original_key.as_ref().map(|_| body.clone());
+        let (text, html) = if is_html {
+            (String::new(), Some(body))
+        } else {
+            (body, None)
+        };
         let doc = Doc {
             seq,
             id,
-            original_text: self.keep_original_key.as_ref().map(|_| body.clone()),
-            text: body,
+            original_text,
+            text,
+            html,
             title,
             date,
+            author,
             url,
             site,
             record,

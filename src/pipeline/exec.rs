@@ -181,7 +181,8 @@ impl Exec<'_> {
                                 for e in &sb.batch.entries {
                                     let Entry::Line(l) = e else { continue };
                                     let seq = global_position(sb.batch.file_index, l.line);
-                                    let Ok((mut doc, _)) = self.format.parse(
+                                    let Ok((mut doc, _)) = self.format.parse_entry(
+                                        sb.batch.warc,
                                         &sb.batch.buf[l.start..l.end],
                                         &sb.batch.file,
                                         l.line,

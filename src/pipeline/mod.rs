@@ -503,6 +503,16 @@ fn run_locked(
         }
     }
     let (mut stats, reports, shards, side) = result?;
+    // WARC records that are not HTML responses never become documents; count them with the
+    // input figures so a run over crawl files says how much it passed over.
+    let skipped: u64 = reports.iter().map(|r| r.skipped_records).sum();
+    if skipped > 0 {
+        stats
+            .counters
+            .entry("input".into())
+            .or_default()
+            .insert("warc_records_skipped".into(), skipped);
+    }
 
     let wall = started.elapsed().as_secs_f64();
     stats.timing = Timing {
@@ -524,6 +534,8 @@ fn run_locked(
                 lines: r.lines,
                 bytes: r.bytes,
                 complete: r.complete,
+                format: if r.warc { "warc" } else { "jsonl" },
+                skipped_records: r.skipped_records,
             })
             .collect(),
         shards,

@@ -27,6 +27,10 @@ pub struct InputSummary {
     pub bytes: u64,
     /// True when read to the end without a decompression or read error.
     pub complete: bool,
+    /// `jsonl` or `warc`.
+    pub format: &'static str,
+    /// WARC records that were not HTML responses, skipped (0 for JSONL).
+    pub skipped_records: u64,
 }
 
 /// `manifest.json`.

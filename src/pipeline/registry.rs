@@ -134,6 +134,11 @@ macro_rules! stage {
 /// Every stage, in the order documents go through them.
 pub static STAGES: &[StageDef] = &[
     stage!(
+        html,
+        "main text and metadata of web pages (input.html_key or WARC input); others pass",
+        Builder::Before(|c| boxed(c.html.build(&c.input)))
+    ),
+    stage!(
         unwrap,
         "joins hard-wrapped lines back into paragraphs (before normalize, which trims indents)",
         Builder::Before(|c| boxed(c.unwrap.build()))

@@ -155,6 +155,7 @@ impl Stream {
                     file: file.clone(),
                     bytes: (buf.len() + part.len()) as u64,
                     raw: 0,
+                    warc: false,
                     buf,
                     entries,
                 },

@@ -196,10 +196,13 @@ impl<'a> Worker<'a> {
             } else {
                 first_doc + k as u64
             };
-            match self
-                .format
-                .parse(&batch.buf[l.start..l.end], &batch.file, l.line, doc_seq)
-            {
+            match self.format.parse_entry(
+                batch.warc,
+                &batch.buf[l.start..l.end],
+                &batch.file,
+                l.line,
+                doc_seq,
+            ) {
                 Ok((doc, warning)) => {
                     if let Some(w) = warning {
                         outcomes.push(Outcome::Error(w));

@@ -1,0 +1,738 @@
+//! Main-content extraction from a parsed page ([`Dom`]).
+//!
+//! Three passes over the node arena, each linear in the page:
+//! 1. **Boilerplate removal.** Elements that never hold article text (scripts, forms controls,
+//!    navigation, asides, hidden elements) and elements whose `class`/`id` name site furniture
+//!    (comments, share bars, related links, cookie banners, ads, newsletter boxes) are dropped
+//!    with their subtrees, unless they hold a large share of the page's text (a wrapper named
+//!    `comments-enabled` around the whole article must not take the article with it).
+//! 2. **Scoring.** Every paragraph-like block (a `<p>`, `<pre>`, `<td>`, `<li>`, or any block
+//!    with its own running text) of at least 25 characters scores by its length and commas,
+//!    discounted by its link density, and passes the score to its parent, grandparent and
+//!    great-grandparent with decay; containers gain or lose by tag and by `class`/`id` names
+//!    (the readability family's method). The best container wins; an ancestor that holds most
+//!    of the other strong containers replaces it (articles split in several columns), and
+//!    siblings that score near it or are plain prose paragraphs join it.
+//! 3. **Rendering.** The chosen subtrees are written as text: blocks on their own lines,
+//!    `<br>` as a line break, entities decoded, whitespace collapsed; blocks that are mostly
+//!    link text (link lists, "read more" teasers) are left out.
+//!
+//! When the winner holds little text (no article structure), the whole page body is rendered
+//! with the same filters instead.
+
+use super::parse::{Dom, Kind, Tag, NONE};
+
+/// Class or id fragments of reader discussion: removed however long.
+const DISCUSSION: &[&str] = &["comment", "disqus", "replies", "respond"];
+
+// Classes are chosen by the site's designers and name furniture reliably; ids are often made
+// from headings (`#sharing-with-a-single-developer`), so a long element with few links is
+// kept whatever its id says.
+
+/// Class or id fragments of elements that are furniture even inside an article.
+const STRONG_JUNK: &[&str] = &[
+    "comment",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "cookie",
+    "consent",
+    "gdpr",
+    "newsletter",
+    "subscribe",
+    "signup",
+    "sign-up",
+    "outbrain",
+    "taboola",
+    "breadcrumb",
+    "advert",
+    "promo",
+    "popup",
+    "modal",
+    "disqus",
+    "recirc",
+    "most-popular",
+    "mostpopular",
+    "trending",
+    "paywall",
+    "skip-link",
+    "skiplink",
+    "print-only",
+    "screen-reader",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "tags",
+    "tag-list",
+    "taglist",
+    "keywords",
+    "rating",
+    "pager",
+    "pagination",
+    "gallery",
+    "slideshow",
+    "carousel",
+];
+
+/// Fragments of furniture that a content name (`article`, `content`, ...) on the same element
+/// overrides.
+const WEAK_JUNK: &[&str] = &[
+    "sidebar",
+    "footer",
+    "nav",
+    "menu",
+    "banner",
+    "widget",
+    "sponsor",
+    "header",
+    "masthead",
+    "recommend",
+    "more-",
+    "toolbar",
+    "skyscraper",
+    "extra",
+    "supplemental",
+    "community",
+    "rss",
+    "remark",
+    "shoutbox",
+    "agegate",
+    "combx",
+    "hidden",
+];
+
+/// Fragments that mark article content.
+const CONTENT: &[&str] = &[
+    "article", "content", "main", "post", "entry", "story", "body", "text", "column", "blog",
+];
+
+/// Name tokens (split at spaces, `-` and `_`) of bylines, datelines and post metadata: a short
+/// element so named is furniture.
+const BYLINE: &[&str] = &[
+    "byline",
+    "author",
+    "authors",
+    "date",
+    "dateline",
+    "timestamp",
+    "published",
+    "posted",
+    "meta",
+    "pubdate",
+    "readtime",
+    "credit",
+    "credits",
+];
+
+fn has_token(names: &str, list: &[&str]) -> bool {
+    names.split([' ', '-', '_', '#']).any(|t| list.contains(&t))
+}
+
+fn has_any(names: &str, list: &[&str]) -> bool {
+    list.iter().any(|p| names.contains(p))
+}
+
+/// `ad`, `ads` or an `ad-`/`ads-` prefixed token: a word match, since "ad" is inside many
+/// ordinary names (`header`, `shadow`, `load`).
+fn is_ad_name(names: &str) -> bool {
+    names.split([' ', '_', '#']).any(|t| {
+        t == "ad"
+            || t == "ads"
+            || t.starts_with("ad-")
+            || t.starts_with("ads-")
+            || t.ends_with("-ad")
+            || t.ends_with("-ads")
+            || t == "advertisement"
+    })
+}
+
+/// Tags whose subtrees never hold article text.
+fn junk_tag(t: Tag) -> bool {
+    matches!(
+        t,
+        Tag::Head
+            | Tag::Title
+            | Tag::Script
+            | Tag::Style
+            | Tag::Noscript
+            | Tag::Template
+            | Tag::Svg
+            | Tag::Math
+            | Tag::Iframe
+            | Tag::Object
+            | Tag::Embed
+            | Tag::Canvas
+            | Tag::Button
+            | Tag::Select
+            | Tag::Input
+            | Tag::Textarea
+            | Tag::Nav
+            | Tag::Aside
+            | Tag::Footer
+            | Tag::Dialog
+            | Tag::Meta
+            | Tag::Link
+    )
+}
+
+/// Class weight of a container, as in readability: +25 for content names, -25 for furniture.
+fn class_weight(names: &str) -> f64 {
+    if names.is_empty() {
+        return 0.0;
+    }
+    let mut w = 0.0;
+    if has_any(names, STRONG_JUNK) || has_any(names, WEAK_JUNK) || is_ad_name(names) {
+        w -= 25.0;
+    }
+    if has_any(names, CONTENT) {
+        w += 25.0;
+    }
+    w
+}
+
+/// Per-node measurements.
+struct Stats {
+    /// Visible text bytes (whitespace excluded) in the subtree, removed parts excluded.
+    len: Vec<u32>,
+    /// Of which inside links.
+    link: Vec<u32>,
+    /// Text bytes of the node's own running text: text children and inline elements.
+    own: Vec<u32>,
+    /// Commas in the own running text.
+    commas: Vec<u32>,
+    /// Removed as boilerplate (with its subtree).
+    removed: Vec<bool>,
+}
+
+fn visible_len(s: &str) -> (u32, u32) {
+    let mut n = 0u32;
+    let mut commas = 0u32;
+    for b in s.bytes() {
+        if !b.is_ascii_whitespace() {
+            n += 1;
+        }
+        if b == b',' {
+            commas += 1;
+        }
+    }
+    (n, commas)
+}
+
+fn measure(dom: &Dom, page: &str) -> Stats {
+    let n = dom.nodes.len();
+    // Pass 1: raw text per subtree, hard junk excluded, to size the class-based removal.
+    let mut raw = vec![0u32; n];
+    let mut raw_link = vec![0u32; n];
+    // Text inside `<p>` elements: where a page keeps its prose.
+    let mut para = vec![0u32; n];
+    for i in (0..n).rev() {
+        let node = &dom.nodes[i];
+        let (v, l, p) = match node.kind {
+            Kind::Text(s, e) => (visible_len(&page[s..e]).0, 0, 0),
+            Kind::Element(t) if junk_tag(t) || node.hidden => (0, 0, 0),
+            Kind::Element(Tag::A) => (raw[i], raw[i], para[i]),
+            Kind::Element(Tag::P) => (raw[i], raw_link[i], raw[i] - raw_link[i].min(raw[i])),
+            Kind::Element(_) => (raw[i], raw_link[i], para[i]),
+        };
+        raw[i] = v;
+        raw_link[i] = l;
+        para[i] = p;
+        if node.parent != NONE {
+            raw[node.parent as usize] += v;
+            raw_link[node.parent as usize] += l;
+            para[node.parent as usize] += p;
+        }
+    }
+    let total = raw[0].max(1);
+    let total_para = para[0];
+    // Pass 2: removal, top down.
+    let mut removed = vec![false; n];
+    for i in 1..n {
+        let node = &dom.nodes[i];
+        if removed[node.parent as usize] {
+            removed[i] = true;
+            continue;
+        }
+        if let Kind::Element(t) = node.kind {
+            let names = &*node.names;
+            let (class, id) = names.split_once('#').unwrap_or((names, ""));
+            let long_prose = raw[i] >= 1000 && (raw_link[i] as f64) < 0.3 * raw[i] as f64;
+            let furniture = |names: &str| {
+                has_any(names, STRONG_JUNK)
+                    || is_ad_name(names)
+                    || (has_any(names, WEAK_JUNK) && !has_any(names, CONTENT))
+            };
+            let junk_name = !names.is_empty()
+                && (has_any(names, DISCUSSION)
+                    || furniture(class)
+                    || (!long_prose && furniture(id))
+                    || (raw[i] < 200 && has_token(names, BYLINE)));
+            // An element holding nearly all the page's text is the page: its names say how
+            // the page is built (`has-comments`), not what the element is.
+            // So is one holding most of the page's paragraph text (`render-target-modal`
+            // around an article).
+            let big = (raw[i] as f64 > 0.4 * total as f64 && total - raw[i] < 1500)
+                || (total_para >= 500 && para[i] as f64 > 0.6 * total_para as f64);
+            let header_junk = t == Tag::Header && raw[i] < 400;
+            removed[i] = junk_tag(t) || node.hidden || ((junk_name || header_junk) && !big);
+        }
+    }
+    // Pass 3: text, links and own running text with removal applied.
+    let mut len = vec![0u32; n];
+    let mut link = vec![0u32; n];
+    let mut own = vec![0u32; n];
+    let mut commas = vec![0u32; n];
+    for i in (0..n).rev() {
+        if removed[i] {
+            continue;
+        }
+        let node = &dom.nodes[i];
+        let p = node.parent;
+        match node.kind {
+            Kind::Text(s, e) => {
+                let (l, c) = visible_len(&page[s..e]);
+                len[i] = l;
+                if p != NONE {
+                    len[p as usize] += l;
+                    own[p as usize] += l;
+                    commas[p as usize] += c;
+                }
+            }
+            Kind::Element(t) => {
+                if t == Tag::A {
+                    link[i] = len[i];
+                }
+                if p != NONE {
+                    len[p as usize] += len[i];
+                    link[p as usize] += link[i];
+                    if !t.is_block() {
+                        own[p as usize] += own[i];
+                        commas[p as usize] += commas[i];
+                    }
+                }
+            }
+        }
+    }
+    Stats {
+        len,
+        link,
+        own,
+        commas,
+        removed,
+    }
+}
+
+fn density(st: &Stats, i: usize) -> f64 {
+    if st.len[i] == 0 {
+        0.0
+    } else {
+        st.link[i] as f64 / st.len[i] as f64
+    }
+}
+
+fn tag_bonus(t: Tag) -> f64 {
+    match t {
+        Tag::Div | Tag::Article | Tag::Main | Tag::Section => 5.0,
+        Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
+        Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => {
+            -3.0
+        }
+        t if t.is_heading() || t == Tag::Th => -5.0,
+        _ => 0.0,
+    }
+}
+
+/// What extraction found: the text and whether the page looked like an article.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    /// The main text, blocks separated by newlines.
+    pub text: String,
+    /// True when a content container was found (false: the whole body was rendered).
+    pub article: bool,
+}
+
+/// Extracts the main text of a parsed page. A heading that repeats `title` (the page's
+/// headline) is left out: it is metadata, not body text.
+pub fn extract(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
+    let st = measure(dom, page);
+    let title = title.map(words).unwrap_or_default();
+    let mut r = Render {
+        dom,
+        page,
+        st: &st,
+        title,
+    };
+    let n = dom.nodes.len();
+    let mut score = vec![0f64; n];
+    let mut scored = vec![false; n];
+    for i in 1..n {
+        if st.removed[i] || st.own[i] < 25 {
+            continue;
+        }
+        let Some(t) = dom.tag(i as u32) else { continue };
+        if !t.is_block() || t.is_heading() {
+            continue;
+        }
+        let own_ld = density(&st, i);
+        let chars = st.own[i] as f64;
+        let s = (1.0 + st.commas[i] as f64 + (chars / 100.0).floor().min(3.0)) * (1.0 - own_ld);
+        let mut a = dom.nodes[i].parent;
+        // Running text directly inside a container counts for the container itself.
+        let mut level = if matches!(t, Tag::P | Tag::Pre | Tag::Li | Tag::Dd | Tag::Td) {
+            0
+        } else {
+            a = i as u32;
+            0
+        };
+        while a != NONE && a != 0 && level < 4 {
+            let ai = a as usize;
+            if !scored[ai] {
+                scored[ai] = true;
+                let names = &*dom.nodes[ai].names;
+                score[ai] += tag_bonus(dom.tag(a).unwrap_or(Tag::Other)) + class_weight(names);
+            }
+            score[ai] += match level {
+                0 => s,
+                1 => s / 2.0,
+                l => s / (l as f64 * 3.0),
+            };
+            a = dom.nodes[ai].parent;
+            level += 1;
+        }
+    }
+    let mut best = NONE;
+    let mut best_score = 0.0;
+    let mut finals: Vec<(f64, u32)> = Vec::new();
+    for i in 1..n {
+        if !scored[i] {
+            continue;
+        }
+        let s = score[i] * (1.0 - density(&st, i));
+        score[i] = s;
+        finals.push((s, i as u32));
+        if s > best_score {
+            best_score = s;
+            best = i as u32;
+        }
+    }
+    let mut out = String::new();
+    let article = best != NONE;
+    if best == NONE {
+        r.render(0, &mut out);
+        return Extracted {
+            text: finish(out),
+            article,
+        };
+    }
+    // An ancestor holding several strong alternatives is the real container.
+    finals.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let alts: Vec<u32> = finals
+        .iter()
+        .skip(1)
+        .take(5)
+        .filter(|(s, _)| *s >= 0.75 * best_score)
+        .map(|(_, i)| *i)
+        .collect();
+    if alts.len() >= 2 {
+        let mut a = dom.nodes[best as usize].parent;
+        while a != NONE && a != 0 {
+            let holds = alts.iter().filter(|&&c| is_ancestor(dom, a, c)).count();
+            if holds >= 2 {
+                best = a;
+                break;
+            }
+            a = dom.nodes[a as usize].parent;
+        }
+    }
+    // A parent whose text is almost all the winner's is the same container, one level up:
+    // climbing lets the sibling pass see the article's real neighbours.
+    loop {
+        let p = dom.nodes[best as usize].parent;
+        if p == NONE || p == 0 {
+            break;
+        }
+        if st.len[best as usize] as f64 >= 0.85 * st.len[p as usize] as f64 {
+            best = p;
+        } else {
+            break;
+        }
+    }
+    let best_s = score[best as usize].max(best_score);
+    let threshold = (best_s * 0.2).max(10.0);
+    let best_names = &*dom.nodes[best as usize].names;
+    let parent = dom.nodes[best as usize].parent;
+    let mut parts = Vec::new();
+    if parent != NONE {
+        for c in dom.children(parent) {
+            let ci = c as usize;
+            if st.removed[ci] {
+                continue;
+            }
+            if c == best {
+                parts.push(c);
+                continue;
+            }
+            let mut s = if scored[ci] { score[ci] } else { 0.0 };
+            if !best_names.is_empty() && *dom.nodes[ci].names == *best_names {
+                s += best_s * 0.2;
+            }
+            let ld = density(&st, ci);
+            let take = s >= threshold
+                || (dom.tag(c) == Some(Tag::P) && st.len[ci] > 80 && ld < 0.25)
+                || (dom.tag(c) == Some(Tag::P)
+                    && st.len[ci] > 0
+                    && ld == 0.0
+                    && ends_sentence(dom, page, c));
+            if take {
+                parts.push(c);
+            }
+        }
+    } else {
+        parts.push(best);
+    }
+    for p in parts {
+        r.render(p, &mut out);
+        out.push('\n');
+    }
+    let mut text = finish(out);
+    let body_len = st.len[0] as usize;
+    if text.len() < 200 && body_len > 2 * text.len() {
+        let mut all = String::new();
+        r.render(0, &mut all);
+        text = finish(all);
+        return Extracted {
+            text,
+            article: false,
+        };
+    }
+    Extracted { text, article }
+}
+
+fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
+    let mut s = String::new();
+    inline_text(dom, page, n, &mut s);
+    let t = s.trim_end();
+    t.ends_with('.') || t.ends_with(". ")
+}
+
+fn inline_text(dom: &Dom, page: &str, n: u32, out: &mut String) {
+    for c in dom.children(n) {
+        match dom.nodes[c as usize].kind {
+            Kind::Text(s, e) => out.push_str(&page[s..e]),
+            Kind::Element(_) => inline_text(dom, page, c, out),
+        }
+    }
+}
+
+fn is_ancestor(dom: &Dom, a: u32, mut c: u32) -> bool {
+    while c != NONE {
+        if c == a {
+            return true;
+        }
+        c = dom.nodes[c as usize].parent;
+    }
+    false
+}
+
+/// Lowercased alphanumeric words joined by single spaces, for comparing headings to titles.
+fn words(s: &str) -> String {
+    let decoded = html_escape::decode_html_entities(s);
+    let mut out = String::new();
+    for w in decoded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
+/// The rendering pass: what it reads, and the headline still to be left out.
+struct Render<'a> {
+    dom: &'a Dom,
+    page: &'a str,
+    st: &'a Stats,
+    /// The page title's words; emptied once a heading matching it was skipped.
+    title: String,
+}
+
+impl Render<'_> {
+    /// True (once) for a heading that repeats the page title.
+    fn is_headline(&mut self, n: u32) -> bool {
+        if self.title.is_empty() {
+            return false;
+        }
+        let mut s = String::new();
+        inline_text(self.dom, self.page, n, &mut s);
+        let h = words(&s);
+        let same = !h.is_empty()
+            && (self.title.contains(&h) && h.len() * 2 >= self.title.len()
+                || h.contains(&self.title));
+        if same {
+            self.title.clear();
+        }
+        same
+    }
+
+    /// Writes the text of `n`'s subtree: blocks on new lines, link-heavy blocks left out.
+    fn render(&mut self, n: u32, out: &mut String) {
+        let (dom, page, st) = (self.dom, self.page, self.st);
+        // Iterative walk: (node, entering) pairs, so deep pages cannot overflow the stack.
+        let mut stack: Vec<(u32, bool)> = vec![(n, true)];
+        while let Some((i, enter)) = stack.pop() {
+            let iu = i as usize;
+            if st.removed[iu] {
+                continue;
+            }
+            match dom.nodes[iu].kind {
+                Kind::Text(s, e) => {
+                    if enter {
+                        push_text(out, &page[s..e]);
+                    }
+                }
+                Kind::Element(t) => {
+                    if !enter {
+                        if t.is_block() {
+                            out.push('\n');
+                        }
+                        continue;
+                    }
+                    if t == Tag::Br {
+                        out.push('\n');
+                        continue;
+                    }
+                    if t.is_block() && i != n && skip_block(dom, st, i, t) {
+                        continue;
+                    }
+                    if matches!(t, Tag::H1 | Tag::H2) && self.is_headline(i) {
+                        continue;
+                    }
+                    if t.is_block() {
+                        out.push('\n');
+                    }
+                    stack.push((i, false));
+                    let first = stack.len();
+                    for c in dom.children(i) {
+                        stack.push((c, true));
+                    }
+                    stack[first..].reverse();
+                }
+            }
+        }
+    }
+}
+
+/// Blocks inside the content that are navigation rather than text: mostly link text.
+fn skip_block(dom: &Dom, st: &Stats, i: u32, t: Tag) -> bool {
+    let iu = i as usize;
+    let len = st.len[iu];
+    if len == 0 {
+        return false;
+    }
+    let ld = density(st, iu);
+    let _ = dom;
+    match t {
+        Tag::P | Tag::Pre | Tag::Blockquote | Tag::Td | Tag::Th => ld > 0.7 && len < 400,
+        _ if t.is_heading() => false,
+        _ => ld > 0.5,
+    }
+}
+
+/// Appends text with entities decoded and whitespace runs collapsed to one space.
+fn push_text(out: &mut String, raw: &str) {
+    let decoded;
+    let s = if raw.contains('&') {
+        decoded = html_escape::decode_html_entities(raw);
+        &*decoded
+    } else {
+        raw
+    };
+    for (k, word) in s.split(|c: char| c.is_whitespace()).enumerate() {
+        if word.is_empty() {
+            if k == 0 && !out.ends_with([' ', '\n']) && !out.is_empty() {
+                out.push(' ');
+            }
+            continue;
+        }
+        if k > 0 && !out.ends_with([' ', '\n']) && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if s.ends_with(char::is_whitespace) && !out.ends_with([' ', '\n']) && !out.is_empty() {
+        out.push(' ');
+    }
+}
+
+/// Trims each line and drops empty lines.
+fn finish(s: String) -> String {
+    let mut out = String::with_capacity(s.len());
+    for line in s.lines() {
+        let t = line.trim_matches(|c: char| c.is_whitespace());
+        if t.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(t);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(page: &str) -> String {
+        let dom = Dom::parse(page, 1 << 20);
+        extract(&dom, page, Some("Budget news | Example")).text
+    }
+
+    const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
+
+    #[test]
+    fn keeps_article_paragraphs_and_drops_furniture() {
+        let page = format!(
+            r#"<html><body><nav><a href=/>Home</a> <a href=/n>News</a></nav>
+            <div class="sidebar"><ul><li><a href=/1>Top story one</a><li><a href=/2>Top story two</a></ul></div>
+            <div class="article-body"><h2>Budget news</h2><p>{PROSE}</p><p>{PROSE} Second &amp; last.</p>
+            <div class="share-bar">Share on Facebook</div></div>
+            <div class="comments"><p>{PROSE} A reader comment.</p></div>
+            <footer>Copyright 2024 Example News</footer></body></html>"#
+        );
+        let text = run(&page);
+        assert!(
+            text.starts_with("The committee met"),
+            "the headline is metadata: {text}"
+        );
+        assert!(text.contains("Second & last."), "{text}");
+        for junk in [
+            "Home",
+            "Top story",
+            "Share on",
+            "reader comment",
+            "Copyright",
+        ] {
+            assert!(!text.contains(junk), "{junk} in {text}");
+        }
+    }
+
+    #[test]
+    fn page_without_article_structure_renders_body() {
+        let text = run("<p>Short note.</p><div>Just a line</div>");
+        assert_eq!(text, "Short note.\nJust a line");
+    }
+
+    #[test]
+    fn br_breaks_lines_and_whitespace_collapses() {
+        let text = run(&format!(
+            "<div class=post><p>{PROSE}<br>Next   line\n here.</p></div>"
+        ));
+        assert!(text.ends_with("spring.\nNext line here."), "{text}");
+    }
+}

@@ -1,0 +1,753 @@
+//! A lenient HTML tokenizer and tree builder for main-content extraction.
+//!
+//! Crawled pages are often broken: unclosed paragraphs and list items, stray end tags,
+//! `<script>` bodies holding markup, comments that never end. This parser never fails: it
+//! reads tags, attributes, comments and raw-text elements, applies the implied end tags that
+//! matter for text layout (`<p>`, `<li>`, `<td>`, `<tr>`, `<dt>`/`<dd>`, `<option>`, headings),
+//! ignores end tags with no open element, and caps nesting depth, so time and memory grow
+//! linearly with the page. It keeps only what extraction reads: element tags, the `class`/`id`
+//! names, visibility, the attributes of metadata elements, and text (entities left encoded
+//! until a block is rendered).
+
+/// Element kinds the extractor distinguishes; everything else is [`Tag::Other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Tag {
+    Root,
+    Html,
+    Head,
+    Body,
+    Title,
+    Meta,
+    Link,
+    Script,
+    Style,
+    Noscript,
+    Template,
+    Svg,
+    Math,
+    Iframe,
+    Object,
+    Embed,
+    Canvas,
+    Button,
+    Select,
+    Option,
+    Input,
+    Textarea,
+    Label,
+    Form,
+    Nav,
+    Header,
+    Footer,
+    Aside,
+    Main,
+    Article,
+    Section,
+    Div,
+    P,
+    Br,
+    Hr,
+    H1,
+    H2,
+    H3,
+    H4,
+    H5,
+    H6,
+    Ul,
+    Ol,
+    Li,
+    Dl,
+    Dt,
+    Dd,
+    Table,
+    Thead,
+    Tbody,
+    Tfoot,
+    Tr,
+    Td,
+    Th,
+    Caption,
+    Pre,
+    Blockquote,
+    Figure,
+    Figcaption,
+    A,
+    Img,
+    Time,
+    Address,
+    Details,
+    Summary,
+    Dialog,
+    Menu,
+    Other,
+}
+
+impl Tag {
+    fn from_name(name: &[u8]) -> Tag {
+        let mut buf = [0u8; 12];
+        if name.len() > buf.len() {
+            return Tag::Other;
+        }
+        for (b, c) in buf.iter_mut().zip(name) {
+            *b = c.to_ascii_lowercase();
+        }
+        match &buf[..name.len()] {
+            b"html" => Tag::Html,
+            b"head" => Tag::Head,
+            b"body" => Tag::Body,
+            b"title" => Tag::Title,
+            b"meta" => Tag::Meta,
+            b"link" => Tag::Link,
+            b"script" => Tag::Script,
+            b"style" => Tag::Style,
+            b"noscript" => Tag::Noscript,
+            b"template" => Tag::Template,
+            b"svg" => Tag::Svg,
+            b"math" => Tag::Math,
+            b"iframe" => Tag::Iframe,
+            b"object" => Tag::Object,
+            b"embed" => Tag::Embed,
+            b"canvas" => Tag::Canvas,
+            b"button" => Tag::Button,
+            b"select" => Tag::Select,
+            b"option" => Tag::Option,
+            b"input" => Tag::Input,
+            b"textarea" => Tag::Textarea,
+            b"label" => Tag::Label,
+            b"form" => Tag::Form,
+            b"nav" => Tag::Nav,
+            b"header" => Tag::Header,
+            b"footer" => Tag::Footer,
+            b"aside" => Tag::Aside,
+            b"main" => Tag::Main,
+            b"article" => Tag::Article,
+            b"section" => Tag::Section,
+            b"div" => Tag::Div,
+            b"p" => Tag::P,
+            b"br" => Tag::Br,
+            b"hr" => Tag::Hr,
+            b"h1" => Tag::H1,
+            b"h2" => Tag::H2,
+            b"h3" => Tag::H3,
+            b"h4" => Tag::H4,
+            b"h5" => Tag::H5,
+            b"h6" => Tag::H6,
+            b"ul" => Tag::Ul,
+            b"ol" => Tag::Ol,
+            b"li" => Tag::Li,
+            b"dl" => Tag::Dl,
+            b"dt" => Tag::Dt,
+            b"dd" => Tag::Dd,
+            b"table" => Tag::Table,
+            b"thead" => Tag::Thead,
+            b"tbody" => Tag::Tbody,
+            b"tfoot" => Tag::Tfoot,
+            b"tr" => Tag::Tr,
+            b"td" => Tag::Td,
+            b"th" => Tag::Th,
+            b"caption" => Tag::Caption,
+            b"pre" => Tag::Pre,
+            b"blockquote" => Tag::Blockquote,
+            b"figure" => Tag::Figure,
+            b"figcaption" => Tag::Figcaption,
+            b"a" => Tag::A,
+            b"img" => Tag::Img,
+            b"time" => Tag::Time,
+            b"address" => Tag::Address,
+            b"details" => Tag::Details,
+            b"summary" => Tag::Summary,
+            b"dialog" => Tag::Dialog,
+            b"menu" => Tag::Menu,
+            _ => Tag::Other,
+        }
+    }
+
+    /// Elements without content or end tag.
+    fn is_void(self) -> bool {
+        matches!(
+            self,
+            Tag::Meta | Tag::Link | Tag::Br | Tag::Hr | Tag::Img | Tag::Input | Tag::Embed
+        )
+    }
+
+    /// Elements whose content is raw text up to their end tag.
+    fn is_raw_text(self) -> bool {
+        matches!(
+            self,
+            Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Iframe | Tag::Noscript
+        )
+    }
+
+    /// Block elements: they start a new line of output text.
+    pub fn is_block(self) -> bool {
+        !matches!(
+            self,
+            Tag::A | Tag::Time | Tag::Label | Tag::Other | Tag::Img | Tag::Option
+        )
+    }
+
+    /// Headings.
+    pub fn is_heading(self) -> bool {
+        matches!(
+            self,
+            Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6
+        )
+    }
+
+    /// Elements whose start closes an open `<p>` (HTML's "close a p element").
+    fn closes_p(self) -> bool {
+        matches!(
+            self,
+            Tag::Address
+                | Tag::Article
+                | Tag::Aside
+                | Tag::Blockquote
+                | Tag::Details
+                | Tag::Div
+                | Tag::Dl
+                | Tag::Figcaption
+                | Tag::Figure
+                | Tag::Footer
+                | Tag::Form
+                | Tag::Header
+                | Tag::Hr
+                | Tag::Main
+                | Tag::Menu
+                | Tag::Nav
+                | Tag::Ol
+                | Tag::P
+                | Tag::Pre
+                | Tag::Section
+                | Tag::Table
+                | Tag::Ul
+                | Tag::H1
+                | Tag::H2
+                | Tag::H3
+                | Tag::H4
+                | Tag::H5
+                | Tag::H6
+        )
+    }
+}
+
+/// What a node is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An element.
+    Element(Tag),
+    /// Text (entities still encoded): `start..end` in the page.
+    Text(usize, usize),
+}
+
+/// Sentinel for "no node".
+pub const NONE: u32 = u32::MAX;
+
+/// A node of the tree, linked to its parent, first child and next sibling by index.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Element or text.
+    pub kind: Kind,
+    /// Parent index (`NONE` for the root).
+    pub parent: u32,
+    /// First child (`NONE` when none).
+    pub first_child: u32,
+    /// Last child (`NONE` when none).
+    pub last_child: u32,
+    /// Next sibling (`NONE` when none).
+    pub next: u32,
+    /// Lowercased `class` value, then ` #` and the lowercased `id` when there is one
+    /// (elements only).
+    pub names: Box<str>,
+    /// `hidden`, `aria-hidden="true"` or an inline `display:none` / `visibility:hidden`.
+    pub hidden: bool,
+    /// Index into [`Dom::attrs`] for metadata elements (`meta`, `html`, `time`, `script`,
+    /// `link`, elements with `itemprop`), else `NONE`.
+    pub attrs: u32,
+}
+
+/// A parsed page.
+#[derive(Debug, Default)]
+pub struct Dom {
+    /// Nodes; index 0 is the root. Children always come after their parent.
+    pub nodes: Vec<Node>,
+    /// Attribute lists of metadata elements, `(lowercased name, raw value)`.
+    pub attrs: Vec<Vec<(String, String)>>,
+    /// Raw text of `<script type="application/ld+json">` elements.
+    pub json_ld: Vec<String>,
+    /// True when the node cap was reached and the rest of the page was not parsed.
+    pub truncated: bool,
+}
+
+/// Limits that keep parsing bounded.
+const MAX_DEPTH: usize = 256;
+
+impl Dom {
+    /// Children of `n`.
+    pub fn children(&self, n: u32) -> Children<'_> {
+        Children {
+            dom: self,
+            next: self.nodes[n as usize].first_child,
+        }
+    }
+
+    /// The tag of `n`, or `None` for text.
+    pub fn tag(&self, n: u32) -> Option<Tag> {
+        match self.nodes[n as usize].kind {
+            Kind::Element(t) => Some(t),
+            Kind::Text(..) => None,
+        }
+    }
+
+    /// The value of attribute `name` on `n`, when kept.
+    pub fn attr(&self, n: u32, name: &str) -> Option<&str> {
+        let a = self.nodes[n as usize].attrs;
+        if a == NONE {
+            return None;
+        }
+        self.attrs[a as usize]
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Parses `page`, stopping (and setting `truncated`) after `max_nodes` nodes.
+    pub fn parse(page: &str, max_nodes: usize) -> Dom {
+        let mut b = Builder {
+            dom: Dom::default(),
+            stack: vec![0],
+            max_nodes,
+        };
+        b.dom.nodes.push(Node {
+            kind: Kind::Element(Tag::Root),
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next: NONE,
+            names: "".into(),
+            hidden: false,
+            attrs: NONE,
+        });
+        b.run(page);
+        b.dom
+    }
+}
+
+/// Iterator over a node's children.
+pub struct Children<'a> {
+    dom: &'a Dom,
+    next: u32,
+}
+
+impl Iterator for Children<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        if self.next == NONE {
+            return None;
+        }
+        let n = self.next;
+        self.next = self.dom.nodes[n as usize].next;
+        Some(n)
+    }
+}
+
+struct Builder {
+    dom: Dom,
+    stack: Vec<u32>,
+    max_nodes: usize,
+}
+
+fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    let first = needle[0];
+    let mut i = from;
+    while i + needle.len() <= hay.len() {
+        let j = memchr::memchr2(first, first.to_ascii_uppercase(), &hay[i..])? + i;
+        if j + needle.len() > hay.len() {
+            return None;
+        }
+        if hay[j..j + needle.len()].eq_ignore_ascii_case(needle) {
+            return Some(j);
+        }
+        i = j + 1;
+    }
+    None
+}
+
+impl Builder {
+    fn top_tag(&self) -> Tag {
+        let top = *self.stack.last().unwrap_or(&0);
+        self.dom.tag(top).unwrap_or(Tag::Root)
+    }
+
+    fn append(&mut self, kind: Kind, names: Box<str>, hidden: bool, attrs: u32) -> Option<u32> {
+        if self.dom.nodes.len() >= self.max_nodes {
+            self.dom.truncated = true;
+            return None;
+        }
+        let parent = *self.stack.last().unwrap_or(&0);
+        let id = self.dom.nodes.len() as u32;
+        self.dom.nodes.push(Node {
+            kind,
+            parent,
+            first_child: NONE,
+            last_child: NONE,
+            next: NONE,
+            names,
+            hidden,
+            attrs,
+        });
+        let p = &mut self.dom.nodes[parent as usize];
+        let last = p.last_child;
+        p.last_child = id;
+        if last == NONE {
+            p.first_child = id;
+        } else {
+            self.dom.nodes[last as usize].next = id;
+        }
+        Some(id)
+    }
+
+    fn text(&mut self, start: usize, end: usize) {
+        if start < end {
+            self.append(Kind::Text(start, end), "".into(), false, NONE);
+        }
+    }
+
+    /// Pops up to and including the nearest open `tag`, unless a `boundary` element comes
+    /// first.
+    fn close(&mut self, tags: &[Tag], boundary: &[Tag]) -> bool {
+        for i in (1..self.stack.len()).rev() {
+            let t = self.dom.tag(self.stack[i]).unwrap_or(Tag::Root);
+            if tags.contains(&t) {
+                self.stack.truncate(i);
+                return true;
+            }
+            if boundary.contains(&t) {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn start_tag(&mut self, tag: Tag, attrs: Vec<(String, String)>) {
+        use Tag::*;
+        if tag.closes_p() {
+            self.close(
+                &[P],
+                &[Table, Td, Th, Caption, Button, Object, Html, Template],
+            );
+        }
+        match tag {
+            Li => {
+                self.close(&[Li], &[Ul, Ol, Menu, Table, Td]);
+            }
+            Dt | Dd => {
+                self.close(&[Dt, Dd], &[Dl, Table, Td]);
+            }
+            Tr => {
+                self.close(&[Tr], &[Table, Thead, Tbody, Tfoot]);
+            }
+            Td | Th => {
+                self.close(&[Td, Th], &[Tr, Table]);
+            }
+            Thead | Tbody | Tfoot => {
+                self.close(&[Thead, Tbody, Tfoot], &[Table]);
+            }
+            Option => {
+                self.close(&[Option], &[Select]);
+            }
+            Body => {
+                // A body inside an unclosed head (or a second head) is the body.
+                self.close(&[Head], &[]);
+            }
+            H1 | H2 | H3 | H4 | H5 | H6 if self.top_tag().is_heading() => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+        let mut names = String::new();
+        let mut id = "";
+        let mut hidden = false;
+        let mut keep = false;
+        for (k, v) in &attrs {
+            match k.as_str() {
+                "class" => {
+                    if !names.is_empty() {
+                        names.push(' ');
+                    }
+                    names.push_str(&v.to_ascii_lowercase());
+                }
+                "id" => id = v,
+                "hidden" => hidden = true,
+                "aria-hidden" => hidden |= v.eq_ignore_ascii_case("true"),
+                "style" => {
+                    let s: String = v
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        .to_ascii_lowercase();
+                    hidden |= s.contains("display:none") || s.contains("visibility:hidden");
+                }
+                "itemprop" | "property" | "datetime" | "lang" | "rel" => keep = true,
+                _ => {}
+            }
+        }
+        if !id.is_empty() {
+            names.push_str(" #");
+            names.push_str(&id.to_ascii_lowercase());
+        }
+        keep |= matches!(tag, Meta | Html | Time | Script | Link);
+        let attrs_ix = if keep {
+            self.dom.attrs.push(attrs);
+            (self.dom.attrs.len() - 1) as u32
+        } else {
+            NONE
+        };
+        let Some(id) = self.append(Kind::Element(tag), names.into(), hidden, attrs_ix) else {
+            return;
+        };
+        if !tag.is_void() && self.stack.len() < MAX_DEPTH {
+            self.stack.push(id);
+        }
+    }
+
+    fn end_tag(&mut self, tag: Tag) {
+        use Tag::*;
+        match tag {
+            Br => {
+                // `</br>` is read as `<br>`, as browsers do.
+                self.append(Kind::Element(Br), "".into(), false, NONE);
+            }
+            Other => {}
+            Html | Body => {}
+            P | Li | Dt | Dd | Td | Th | Tr | Option => {
+                self.close(&[tag], &[Table, Ul, Ol, Dl, Div, Section, Article, Body]);
+            }
+            H1 | H2 | H3 | H4 | H5 | H6 => {
+                self.close(&[H1, H2, H3, H4, H5, H6], &[]);
+            }
+            _ => {
+                self.close(&[tag], &[]);
+            }
+        }
+    }
+
+    fn run(&mut self, page: &str) {
+        let s = page.as_bytes();
+        let mut i = 0;
+        let mut text_start = 0;
+        while let Some(off) = memchr::memchr(b'<', &s[i..]) {
+            let lt = i + off;
+            let next = s.get(lt + 1).copied().unwrap_or(0);
+            if next == b'!' || next == b'?' {
+                self.text(text_start, lt);
+                let end = if s[lt..].starts_with(b"<!--") {
+                    find_ci(s, lt + 4, b"-->").map_or(s.len(), |j| j + 3)
+                } else {
+                    memchr::memchr(b'>', &s[lt..]).map_or(s.len(), |j| lt + j + 1)
+                };
+                i = end;
+                text_start = end;
+                continue;
+            }
+            let closing = next == b'/';
+            let name_start = lt + 1 + usize::from(closing);
+            let mut j = name_start;
+            while j < s.len() && (s[j].is_ascii_alphanumeric() || s[j] == b'-' || s[j] == b':') {
+                j += 1;
+            }
+            if j == name_start || !s[name_start].is_ascii_alphabetic() {
+                // Not a tag: a literal `<`.
+                i = lt + 1;
+                continue;
+            }
+            self.text(text_start, lt);
+            let tag = Tag::from_name(&s[name_start..j]);
+            let (attrs, end) = parse_attrs(page, j, !closing && tag != Tag::Other);
+            i = end;
+            text_start = end;
+            if closing {
+                self.end_tag(tag);
+                continue;
+            }
+            let ld_json = tag == Tag::Script
+                && attrs.iter().any(|(k, v)| {
+                    k == "type" && v.trim().eq_ignore_ascii_case("application/ld+json")
+                });
+            self.start_tag(tag, attrs);
+            if tag.is_raw_text() {
+                let name = &s[name_start..j];
+                let mut close = Vec::with_capacity(name.len() + 2);
+                close.extend_from_slice(b"</");
+                close.extend_from_slice(name);
+                let body_end = find_ci(s, end, &close).unwrap_or(s.len());
+                if tag == Tag::Title || tag == Tag::Textarea {
+                    self.text(end, body_end);
+                } else if ld_json && self.dom.json_ld.len() < 16 {
+                    self.dom.json_ld.push(page[end..body_end].to_string());
+                }
+                let after =
+                    memchr::memchr(b'>', &s[body_end..]).map_or(s.len(), |k| body_end + k + 1);
+                if self.top_tag() == tag {
+                    self.stack.pop();
+                }
+                i = after;
+                text_start = after;
+            }
+        }
+        self.text(text_start, s.len());
+    }
+}
+
+/// Reads attributes from `from` (just after the tag name) to the closing `>`. Returns the
+/// attributes (names lowercased; values raw, entities decoded for the few kept) and the index
+/// after `>`. With `want` false the attributes are skipped.
+fn parse_attrs(page: &str, from: usize, want: bool) -> (Vec<(String, String)>, usize) {
+    let s = page.as_bytes();
+    let mut out = Vec::new();
+    let mut i = from;
+    loop {
+        while i < s.len() && (s[i].is_ascii_whitespace() || s[i] == b'/') {
+            i += 1;
+        }
+        if i >= s.len() {
+            return (out, s.len());
+        }
+        if s[i] == b'>' {
+            return (out, i + 1);
+        }
+        let name_start = i;
+        while i < s.len() && !matches!(s[i], b'=' | b'>' | b'/') && !s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let name_end = i;
+        while i < s.len() && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = (0, 0);
+        if i < s.len() && s[i] == b'=' {
+            i += 1;
+            while i < s.len() && s[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < s.len() && (s[i] == b'"' || s[i] == b'\'') {
+                let q = s[i];
+                let vs = i + 1;
+                let ve = memchr::memchr(q, &s[vs..]).map_or(s.len(), |k| vs + k);
+                value = (vs, ve);
+                i = (ve + 1).min(s.len());
+            } else {
+                let vs = i;
+                while i < s.len() && s[i] != b'>' && !s[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                value = (vs, i);
+            }
+        }
+        if want && name_end > name_start && out.len() < 32 {
+            if let (Some(name), Some(v)) =
+                (page.get(name_start..name_end), page.get(value.0..value.1))
+            {
+                let name = name.to_ascii_lowercase();
+                if matches!(
+                    name.as_str(),
+                    "class"
+                        | "id"
+                        | "hidden"
+                        | "aria-hidden"
+                        | "style"
+                        | "itemprop"
+                        | "property"
+                        | "name"
+                        | "content"
+                        | "datetime"
+                        | "lang"
+                        | "type"
+                        | "charset"
+                        | "http-equiv"
+                        | "rel"
+                        | "href"
+                ) {
+                    let v = if v.contains('&') {
+                        html_escape::decode_html_entities(v).into_owned()
+                    } else {
+                        v.to_string()
+                    };
+                    out.push((name, v));
+                }
+            }
+        }
+        if i == name_start {
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outline(dom: &Dom, n: u32, out: &mut String) {
+        match dom.nodes[n as usize].kind {
+            Kind::Element(t) => {
+                out.push_str(&format!("{t:?}("));
+                for c in dom.children(n) {
+                    outline(dom, c, out);
+                }
+                out.push(')');
+            }
+            Kind::Text(..) => out.push('T'),
+        }
+    }
+
+    fn shape(page: &str) -> String {
+        let dom = Dom::parse(page, 1 << 20);
+        let mut s = String::new();
+        outline(&dom, 0, &mut s);
+        s
+    }
+
+    #[test]
+    fn implied_end_tags_close_paragraphs_items_and_cells() {
+        assert_eq!(shape("<p>a<p>b<div>c</div>"), "Root(P(T)P(T)Div(T))");
+        assert_eq!(shape("<ul><li>a<li>b</ul>"), "Root(Ul(Li(T)Li(T)))");
+        assert_eq!(
+            shape("<table><tr><td>a<td>b<tr><td>c</table>"),
+            "Root(Table(Tr(Td(T)Td(T))Tr(Td(T))))"
+        );
+    }
+
+    #[test]
+    fn stray_end_tags_and_raw_text_do_not_derail() {
+        assert_eq!(shape("</div><p>a</span></p>"), "Root(P(T))");
+        assert_eq!(
+            shape("<script>if (a<b) { x = '<div>' }</script><p>t</p>"),
+            "Root(Script()P(T))"
+        );
+        assert_eq!(shape("<!-- <p>x</p> --><p>y"), "Root(P(T))");
+        assert_eq!(shape("a < b <3 <p>c"), "Root(TP(T))");
+        // An unterminated comment swallows the rest, as in browsers.
+        assert_eq!(shape("<p>a<!-- never closed <p>b"), "Root(P(T))");
+    }
+
+    #[test]
+    fn keeps_names_visibility_and_metadata_attributes() {
+        let dom = Dom::parse(
+            r#"<div class="Post Body" id=main style="display: none"><meta property="og:title" content="A &amp; B"></div>"#,
+            100,
+        );
+        assert_eq!(&*dom.nodes[1].names, "post body #main");
+        assert!(dom.nodes[1].hidden);
+        assert_eq!(dom.attr(2, "content"), Some("A & B"));
+    }
+
+    #[test]
+    fn depth_and_node_caps_bound_the_tree() {
+        let deep = "<div>".repeat(10_000);
+        let dom = Dom::parse(&deep, 1 << 20);
+        assert_eq!(dom.nodes.len(), 10_001);
+        let dom = Dom::parse(&deep, 500);
+        assert!(dom.truncated);
+        assert_eq!(dom.nodes.len(), 500);
+    }
+}
