@@ -40,7 +40,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the pipeline (with no arguments: the bundled sample and config/default.toml).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Generate a benchmark corpus of a given size from real articles, with planted exact,
     /// near, boilerplate-wrapped and mixed duplicates listed in truth.jsonl.
     Gen(GenArgs),
@@ -308,7 +308,7 @@ const DEFAULT_CONFIG: &str = include_str!("../config/default.toml");
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Gen(args) => gen(args),
         Command::Task(args) => task(args),
         Command::Stages { config } => load_config(config.as_ref(), None).map(|c| {

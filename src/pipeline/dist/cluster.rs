@@ -133,7 +133,7 @@ pub(super) fn run(plan: &Plan, out: &Path) -> crate::Result<()> {
             while e < edges.len() && edges[e].0 == x {
                 let (_, a, s) = edges[e];
                 // Sorted by the earlier position: ties keep the earliest.
-                if kept[a as usize] && best.map_or(true, |(_, bs)| s > bs) {
+                if kept[a as usize] && best.is_none_or(|(_, bs)| s > bs) {
                     best = Some((a, s));
                 }
                 e += 1;
