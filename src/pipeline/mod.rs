@@ -269,11 +269,40 @@ pub(crate) fn scan_part<V: exec::Visitor>(
     progress: &dyn Progress,
 ) -> crate::Result<Vec<V>> {
     config.validate()?;
-    let (threads, _) = worker_threads(config);
     let mut plan = Plan::build(config)?;
+    part_exec(config, &inputs, progress, |exec| {
+        if let Some((at, fig, _)) = plan.prescan.take() {
+            let stage = prescanned.ok_or_else(|| {
+                Error::Internal("the pre-scanned stage is missing from a plan task".into())
+            })?;
+            plan.before.insert(
+                at,
+                Step {
+                    fig,
+                    counts_docs: true,
+                    stage,
+                },
+            );
+        }
+        let visitors = (0..exec.threads)
+            .map(make)
+            .collect::<crate::Result<Vec<V>>>()?;
+        Ok(exec.scan("prepare", &plan.before, visitors)?.0)
+    })
+}
+
+/// Runs `f` with an executor over `inputs` (pieces of the distributed plan): no spool, the
+/// config's worker threads and reader options.
+fn part_exec<R>(
+    config: &Config,
+    inputs: &[Input],
+    progress: &dyn Progress,
+    f: impl FnOnce(&Exec<'_>) -> crate::Result<R>,
+) -> crate::Result<R> {
+    let (threads, _) = worker_threads(config);
     let (opts, pool, format) = exec_parts(config, threads)?;
-    let exec = Exec {
-        inputs: &inputs,
+    f(&Exec {
+        inputs,
         spool: None,
         opts: &opts,
         format: &format,
@@ -281,22 +310,7 @@ pub(crate) fn scan_part<V: exec::Visitor>(
         threads,
         queue: threads * 2,
         progress,
-    };
-    if let Some((at, fig, _)) = plan.prescan.take() {
-        let stage = prescanned.ok_or_else(|| {
-            Error::Internal("the pre-scanned stage is missing from a plan task".into())
-        })?;
-        plan.before.insert(
-            at,
-            Step {
-                fig,
-                counts_docs: true,
-                stage,
-            },
-        );
-    }
-    let visitors = (0..threads).map(make).collect::<crate::Result<Vec<V>>>()?;
-    Ok(exec.scan("prepare", &plan.before, visitors)?.0)
+    })
 }
 
 /// The pre-scan over `inputs` (pieces of the distributed plan): its saved counts
@@ -307,24 +321,14 @@ pub(crate) fn prescan_part(
     progress: &dyn Progress,
 ) -> crate::Result<Option<Vec<u8>>> {
     config.validate()?;
-    let (threads, _) = worker_threads(config);
     let mut plan = Plan::build(config)?;
     let Some((at, _, counter)) = plan.prescan.take() else {
         return Ok(None);
     };
-    let (opts, pool, format) = exec_parts(config, threads)?;
-    let exec = Exec {
-        inputs: &inputs,
-        spool: None,
-        opts: &opts,
-        format: &format,
-        pool: &pool,
-        threads,
-        queue: threads * 2,
-        progress,
-    };
-    let (counter, _) = exec.prescan(&plan.before[..at], counter)?;
-    Ok(Some(counter.save()))
+    part_exec(config, &inputs, progress, |exec| {
+        let (counter, _) = exec.prescan(&plan.before[..at], counter)?;
+        Ok(Some(counter.save()))
+    })
 }
 
 /// The pre-scanned stage from counts saved by [`prescan_part`] tasks, merged in task order;
