@@ -520,16 +520,7 @@ fn remove_dir(dir: &Path) -> crate::Result<()> {
 
 /// CPU seconds (user + system) of this process and its finished threads.
 fn process_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0.0;
-    }
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    super::work::cpu_seconds(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
 #[cfg(test)]
