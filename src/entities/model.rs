@@ -237,26 +237,41 @@ pub(crate) fn decode<T: Table>(
     };
     lat.scores.clear();
     for i in sent.clone() {
-        if i + 1 < sent.end {
-            table.prefetch(&p.rows[p.offs[i + 1] as usize..p.offs[i + 2] as usize]);
-            if second {
-                table.prefetch(&p.rows2[p.offs2[i + 1] as usize..p.offs2[i + 2] as usize]);
-            }
-        }
-        let mut acc = [0f32; N_TAGS];
-        table.add_rows(
-            &p.rows[p.offs[i] as usize..p.offs[i + 1] as usize],
-            &mut acc,
-        );
-        if second {
-            table.add_rows(
-                &p.rows2[p.offs2[i] as usize..p.offs2[i + 1] as usize],
-                &mut acc,
-            );
-        }
+        let acc = static_scores(table, p, second, sent, i);
         lat.scores.push(acc);
     }
     viterbi_path(&lat.scores, trans, &mut lat.alpha, &mut out[sent.clone()]);
+}
+
+/// Token `i`'s scores from its static rows (and second-pass document rows when `second`).
+/// Weight rows are random reads into a table larger than L2, so the next token's loads are
+/// started first, while this one is scored.
+#[inline]
+fn static_scores<T: Table>(
+    table: &T,
+    p: &Prepared,
+    second: bool,
+    sent: &Range<usize>,
+    i: usize,
+) -> [f32; N_TAGS] {
+    if i + 1 < sent.end {
+        table.prefetch(&p.rows[p.offs[i + 1] as usize..p.offs[i + 2] as usize]);
+        if second {
+            table.prefetch(&p.rows2[p.offs2[i + 1] as usize..p.offs2[i + 2] as usize]);
+        }
+    }
+    let mut acc = [0f32; N_TAGS];
+    table.add_rows(
+        &p.rows[p.offs[i] as usize..p.offs[i + 1] as usize],
+        &mut acc,
+    );
+    if second {
+        table.add_rows(
+            &p.rows2[p.offs2[i] as usize..p.offs2[i + 1] as usize],
+            &mut acc,
+        );
+    }
+    acc
 }
 
 /// Greedy constrained decoding of one sentence (see [`decode`]).
@@ -270,25 +285,7 @@ fn greedy<T: Table>(
 ) {
     let (mut p1, mut p2) = (0u8, 0u8);
     for i in sent.clone() {
-        // Weight rows are random reads into a table larger than L2: start the next token's
-        // loads while this one is scored.
-        if i + 1 < sent.end {
-            table.prefetch(&p.rows[p.offs[i + 1] as usize..p.offs[i + 2] as usize]);
-            if second {
-                table.prefetch(&p.rows2[p.offs2[i + 1] as usize..p.offs2[i + 2] as usize]);
-            }
-        }
-        let mut acc = [0f32; N_TAGS];
-        table.add_rows(
-            &p.rows[p.offs[i] as usize..p.offs[i + 1] as usize],
-            &mut acc,
-        );
-        if second {
-            table.add_rows(
-                &p.rows2[p.offs2[i] as usize..p.offs2[i + 1] as usize],
-                &mut acc,
-            );
-        }
+        let mut acc = static_scores(table, p, second, sent, i);
         table.add_rows(&dynamic_rows(&p.infos[i], p1, p2, bits), &mut acc);
         let last = i + 1 == sent.end;
         let mut best = u8::MAX;
