@@ -1,13 +1,20 @@
 //! Scores a `corpusmill run` on a corpus made by `corpusmill gen` against the corpus's
 //! `truth.jsonl`: how many planted near-copy pairs reach the dedup stage (neither document
 //! rejected by cleaning), near-duplicate recall among those, and how many near removals are
-//! justified (true word-5-gram Jaccard, digits kept, of the two documents' texts as cleaned by
-//! unwrap → normalize → line rules, at least 0.6).
+//! justified (true word-5-gram Jaccard, digits kept, of the two documents' texts, at least 0.6).
+//!
+//! The texts are compared as cleaned. With a third argument, a run of the same corpus with
+//! `--disable near_dedup`, they are that run's output texts: the pipeline's full cleaning,
+//! including the per-site boilerplate that `repeated_lines` removes (planted copies sit on
+//! other sites, with other headers and footers, than their originals). Without it they are
+//! cleaned here by unwrap → normalize → line rules only, which leaves that boilerplate in and
+//! so understates the similarity of copies on different sites.
 //!
 //! ```text
 //! corpusmill gen --input SEED.jsonl --size 106MB --output corpus
 //! corpusmill run --input corpus --output out --disable entities
-//! cargo run --release --example planted_eval -- corpus out
+//! corpusmill run --input corpus --output reference --disable entities --disable near_dedup
+//! cargo run --release --example planted_eval -- corpus out reference
 //! ```
 
 use std::collections::{HashMap, HashSet};
@@ -29,8 +36,31 @@ fn lines(path: &std::path::Path) -> Result<Vec<String>, Box<dyn std::error::Erro
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(corpus), Some(out)) = (args.get(1), args.get(2)) else {
-        return Err("usage: planted_eval CORPUS_DIR OUTPUT_DIR".into());
+        return Err("usage: planted_eval CORPUS_DIR OUTPUT_DIR [REFERENCE_DIR]".into());
     };
+    // Texts as the pipeline cleaned them, from a run without near dedup (its shards hold every
+    // document that was neither rejected nor an exact copy).
+    let mut reference: HashMap<String, String> = HashMap::new();
+    if let Some(dir) = args.get(3) {
+        let mut parts: Vec<_> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let n = p.file_name().unwrap_or_default().to_string_lossy();
+                n.starts_with("part-") && n.ends_with(".jsonl.zst")
+            })
+            .collect();
+        parts.sort();
+        if parts.is_empty() {
+            return Err(format!("no part-*.jsonl.zst in reference {dir}").into());
+        }
+        for p in &parts {
+            for l in lines(p)? {
+                let v: serde_json::Value = serde_json::from_str(&l)?;
+                let id = v["id"].as_str().unwrap_or_default().to_string();
+                reference.insert(id, v["text"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
     let corpus = std::path::Path::new(corpus);
     let out = std::path::Path::new(out);
     let mut texts: HashMap<String, String> = HashMap::new();
@@ -74,6 +104,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let norm = cfg.normalize.build()?;
     let rules = cfg.line_rules.build()?;
     let cleaned = |id: &str| -> String {
+        if let Some(t) = reference.get(id) {
+            return t.clone();
+        }
         let t = texts.get(id).map(String::as_str).unwrap_or("");
         let mut s = Default::default();
         let t = unwrap.unwrap(t, &mut s).unwrap_or_else(|| t.to_string());
@@ -109,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "planted near pairs {}: reach dedup {} ({:.1}%); recall {:.4}; among true J>=0.6 ({}): recall {:.4}; near removals {} justified {:.4}; rejected docs {}",
+        "planted near pairs {}: reach dedup {} ({:.1}%); recall {:.4}; among true J>=0.6 ({}): recall {:.4}; near removals {} justified {:.4}; rejected docs {}; texts {}",
         pairs.len(),
         reach,
         100.0 * reach as f64 / pairs.len().max(1) as f64,
@@ -118,7 +151,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         found06 as f64 / reach06.max(1) as f64,
         near,
         justified as f64 / near.max(1) as f64,
-        rejected.len()
+        rejected.len(),
+        if reference.is_empty() {
+            "line-cleaned here"
+        } else {
+            "from the reference run"
+        }
     );
     Ok(())
 }

@@ -491,19 +491,61 @@ fn run_distributed(args: &RunArgs, executor: &str, mut config: Config) -> anyhow
         }
     };
     let quiet = args.quiet;
-    let report = |line: &str| {
-        if !quiet || args.dry_run || args.plan_only {
-            eprintln!("{line}");
+    let json = progress::Reporter::new(false, args.progress_json);
+    let started = std::time::Instant::now();
+    json.emit(&serde_json::json!({
+        "event": "start",
+        "mode": "distributed",
+        "executor": if args.plan_only { "plan-only" } else { executor },
+        "world_size": args.world_size,
+        "output": config.output.dir,
+    }));
+    let report = |e: dist::Event| match e {
+        dist::Event::Line(line) => {
+            if !quiet || args.dry_run || args.plan_only {
+                eprintln!("{line}");
+            }
+        }
+        dist::Event::Tasks { stage, done, total } => {
+            if !quiet {
+                eprintln!("{}: {done}/{total} tasks", stage.name());
+            }
+            json.emit(&serde_json::json!({
+                "event": "tasks",
+                "stage": stage.name(),
+                "done": done,
+                "total": total,
+                "elapsed_s": (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+            }));
         }
     };
-    let summary = dist::run(&config, args.world_size, &exec, &report).with_context(|| {
+    let result = dist::run(&config, args.world_size, &exec, &report).with_context(|| {
         format!(
             "running the distributed plan into {}",
             config.output.dir.display()
         )
-    })?;
+    });
+    let (code, error) = match result {
+        Ok(summary) => (dist_outcome(quiet, &config, summary), None),
+        Err(e) => (1, Some(e)),
+    };
+    json.emit(&serde_json::json!({
+        "event": "done",
+        "exit_code": code,
+        "error": error.as_ref().map(|e| format!("{e:#}")),
+        "output": config.output.dir,
+    }));
+    match error {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::from(code)),
+    }
+}
+
+/// Reports a finished distributed run on stderr and says its exit code: 2 when some input
+/// could not be read to its end, as for one process.
+fn dist_outcome(quiet: bool, config: &Config, summary: Option<dist::DistSummary>) -> u8 {
     let Some(summary) = summary else {
-        return Ok(ExitCode::SUCCESS);
+        return 0;
     };
     if !quiet {
         eprintln!("stage      tasks  ran    wall s     cpu s  longest task s");
@@ -527,7 +569,20 @@ fn run_distributed(args: &RunArgs, executor: &str, mut config: Config) -> anyhow
         );
         eprintln!("output: {}", config.output.dir.display());
     }
-    Ok(ExitCode::SUCCESS)
+    if summary.incomplete_inputs {
+        let dir = &config.output.dir;
+        let errors = if dir.join("errors.jsonl.zst").is_file() {
+            dir.join("errors.jsonl.zst")
+        } else {
+            dir.join("errors.jsonl")
+        };
+        eprintln!(
+            "warning: some inputs could not be read to their end; see {}",
+            errors.display()
+        );
+        return 2;
+    }
+    0
 }
 
 fn task(args: TaskArgs) -> anyhow::Result<ExitCode> {

@@ -363,3 +363,152 @@ fn near_duplicates_of_a_planted_corpus_are_found_with_world_size_4() {
     assert!(r.justified >= single.justified - 0.01, "{r:?}\n{single:?}");
     eprintln!("single: {single:?}\nworld size 4: {r:?}");
 }
+
+/// Runs corpusmill in `dir` with `args`; returns the exit code, stdout and stderr.
+fn run_raw(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .arg("run")
+        .args(["--disable", "entities", "--no-progress"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A truncated archive: the plan keeps the records before the cut like one process, says so
+/// and exits 2; `--progress-json` reports the start, the tasks of every stage and a `done`
+/// line with that exit code.
+#[test]
+fn a_truncated_input_exits_2_and_progress_json_reports_the_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = unzstd(&fixture("bbc-1000.jsonl.zst"));
+    let whole = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    std::fs::write(d.join("cut.jsonl.zst"), &whole[..whole.len() * 3 / 5]).unwrap();
+    std::fs::write(d.join("whole.jsonl"), &text).unwrap();
+    std::fs::write(d.join("dist.toml"), "[distributed]\nsplit_mb = 1\n").unwrap();
+    let inputs = [
+        "-c",
+        "dist.toml",
+        "-i",
+        "whole.jsonl",
+        "-i",
+        "cut.jsonl.zst",
+    ];
+    let (code, _, err) = run_raw(d, &[&inputs[..], &["-o", "single", "-q"]].concat());
+    assert_eq!(code, 2, "{err}");
+    let dist = [
+        "-o",
+        "w2",
+        "-q",
+        "--executor",
+        "local",
+        "--world-size",
+        "2",
+        "--progress-json",
+    ];
+    let (code, out, err) = run_raw(d, &[&inputs[..], &dist].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("could not be read to their end") && err.contains("errors.jsonl"),
+        "{err}"
+    );
+    assert_same(&d.join("single"), &d.join("w2"));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("w2/manifest.json")).unwrap()).unwrap();
+    let complete: Vec<bool> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["complete"].as_bool().unwrap())
+        .collect();
+    assert_eq!(complete, [true, false]);
+
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(events[0]["event"], "start");
+    assert_eq!(events[0]["mode"], "distributed");
+    assert_eq!(events[0]["world_size"], 2);
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "done");
+    assert_eq!(last["exit_code"], 2);
+    assert!(last["error"].is_null());
+    // Every stage ends with all its tasks done, counted up one task at a time.
+    let stages: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "tasks").collect();
+    for stage in [
+        "prescan", "prepare", "match", "cluster", "finish", "merge", "manifest",
+    ] {
+        let counts: Vec<u64> = stages
+            .iter()
+            .filter(|e| e["stage"] == stage)
+            .map(|e| e["done"].as_u64().unwrap())
+            .collect();
+        let total = stages
+            .iter()
+            .find(|e| e["stage"] == stage)
+            .map(|e| e["total"].as_u64().unwrap())
+            .unwrap_or_else(|| panic!("no tasks event for {stage}: {out}"));
+        assert_eq!(counts, (1..=total).collect::<Vec<_>>(), "{stage}: {out}");
+    }
+}
+
+/// More bad records of one kind than the errors file lists, spread over every rank: the merged
+/// errors file lists the first 1000 and one `omitted` line with the rest, byte for byte what
+/// one process writes.
+#[test]
+fn the_merged_errors_file_is_capped_per_kind_like_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = unzstd(&fixture("bbc-1000.jsonl.zst"));
+    let mut input = String::new();
+    for (i, l) in text.lines().enumerate() {
+        input.push_str(l);
+        input.push('\n');
+        // Two bad lines after every article: 2000 of one kind across the file.
+        input.push_str(&format!(
+            "{{\"id\": \"bad-{i}\", \"text\": \n{{broken {i}\n"
+        ));
+    }
+    std::fs::write(d.join("bad.jsonl"), input).unwrap();
+    std::fs::write(d.join("dist.toml"), "[distributed]\nsplit_mb = 1\n").unwrap();
+    let inputs = ["-c", "dist.toml", "-i", "bad.jsonl", "-q"];
+    let (code, _, err) = run_raw(d, &[&inputs[..], &["-o", "single"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let dist = ["-o", "w3", "--executor", "local", "--world-size", "3"];
+    let (code, _, err) = run_raw(d, &[&inputs[..], &dist].concat());
+    assert_eq!(code, 0, "{err}");
+    let single = std::fs::read_to_string(d.join("single/errors.jsonl")).unwrap();
+    let merged = std::fs::read_to_string(d.join("w3/errors.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = merged
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let omitted: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|v| v.get("omitted").is_some())
+        .collect();
+    assert_eq!(omitted.len(), 1, "{merged}");
+    assert_eq!(omitted[0]["omitted"], 1000);
+    assert_eq!(lines.len(), 1001);
+    assert!(
+        single == merged,
+        "the merged errors file differs from one process's"
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("w3/manifest.json")).unwrap()).unwrap();
+    let listed = m["side_outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "errors.jsonl")
+        .unwrap();
+    assert_eq!(listed["records"], 1001);
+    assert_eq!(listed["bytes"], merged.len());
+}

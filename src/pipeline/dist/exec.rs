@@ -66,6 +66,24 @@ pub struct StageTime {
     pub bytes: u64,
 }
 
+/// What a distributed run reports while it works.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// A line for people: the sbatch scripts of a dry run, the task commands of a plan-only
+    /// run, the jobs submitted.
+    Line(&'a str),
+    /// `done` of the `total` tasks of `stage` have finished (reported when the count changes;
+    /// at the start of a stage for the tasks a resumed run skips).
+    Tasks {
+        /// The stage.
+        stage: StageName,
+        /// Tasks finished, now or by an earlier run.
+        done: usize,
+        /// Tasks of the stage.
+        total: usize,
+    },
+}
+
 /// What a distributed run did.
 #[derive(Clone, Debug)]
 pub struct DistSummary {
@@ -75,16 +93,19 @@ pub struct DistSummary {
     pub stages: Vec<StageTime>,
     /// The work dir.
     pub work_dir: PathBuf,
+    /// Some input could not be read to its end (a truncated archive): the merged manifest
+    /// lists it with `complete: false` and the errors file says where it stopped.
+    pub incomplete_inputs: bool,
 }
 
 /// Runs the pipeline of `config` as the distributed plan with `world_size` ranks. `report`
-/// receives progress lines. Returns `None` after a dry run (the scripts went to `report`) and
+/// receives lines and task counts. Returns `None` after a dry run (the scripts went to `report`) and
 /// with [`Executor::PlanOnly`].
 pub fn run(
     config: &Config,
     world_size: usize,
     executor: &Executor,
-    report: &dyn Fn(&str),
+    report: &dyn Fn(Event),
 ) -> crate::Result<Option<DistSummary>> {
     if config.output.format != crate::config::OutputFormat::Jsonl {
         // The merge stage concatenates the tasks' zstd JSONL files; Parquet files cannot be
@@ -99,7 +120,7 @@ pub fn run(
     if let Executor::Slurm { exe, dry_run: true } = executor {
         for stage in plan.stages() {
             let ranks: Vec<usize> = (0..plan.tasks(stage)).collect();
-            report(&format!(
+            report(Event::Line(&format!(
                 "# sbatch --parsable{} {}",
                 if stage == plan.stages()[0] {
                     ""
@@ -107,8 +128,8 @@ pub fn run(
                     " --dependency=afterok:<previous job>"
                 },
                 script_path(&plan, stage).display()
-            ));
-            report(&script(&plan, stage, &ranks, exe));
+            )));
+            report(Event::Line(&script(&plan, stage, &ranks, exe)));
         }
         return Ok(None);
     }
@@ -164,12 +185,12 @@ pub fn run(
     match executor {
         Executor::PlanOnly { exe } => {
             for stage in plan.stages() {
-                report(&format!(
+                report(Event::Line(&format!(
                     "{} task(s): {} {}",
                     plan.tasks(stage),
                     exe.display(),
                     task_args(&plan, stage, "RANK", "THREADS").join(" ")
-                ));
+                )));
             }
             return Ok(None);
         }
@@ -195,10 +216,18 @@ pub fn run(
     let text = std::fs::read(&s).map_err(|e| Error::io(&s, e))?;
     let stats = serde_json::from_slice(&text)
         .map_err(|e| Error::Internal(format!("{}: {e}", s.display())))?;
+    let m = out.join("manifest.json");
+    let text = std::fs::read(&m).map_err(|e| Error::io(&m, e))?;
+    let manifest: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| Error::Internal(format!("{}: {e}", m.display())))?;
+    let incomplete_inputs = manifest["inputs"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|i| i["complete"] == false));
     Ok(Some(DistSummary {
         stats,
         stages: times,
         work_dir: plan.work_dir.clone(),
+        incomplete_inputs,
     }))
 }
 
@@ -268,12 +297,19 @@ fn run_local(
     exe: &Path,
     parallel: usize,
     threads: usize,
-    report: &dyn Fn(&str),
+    report: &dyn Fn(Event),
 ) -> crate::Result<StageTime> {
     let started = Instant::now();
     let pending = plan.pending(stage);
     let ran = pending.len();
     let total = plan.tasks(stage);
+    if ran < total {
+        report(Event::Tasks {
+            stage,
+            done: total - ran,
+            total,
+        });
+    }
     let mut queue = pending.into_iter();
     let mut running: Vec<(usize, Child)> = Vec::new();
     let mut failed = Vec::new();
@@ -306,7 +342,7 @@ fn run_local(
                         failed.push(r);
                     }
                     done += 1;
-                    report(&format!("{}: {done}/{total} tasks", stage.name()));
+                    report(Event::Tasks { stage, done, total });
                 }
                 Ok(None) => i += 1,
                 Err(e) => return Err(Error::io(exe, e)),
@@ -411,7 +447,7 @@ fn command_output(cmd: &mut Command, what: &str) -> crate::Result<String> {
 fn run_slurm(
     plan: &Plan,
     exe: &Path,
-    report: &dyn Fn(&str),
+    report: &dyn Fn(Event),
 ) -> crate::Result<Vec<(StageName, usize)>> {
     let dir = plan.work_dir.join("slurm");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -437,29 +473,28 @@ fn run_slurm(
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Task(format!("sbatch printed no job id: {out:?}")));
         }
-        report(&format!(
+        report(Event::Line(&format!(
             "{}: submitted job {id} ({} tasks)",
             stage.name(),
             pending.len()
-        ));
+        )));
         jobs.push(id);
     }
     let poll = Duration::from_secs(plan.config.distributed.slurm.poll_seconds);
-    let mut last = String::new();
+    // Tasks done per stage as last reported (none yet).
+    let mut last: Vec<Option<usize>> = vec![None; plan.stages().len()];
     loop {
         let status: Vec<(StageName, usize, usize)> = plan
             .stages()
             .into_iter()
             .map(|s| (s, plan.tasks(s) - plan.pending(s).len(), plan.tasks(s)))
             .collect();
-        let line = status
-            .iter()
-            .map(|(s, d, t)| format!("{} {d}/{t}", s.name()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if line != last {
-            report(&line);
-            last = line;
+        for (seen, &(stage, done, total)) in last.iter_mut().zip(&status) {
+            // A stage is reported once it has begun (or ended), then on every change.
+            if *seen != Some(done) && (done > 0 || seen.is_some()) {
+                report(Event::Tasks { stage, done, total });
+                *seen = Some(done);
+            }
         }
         if status.iter().all(|(_, d, t)| d == t) {
             return Ok(ran);

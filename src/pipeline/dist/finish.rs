@@ -14,7 +14,8 @@
 //! *manifest* (1 task): `stats.json` sums the finish tasks' counts; `manifest.json`, with the
 //! merge tasks' file summaries, is written last.
 
-use std::io::{Read, Write};
+use std::collections::BTreeMap;
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
@@ -25,7 +26,7 @@ use super::{prepare, Plan, StageName};
 use crate::config::Config;
 use crate::dedup::near::NearMode;
 use crate::io::writer::{self, FileSummary};
-use crate::pipeline::{run_part, PartRun, Progress};
+use crate::pipeline::{run_part, PartRun, Progress, ERROR_LINES_PER_KIND};
 use crate::stage::{Candidate, Decision, Duplicate, OrderedStage};
 use crate::Error;
 
@@ -235,36 +236,77 @@ pub(super) fn merge(plan: &Plan, rank: usize, out: &Path) -> crate::Result<()> {
 }
 
 /// `errors.jsonl` from every finish task's (plain, or `errors.jsonl.zst` when it grew past
-/// 1 MiB), in rank order; compressed to `errors.jsonl.zst` past 1 MiB, as one process does.
-/// Each task caps its lines per kind of error, so the merged file can hold up to N times the
-/// single-process cap.
+/// 1 MiB), in rank order (input order), with the single-process cap applied across ranks: the
+/// first [`ERROR_LINES_PER_KIND`] lines of each kind, then one `omitted` line per kind over the
+/// cap with the count of the rest (each task's own `omitted` lines are folded into it). So
+/// the merged file is the one a single process writes, whatever the world size.
+/// Compressed to `errors.jsonl.zst` past 1 MiB, as one process does.
 fn merge_errors(plan: &Plan, dir: &Path) -> crate::Result<Value> {
     let name = "errors.jsonl";
     let (dest, tmp) = (dir.join(name), dir.join(format!("{name}.tmp")));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let mut hash = Sha256::new();
-    let (mut bytes, mut records) = (0u64, 0u64);
-    let mut buf = vec![0u8; 1 << 20];
+    let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let mut out = HashingWriter {
+        inner: std::io::BufWriter::new(f),
+        hash: Sha256::new(),
+        bytes: 0,
+    };
+    let mut records = 0u64;
+    // Per kind: lines seen (written or not) plus the tasks' omitted counts.
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     for r in 0..plan.world_size {
         let d = plan.task_dir(StageName::Finish, r);
         let (plain, zst) = (d.join(name), d.join(format!("{name}.zst")));
-        let mut input: Box<dyn Read> = if zst.is_file() {
+        let (path, input): (&Path, Box<dyn Read>) = if zst.is_file() {
             let file = std::fs::File::open(&zst).map_err(|e| Error::io(&zst, e))?;
-            Box::new(zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(&zst, e))?)
+            let dec = zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(&zst, e))?;
+            (&zst, Box::new(dec))
         } else {
-            Box::new(std::fs::File::open(&plain).map_err(|e| Error::io(&plain, e))?)
+            let file = std::fs::File::open(&plain).map_err(|e| Error::io(&plain, e))?;
+            (&plain, Box::new(file))
         };
-        loop {
-            let n = input.read(&mut buf).map_err(|e| Error::io(&d, e))?;
-            if n == 0 {
-                break;
+        for (i, line) in std::io::BufReader::new(input).lines().enumerate() {
+            let line = line.map_err(|e| Error::io(path, e))?;
+            if line.is_empty() {
+                continue;
             }
-            hash.update(&buf[..n]);
-            records += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-            f.write_all(&buf[..n]).map_err(|e| Error::io(&tmp, e))?;
-            bytes += n as u64;
+            let v: Value = serde_json::from_str(&line).map_err(|e| {
+                Error::Task(format!(
+                    "{}:{}: not a JSON line ({e}); rerun finish task {r}",
+                    path.display(),
+                    i + 1
+                ))
+            })?;
+            let kind = v["kind"].as_str().unwrap_or("").to_string();
+            let n = seen.entry(kind).or_insert(0);
+            if let Some(omitted) = v.get("omitted").and_then(Value::as_u64) {
+                *n += omitted;
+                continue;
+            }
+            *n += 1;
+            if *n <= ERROR_LINES_PER_KIND {
+                writeln!(out, "{line}").map_err(|e| Error::io(&tmp, e))?;
+                records += 1;
+            }
         }
     }
+    for (kind, n) in &seen {
+        if *n > ERROR_LINES_PER_KIND {
+            let v = json!({
+                "kind": kind,
+                "omitted": n - ERROR_LINES_PER_KIND,
+                "reason": format!(
+                    "{n} records of this kind; the first {ERROR_LINES_PER_KIND} are listed above, \
+                     the rest only counted (stats.json has every count)"
+                ),
+            });
+            writeln!(out, "{v}").map_err(|e| Error::io(&tmp, e))?;
+            records += 1;
+        }
+    }
+    let HashingWriter { inner, hash, bytes } = out;
+    let f = inner
+        .into_inner()
+        .map_err(|e| Error::io(&tmp, e.into_error()))?;
     f.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(f);
     std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
@@ -279,6 +321,25 @@ fn merge_errors(plan: &Plan, dir: &Path) -> crate::Result<Value> {
         sum = writer::compress_finished(dir, &sum, plan.config.output.zstd_level)?;
     }
     serde_json::to_value(sum).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// A writer that hashes and counts what goes through it.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The manifest task: `stats.json`, then `manifest.json`.

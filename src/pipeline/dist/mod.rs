@@ -55,7 +55,7 @@ mod matching;
 mod prepare;
 mod store;
 
-pub use exec::{run, DistSummary, Executor, StageTime};
+pub use exec::{run, DistSummary, Event, Executor, StageTime};
 
 /// The `[distributed]` config section: how `--executor local|slurm` splits and places work.
 /// None of these change the records written.
