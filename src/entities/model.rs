@@ -682,7 +682,8 @@ mod tests {
             .map(|w| word_info(w, &mut String::new()))
             .collect();
         let mut out = Vec::new();
-        candidate_spans(words, &infos, &[0..words.len()], &mut out);
+        let whole = std::iter::once(0..words.len()).collect::<Vec<_>>();
+        candidate_spans(words, &infos, &whole, &mut out);
         out
     }
 
