@@ -7,8 +7,8 @@
 //! with tag-history features. The second pass adds document-level features built from the first
 //! pass's output. Weights are `i16`, laid out `[feature row][pass][tag]` in 64-byte rows, so a
 //! feature costs one cache line for both passes. Files are a small little-endian binary format
-//! compressed with zstd that stores only the non-zero rows; [`Model::from_bytes`] streams it
-//! into a zeroed table (it also reads the copy embedded in the binary).
+//! compressed with zstd that stores only the non-zero rows, and so does memory ([`Weights`]);
+//! [`Model::from_bytes`] also reads the copy embedded in the binary.
 
 use std::io::{Read, Write};
 use std::ops::Range;
@@ -29,6 +29,13 @@ pub(crate) trait Table {
     /// Adds the weights of `rows` to `acc`.
     fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]);
 
+    /// Adds the weights of hashed feature rows (`row(h, bits)`, as the feature functions give
+    /// them) to `acc`: [`Table::add_rows`] unless the table stores its rows under other
+    /// indices.
+    fn add_hashed_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]) {
+        self.add_rows(rows, acc);
+    }
+
     /// Asks the CPU to start loading `rows`, which will be needed soon.
     fn prefetch(&self, _rows: &[u32]) {}
 }
@@ -46,10 +53,28 @@ impl Default for Row {
     }
 }
 
-/// The quantized weight table of both passes: `2^bits` [`Row`]s.
-#[derive(Clone, Debug)]
+/// The quantized weight table of both passes: `2^bits` hashed [`Row`]s, of which only the
+/// non-zero ones (under a tenth after training) are stored, in index order. A directory block
+/// per 64 rows holds a bit per row (non-zero or not) and the position in `rows` of its first
+/// non-zero row. Tagging maps a document's feature rows to positions in `rows` once
+/// ([`Weights::remap`]), dropping the zero rows (features never seen in training); both passes
+/// then read the stored rows directly. Memory is the stored rows (about 5 MiB for the shipped
+/// model) and 16 bytes per 64 rows of directory, not the whole table: nothing to zero at load.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Weights {
-    pub(crate) rows: Vec<Row>,
+    dir: Vec<Block>,
+    rows: Vec<Row>,
+    len: usize,
+}
+
+/// The directory entry of 64 consecutive rows of [`Weights`].
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(16))]
+struct Block {
+    /// Bit `j`: row `64 k + j` is non-zero (stored).
+    present: u64,
+    /// Index in `Weights::rows` of the block's first stored row.
+    base: u32,
 }
 
 impl Weights {
@@ -66,22 +91,105 @@ impl Weights {
                 }
             }
         }
-        Weights { rows }
+        let len = rows.len();
+        Weights::from_stored(len, (0u32..).zip(rows))
     }
 
-    /// The table of one pass (0 or 1).
+    /// A table of `len` rows, zero but for `stored` (ascending, distinct indices under `len`;
+    /// zero rows among them are dropped).
+    fn from_stored(len: usize, stored: impl IntoIterator<Item = (u32, Row)>) -> Weights {
+        let mut dir = vec![Block::default(); len.div_ceil(64)];
+        let mut rows = Vec::new();
+        for (i, row) in stored {
+            let Some(block) = dir.get_mut(i as usize / 64) else {
+                continue;
+            };
+            if row == Row::default() {
+                continue;
+            }
+            block.present |= 1 << (i % 64);
+            rows.push(row);
+        }
+        let mut base = 0u32;
+        for block in &mut dir {
+            block.base = base;
+            base += block.present.count_ones();
+        }
+        rows.shrink_to_fit();
+        Weights { dir, rows, len }
+    }
+
+    /// Rows in the table, zero ones included (`2^bits`).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The stored (non-zero) rows with their indices, ascending.
+    fn stored(&self) -> impl Iterator<Item = (u32, &Row)> + '_ {
+        self.dir.iter().enumerate().flat_map(move |(k, block)| {
+            let mut bits = block.present;
+            let mut at = block.base as usize;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let j = bits.trailing_zeros();
+                bits &= bits - 1;
+                let row = self.rows.get(at)?;
+                at += 1;
+                Some(((k * 64) as u32 + j, row))
+            })
+        })
+    }
+
+    /// The position in `rows` of hashed row `i`, or `None` when it is zero (or out of range).
+    #[inline]
+    fn position(&self, i: u32) -> Option<u32> {
+        let block = self.dir.get(i as usize / 64)?;
+        let bit = 1u64 << (i % 64);
+        if block.present & bit == 0 {
+            return None;
+        }
+        Some(block.base + (block.present & (bit - 1)).count_ones())
+    }
+
+    /// Maps the hashed rows of a prepared document (`rows`, token `k`'s being
+    /// `rows[offs[k]..offs[k + 1]]`) to positions in the stored rows, in place, dropping
+    /// zero rows and moving the offsets to match.
+    pub(crate) fn remap(&self, rows: &mut Vec<u32>, offs: &mut [u32]) {
+        let mut w = 0usize;
+        let mut start = offs.first().map_or(0, |&o| o as usize);
+        for k in 1..offs.len() {
+            let end = offs[k] as usize;
+            for j in start..end.min(rows.len()) {
+                if let Some(pos) = self.position(rows[j]) {
+                    rows[w] = pos;
+                    w += 1;
+                }
+            }
+            start = end;
+            offs[k] = w as u32;
+        }
+        if let Some(first) = offs.first_mut() {
+            *first = 0;
+        }
+        rows.truncate(w);
+    }
+
+    /// The table of one pass (0 or 1), indexed by stored position (see [`Weights::remap`]).
     pub(crate) fn pass(&self, pass: usize) -> Pass<'_> {
         Pass {
-            rows: &self.rows,
+            weights: self,
             off: pass.min(1) * COLS,
         }
     }
 }
 
-/// One pass's half of [`Weights`].
+/// One pass's half of [`Weights`]: `add_rows` takes positions from [`Weights::remap`],
+/// `add_hashed_rows` hashed rows.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Pass<'a> {
-    rows: &'a [Row],
+    weights: &'a Weights,
     off: usize,
 }
 
@@ -90,7 +198,7 @@ impl Table for Pass<'_> {
     fn add_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]) {
         let mut sum = [0i32; COLS];
         for &r in rows {
-            let Some(row) = self.rows.get(r as usize) else {
+            let Some(row) = self.weights.rows.get(r as usize) else {
                 continue;
             };
             let half = &row.0[self.off..self.off + COLS];
@@ -103,11 +211,19 @@ impl Table for Pass<'_> {
         }
     }
 
+    fn add_hashed_rows(&self, rows: &[u32], acc: &mut [f32; N_TAGS]) {
+        for &r in rows {
+            if let Some(pos) = self.weights.position(r) {
+                self.add_rows(&[pos], acc);
+            }
+        }
+    }
+
     #[inline]
     fn prefetch(&self, rows: &[u32]) {
         #[cfg(target_arch = "x86_64")]
         for &r in rows {
-            if let Some(row) = self.rows.get(r as usize) {
+            if let Some(row) = self.weights.rows.get(r as usize) {
                 // SAFETY: prefetching has no effect on program semantics; the pointer comes
                 // from a live reference.
                 unsafe {
@@ -322,7 +438,7 @@ fn greedy<T: Table>(
     let (mut p1, mut p2) = (0u8, 0u8);
     for i in sent.clone() {
         let mut acc = static_scores(table, p, second, sent, i);
-        table.add_rows(&dynamic_rows(&p.infos[i], p1, p2, bits), &mut acc);
+        table.add_hashed_rows(&dynamic_rows(&p.infos[i], p1, p2, bits), &mut acc);
         let last = i + 1 == sent.end;
         let mut best = u8::MAX;
         let mut best_score = f32::NEG_INFINITY;
@@ -420,6 +536,7 @@ impl Model {
             return;
         }
         self.res.prepare_with(words, sentences, scratch, spans);
+        self.weights.remap(&mut scratch.rows, &mut scratch.offs);
         let spans = std::mem::take(&mut scratch.spans);
         let bits = self.res.bits;
         let (pass1, pass2) = (self.weights.pass(0), self.weights.pass(1));
@@ -442,6 +559,7 @@ impl Model {
             scratch.tags1 = tags1;
             scratch.spans = spans;
             self.res.prepare_doc(sentences, scratch);
+            self.weights.remap(&mut scratch.rows2, &mut scratch.offs2);
             let spans = std::mem::take(&mut scratch.spans);
             for s in &spans {
                 let v = vit.then_some((&t2, &mut lat));
@@ -482,18 +600,16 @@ impl Model {
         raw.push(u8::from(self.two_pass) | u8::from(self.res.viterbi) << 1);
         // Only rows with a non-zero weight are stored (under a tenth of the table): the file
         // stays small and loading writes only those rows into a zeroed table.
-        let nonzero: Vec<u32> = (0..self.weights.rows.len() as u32)
-            .filter(|&i| self.weights.rows[i as usize] != Row::default())
-            .collect();
-        raw.extend_from_slice(&(self.weights.rows.len() as u64).to_le_bytes());
-        raw.extend_from_slice(&(nonzero.len() as u64).to_le_bytes());
+        let stored: Vec<(u32, &Row)> = self.weights.stored().collect();
+        raw.extend_from_slice(&(self.weights.len() as u64).to_le_bytes());
+        raw.extend_from_slice(&(stored.len() as u64).to_le_bytes());
         let mut prev = 0u32;
-        for &i in &nonzero {
+        for &(i, _) in &stored {
             raw.extend_from_slice(&(i - prev).to_le_bytes());
             prev = i;
         }
-        for &i in &nonzero {
-            for x in self.weights.rows[i as usize].0 {
+        for (_, row) in &stored {
+            for x in row.0 {
                 raw.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -564,15 +680,21 @@ impl Model {
             }
             index.push(at);
         }
-        let mut rows = zeroed_rows(n_rows);
+        let mut stored = Vec::with_capacity(index.len());
+        let mut prev = None;
         for i in index {
+            if prev.is_some_and(|p| p >= i) {
+                return Err(Error::Model("weight row indices not ascending".into()));
+            }
+            prev = Some(i);
             let b = r.take::<{ 4 * COLS }>()?;
-            let row = &mut rows[i];
+            let mut row = Row::default();
             for (d, x) in row.0.iter_mut().zip(b.chunks_exact(2)) {
                 *d = i16::from_le_bytes([x[0], x[1]]);
             }
+            stored.push((i as u32, row));
         }
-        let weights = Weights { rows };
+        let weights = Weights::from_stored(n_rows, stored);
         Ok(Model {
             res: Resources {
                 bits,
@@ -585,50 +707,6 @@ impl Model {
             two_pass: two,
         })
     }
-}
-
-/// A table of `n` zero rows. The memory comes zeroed from the allocator (fresh pages for a
-/// table this size), so only the rows written afterwards are ever touched; huge pages are
-/// requested before any of them is.
-fn zeroed_rows(n: usize) -> Vec<Row> {
-    let mut rows: Vec<Row> = Vec::new();
-    if n == 0 {
-        return rows;
-    }
-    let Ok(layout) = std::alloc::Layout::array::<Row>(n) else {
-        return vec![Row::default(); n];
-    };
-    // SAFETY: `Row` is plain `i16`s, for which all-zero bytes are a valid value; the pointer
-    // comes from the global allocator with `Row`'s layout for exactly `n` elements, which is
-    // what `Vec::from_raw_parts` requires (capacity == length == n).
-    unsafe {
-        let ptr = std::alloc::alloc_zeroed(layout).cast::<Row>();
-        if ptr.is_null() {
-            std::alloc::handle_alloc_error(layout);
-        }
-        advise_huge_pages(ptr.cast(), n * std::mem::size_of::<Row>());
-        rows = Vec::from_raw_parts(ptr, n, n);
-    }
-    rows
-}
-
-/// Asks the kernel to back `[ptr, ptr + len)` with transparent huge pages (Linux, best effort).
-fn advise_huge_pages(ptr: *const u8, len: usize) {
-    #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        let start = (ptr as usize).div_ceil(PAGE) * PAGE;
-        let end = (ptr as usize + len) / PAGE * PAGE;
-        if end > start {
-            // SAFETY: the range lies inside an allocation we own; MADV_HUGEPAGE only changes
-            // how the kernel backs it, never its contents. Failure is harmless and ignored.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (ptr, len);
 }
 
 struct Reader<R: Read>(R);
@@ -735,6 +813,39 @@ mod tests {
         );
         assert!(differ * 5000 < tags, "{differ} of {tags} tags differ");
         eprintln!("{differ} of {tags} tags differ, {outside} outside the spans");
+    }
+
+    #[test]
+    fn stored_rows_are_found_by_position_and_remapped_without_zero_rows() {
+        let mut full = vec![0f32; 300 * COLS];
+        for (i, v) in [(3usize, 1.0f32), (64, -2.0), (65, 0.5), (299, 4.0)] {
+            full[i * COLS + 1] = v;
+        }
+        let w = Weights::quantize(&full, None);
+        assert_eq!(w.len(), 300);
+        let stored: Vec<u32> = w.stored().map(|(i, _)| i).collect();
+        assert_eq!(stored, [3, 64, 65, 299]);
+        assert_eq!(w.position(3), Some(0));
+        assert_eq!(w.position(65), Some(2));
+        assert_eq!(w.position(299), Some(3));
+        assert_eq!(w.position(4), None);
+        assert_eq!(w.position(10_000), None);
+        // Two tokens: rows [3, 5, 65] and [7, 299, 64].
+        let mut rows = vec![3, 5, 65, 7, 299, 64];
+        let mut offs = vec![0, 3, 6];
+        w.remap(&mut rows, &mut offs);
+        assert_eq!(rows, [0, 2, 3, 1]);
+        assert_eq!(offs, [0, 2, 4]);
+        let mut acc = [0f32; N_TAGS];
+        w.pass(0).add_hashed_rows(&[299, 5], &mut acc);
+        assert_eq!(acc[2], 32767.0);
+    }
+
+    /// The shipped model file is what loading and saving it gives back, byte for byte.
+    #[test]
+    fn the_embedded_model_round_trips_byte_for_byte() {
+        let model = Model::embedded().unwrap();
+        assert!(model.to_bytes().unwrap() == crate::entities::EMBEDDED_MODEL);
     }
 
     fn spans_of_doc(

@@ -18,7 +18,7 @@ pub(crate) fn transitions<T: Table>(table: &T, bits: u32) -> Transitions {
     let mut masked = [[[f32::NEG_INFINITY; N_TAGS]; N_TAGS]; 2];
     for p in 0..N_TAGS {
         let mut row = [0f32; N_TAGS];
-        table.add_rows(&[transition_row(p as u8, bits)], &mut row);
+        table.add_hashed_rows(&[transition_row(p as u8, bits)], &mut row);
         for (last, m) in masked.iter_mut().enumerate() {
             for (t, (d, &x)) in m[p].iter_mut().zip(&row).enumerate() {
                 if allowed(p as u8, t as u8, last == 1) {
