@@ -159,8 +159,8 @@ impl Weights {
     pub(crate) fn remap(&self, rows: &mut Vec<u32>, offs: &mut [u32]) {
         let mut w = 0usize;
         let mut start = offs.first().map_or(0, |&o| o as usize);
-        for k in 1..offs.len() {
-            let end = offs[k] as usize;
+        for off in offs.iter_mut().skip(1) {
+            let end = *off as usize;
             for j in start..end.min(rows.len()) {
                 if let Some(pos) = self.position(rows[j]) {
                     rows[w] = pos;
@@ -168,7 +168,7 @@ impl Weights {
                 }
             }
             start = end;
-            offs[k] = w as u32;
+            *off = w as u32;
         }
         if let Some(first) = offs.first_mut() {
             *first = 0;
