@@ -83,6 +83,10 @@ enum NerCommand {
         /// clusters and capitalization statistics from. Repeatable.
         #[arg(long, value_name = "FILE")]
         cluster_text: Vec<PathBuf>,
+        /// Word clusters from embeddings learned on large unlabeled text, as
+        /// `word<TAB>fine<TAB>coarse` lines (models/embeddings/glove-clusters.tsv).
+        #[arg(long, value_name = "FILE")]
+        embedding_clusters: Option<PathBuf>,
         /// External name list as KIND=FILE, one name per line; KIND is loc, per_first,
         /// per_last or org. Repeatable (the shipped lists are in models/gazetteers/).
         #[arg(long, value_name = "KIND=FILE", value_parser = parse_gazetteer)]
@@ -667,6 +671,7 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             train: tr,
             dev,
             cluster_text,
+            embedding_clusters,
             gazetteer,
             epochs,
             seed,
@@ -674,6 +679,7 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
         } => {
             let mut opts = train::TrainOptions::new(tr, dev);
             opts.cluster_text = cluster_text;
+            opts.embedding_clusters = embedding_clusters;
             opts.gazetteers = gazetteer;
             opts.epochs = epochs;
             opts.seed = seed;

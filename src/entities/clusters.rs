@@ -200,3 +200,61 @@ pub fn learn(docs: &[ConllDoc], texts: &[PathBuf], verbose: bool) -> crate::Resu
         })
         .collect())
 }
+
+/// Reads embedding clusters (plain or `.zst`): `word<TAB>fine<TAB>coarse` lines (fine and coarse cluster numbers
+/// under 65,535), keyed by the hash of the word's lowercase form; the value is
+/// `fine + 1 | (coarse + 1) << 16`. A malformed line is an error naming the file and line.
+pub fn read_embedding_clusters(path: &Path) -> crate::Result<HashedMap<u32>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader: Box<dyn Read> = if path.to_string_lossy().ends_with(".zst") {
+        Box::new(zstd::Decoder::new(file).map_err(|e| Error::io(path, e))?)
+    } else {
+        Box::new(file)
+    };
+    let mut map = HashedMap::default();
+    for (n, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split('\t');
+        let (Some(word), Some(fine), Some(coarse), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::Input(format!(
+                "{}:{}: expected `word<TAB>fine<TAB>coarse`",
+                path.display(),
+                n + 1
+            )));
+        };
+        let num = |s: &str| s.parse::<u32>().ok().filter(|&v| v < 0xffff);
+        let (Some(fine), Some(coarse)) = (num(fine), num(coarse)) else {
+            return Err(Error::Input(format!(
+                "{}:{}: cluster numbers must be integers under 65535",
+                path.display(),
+                n + 1
+            )));
+        };
+        map.insert(hash_str(&lower(word)), (fine + 1) | (coarse + 1) << 16);
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedding_clusters_are_read_by_lowercase_form_and_bad_lines_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("c.tsv");
+        std::fs::write(&good, "london\t3\t0\nParis\t7\t2\n").unwrap();
+        let m = read_embedding_clusters(&good).unwrap();
+        assert_eq!(m.get(&hash_str("london")), Some(&(4 | 1 << 16)));
+        assert_eq!(m.get(&hash_str("paris")), Some(&(8 | 3 << 16)));
+        let bad = dir.path().join("bad.tsv");
+        std::fs::write(&bad, "london\t3\t0\nrome\tx\t1\n").unwrap();
+        let e = read_embedding_clusters(&bad).unwrap_err().to_string();
+        assert!(e.contains("bad.tsv:2"), "{e}");
+    }
+}

@@ -190,6 +190,9 @@ pub struct WordInfo {
     pub head: u64,
     /// Word cluster of that head word, or 0.
     pub head_cl: u64,
+    /// Embedding clusters of the lowercase form (`fine + 1 | (coarse + 1) << 16`, from
+    /// vectors learned on large unlabeled text), or 0.
+    pub ecl: u32,
     /// First character is uppercase.
     pub cap: bool,
     /// Has letters and all of them are uppercase.
@@ -440,6 +443,9 @@ const T_SH_CTX: u64 = 39;
 const T_XGAZ: u64 = 40;
 const T_XGAZ_L: u64 = 41;
 const T_XGAZ_R: u64 = 42;
+const T_EC: u64 = 43;
+const T_EC_L: u64 = 44;
+const T_EC_R: u64 = 45;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
@@ -448,6 +454,10 @@ fn f(t: u64, v: u64) -> u64 {
 
 /// Indices, among a token's static rows, of its word-identity features (form, lowercase form).
 pub const WORD_ROWS: std::ops::Range<usize> = 1..3;
+
+/// Indices, among the static rows of a token with embedding clusters (`ecl != 0`), of its
+/// own embedding-cluster features, right after [`WORD_ROWS`].
+pub const EMB_ROWS: std::ops::Range<usize> = 3..6;
 
 /// Pushes the rows of the features of token `i` that do not depend on predicted tags.
 ///
@@ -474,6 +484,7 @@ pub fn static_rows(
         xgaz: 0,
         head: 0,
         head_cl: 0,
+        ecl: 0,
         cap: false,
         upper: false,
         alpha: false,
@@ -493,6 +504,14 @@ pub fn static_rows(
     push(f(T_BIAS, 0));
     push(f(T_W, me.w));
     push(f(T_LW[2], me.lw));
+    // Then, when the word has them, its three embedding-cluster rows (`EMB_ROWS`), which
+    // word dropout hides with the identity rows.
+    if me.ecl != 0 {
+        let coarse = u64::from(me.ecl >> 16);
+        push(f(T_EC, u64::from(me.ecl & 0xffff)));
+        push(f(T_EC + 1000, coarse));
+        push(f(T_EC + 2000, mix(coarse, me.shape)));
+    }
     for k in [0, 1, 3, 4] {
         push(f(T_LW[k], at(k as isize - 2).lw));
     }
@@ -532,6 +551,13 @@ pub fn static_rows(
     }
     push(f(T_CL_L, at(-1).cluster));
     push(f(T_CL_R, at(1).cluster));
+    // Only with embedding clusters in the model (none: the same rows as without the option).
+    if at(-1).ecl != 0 {
+        push(f(T_EC_L, u64::from(at(-1).ecl & 0xffff)));
+    }
+    if at(1).ecl != 0 {
+        push(f(T_EC_R, u64::from(at(1).ecl & 0xffff)));
+    }
     let mut g = me.gaz;
     while g != 0 {
         let b = g.trailing_zeros();

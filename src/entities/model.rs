@@ -22,7 +22,7 @@ use super::features::{
 use super::viterbi::{transitions, viterbi_path, Transitions};
 use crate::Error;
 
-const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x04";
+const MAGIC: &[u8; 8] = b"CMNER\x00\x00\x05";
 
 /// A weight table that adds the weights of a set of rows to per-tag scores.
 pub(crate) trait Table {
@@ -268,6 +268,8 @@ pub(crate) struct Resources {
     /// [`super::features::ListKind`].
     pub(crate) ext: Gazetteer,
     pub(crate) clusters: HashedMap<u64>,
+    /// Embedding clusters by lowercase-form hash (see [`WordInfo::ecl`]).
+    pub(crate) emb: HashedMap<u32>,
     /// Decode sentences with Viterbi over BILOU transitions (else greedily left to right).
     pub(crate) viterbi: bool,
 }
@@ -298,6 +300,9 @@ impl Resources {
             if let Some(&c) = self.clusters.get(&info.lw) {
                 info.cluster = c & ((1 << CAP_SHIFT) - 1);
                 info.capr = (c >> CAP_SHIFT) as u8;
+            }
+            if let Some(&e) = self.emb.get(&info.lw) {
+                info.ecl = e;
             }
             p.infos.push(info);
         }
@@ -597,6 +602,13 @@ impl Model {
             raw.extend_from_slice(&k.to_le_bytes());
             raw.extend_from_slice(&v.to_le_bytes());
         }
+        let mut emb: Vec<(u64, u32)> = self.res.emb.iter().map(|(k, v)| (*k, *v)).collect();
+        emb.sort_unstable();
+        raw.extend_from_slice(&(emb.len() as u64).to_le_bytes());
+        for (k, v) in emb {
+            raw.extend_from_slice(&k.to_le_bytes());
+            raw.extend_from_slice(&v.to_le_bytes());
+        }
         raw.push(u8::from(self.two_pass) | u8::from(self.res.viterbi) << 1);
         // Only rows with a non-zero weight are stored (under a tenth of the table): the file
         // stays small and loading writes only those rows into a zeroed table.
@@ -661,6 +673,14 @@ impl Model {
             let v = r.u64()?;
             clusters.insert(k, v);
         }
+        let n = r.len(1 << 26)?;
+        let mut emb = HashedMap::default();
+        emb.reserve(n);
+        for _ in 0..n {
+            let k = r.u64()?;
+            let v = r.u32()?;
+            emb.insert(k, v);
+        }
         let flags = r.take::<1>()?[0];
         let (two, viterbi) = (flags & 1 != 0, flags & 2 != 0);
         let n_rows = r.len(1 << 26)?;
@@ -701,6 +721,7 @@ impl Model {
                 gaz,
                 ext,
                 clusters,
+                emb,
                 viterbi,
             },
             weights,

@@ -22,8 +22,8 @@ use std::time::Instant;
 use super::clusters;
 use super::conll::{read_conll, spans_from_bilou, ConllDoc, EvalReport};
 use super::features::{
-    allowed, dynamic_rows, hash_str, transition_row, Gazetteer, HashedMap, ListKind, COLS, N_TAGS,
-    WORD_ROWS,
+    allowed, dynamic_rows, hash_str, transition_row, Gazetteer, HashedMap, ListKind, COLS,
+    EMB_ROWS, N_TAGS, WORD_ROWS,
 };
 use super::model::{decode, Lattice, Model, Prepared, Resources, Table, Weights};
 use super::tokenize::tokenize;
@@ -39,6 +39,10 @@ pub struct TrainOptions {
     /// Unlabeled text files (plain text, or `.jsonl`/`.jsonl.zst` with a `text` field) that
     /// the word clusters are learned from, together with the training words.
     pub cluster_text: Vec<PathBuf>,
+    /// Word clusters from embeddings learned on large unlabeled text: a file of
+    /// `word<TAB>fine<TAB>coarse` lines (`models/embeddings/glove-clusters.tsv`), matched on
+    /// lowercase forms.
+    pub embedding_clusters: Option<PathBuf>,
     /// External name lists: `(kind, file)` with one name per line (see
     /// [`super::features::ListKind::from_name`] for the kinds).
     pub gazetteers: Vec<(String, PathBuf)>,
@@ -69,6 +73,7 @@ impl TrainOptions {
             train,
             dev,
             cluster_text: Vec::new(),
+            embedding_clusters: None,
             gazetteers: Vec::new(),
             epochs: 15,
             seed: 1,
@@ -185,9 +190,10 @@ impl Perceptron {
             for i in sent.clone() {
                 let start = rows.len();
                 let own = &d.p.rows[d.p.offs[i] as usize..d.p.offs[i + 1] as usize];
-                if dropout > 0 && rng.next() % 1000 < dropout && own.len() > WORD_ROWS.end {
+                if dropout > 0 && rng.next() % 1000 < dropout && own.len() > EMB_ROWS.end {
+                    let end = hidden_end(&d.p.infos[i]);
                     rows.extend_from_slice(&own[..WORD_ROWS.start]);
-                    rows.extend_from_slice(&own[WORD_ROWS.end..]);
+                    rows.extend_from_slice(&own[end..]);
                 } else {
                     rows.extend_from_slice(own);
                 }
@@ -241,9 +247,10 @@ impl Perceptron {
                 let own = &d.p.rows[d.p.offs[i] as usize..d.p.offs[i + 1] as usize];
                 // Word dropout: now and then hide the token's identity so that the model also
                 // learns from context and shape, as it must for words it has never seen.
-                if dropout > 0 && rng.next() % 1000 < dropout && own.len() > WORD_ROWS.end {
+                if dropout > 0 && rng.next() % 1000 < dropout && own.len() > EMB_ROWS.end {
+                    let end = hidden_end(&d.p.infos[i]);
                     rows.extend_from_slice(&own[..WORD_ROWS.start]);
-                    rows.extend_from_slice(&own[WORD_ROWS.end..]);
+                    rows.extend_from_slice(&own[end..]);
                 } else {
                     rows.extend_from_slice(own);
                 }
@@ -463,11 +470,16 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     let train_tokens = train_docs.iter().map(|d| d.words.len()).sum();
     let clusters: HashedMap<u64> = clusters::learn(&train_docs, &opts.cluster_text, opts.verbose)?;
     let ext = external_gazetteer(&opts.gazetteers)?;
+    let emb = match &opts.embedding_clusters {
+        Some(path) => clusters::read_embedding_clusters(path)?,
+        None => HashedMap::default(),
+    };
     let base = |gaz: Gazetteer| Resources {
         bits: opts.hash_bits,
         gaz,
         ext: ext.clone(),
         clusters: clusters.clone(),
+        emb: emb.clone(),
         viterbi: opts.viterbi,
     };
     let fold_res: Vec<Resources> = (0..folds)
@@ -574,4 +586,14 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
             seconds: t0.elapsed().as_secs_f64(),
         },
     ))
+}
+
+/// End of the rows word dropout hides: the identity rows, and the embedding-cluster rows when
+/// the word has them (they identify the word almost as well).
+fn hidden_end(info: &super::features::WordInfo) -> usize {
+    if info.ecl != 0 {
+        EMB_ROWS.end
+    } else {
+        WORD_ROWS.end
+    }
 }
