@@ -407,8 +407,16 @@ impl Builder {
         Some(id)
     }
 
-    fn text(&mut self, start: usize, end: usize) {
+    fn text(&mut self, s: &[u8], start: usize, end: usize) {
         if start < end {
+            // Running text cannot be in the head: it starts the body.
+            if self.top_tag() == Tag::Head
+                && s[start..end]
+                    .iter()
+                    .any(|b| !b.is_ascii_whitespace())
+            {
+                self.stack.pop();
+            }
             self.append(Kind::Text(start, end), "".into(), false, NONE);
         }
     }
@@ -431,6 +439,17 @@ impl Builder {
 
     fn start_tag(&mut self, tag: Tag, attrs: Vec<(String, String)>) {
         use Tag::*;
+        // Body content ends an unclosed head, as in browsers: a page whose `<head>` is never
+        // closed (or is cut off by a broken tag) must not hide its body inside it. Unknown
+        // tags (`<base>` among them) do not count.
+        if self.top_tag() == Head
+            && !matches!(
+                tag,
+                Title | Meta | Link | Script | Style | Noscript | Template | Other
+            )
+        {
+            self.stack.pop();
+        }
         if tag.closes_p() {
             self.close(
                 &[P],
@@ -540,7 +559,7 @@ impl Builder {
             let lt = i + off;
             let next = s.get(lt + 1).copied().unwrap_or(0);
             if next == b'!' || next == b'?' {
-                self.text(text_start, lt);
+                self.text(s, text_start, lt);
                 let end = if s[lt..].starts_with(b"<!--") {
                     find_ci(s, lt + 4, b"-->").map_or(s.len(), |j| j + 3)
                 } else {
@@ -561,7 +580,7 @@ impl Builder {
                 i = lt + 1;
                 continue;
             }
-            self.text(text_start, lt);
+            self.text(s, text_start, lt);
             let tag = Tag::from_name(&s[name_start..j]);
             let (attrs, end) = parse_attrs(page, j, !closing && tag != Tag::Other);
             i = end;
@@ -582,7 +601,7 @@ impl Builder {
                 close.extend_from_slice(name);
                 let body_end = find_ci(s, end, &close).unwrap_or(s.len());
                 if tag == Tag::Title || tag == Tag::Textarea {
-                    self.text(end, body_end);
+                    self.text(s, end, body_end);
                 } else if ld_json && self.dom.json_ld.len() < 16 {
                     self.dom.json_ld.push(page[end..body_end].to_string());
                 }
@@ -595,7 +614,7 @@ impl Builder {
                 text_start = after;
             }
         }
-        self.text(text_start, s.len());
+        self.text(s, text_start, s.len());
     }
 }
 
@@ -728,6 +747,24 @@ mod tests {
         assert_eq!(shape("a < b <3 <p>c"), "Root(TP(T))");
         // An unterminated comment swallows the rest, as in browsers.
         assert_eq!(shape("<p>a<!-- never closed <p>b"), "Root(P(T))");
+    }
+
+    #[test]
+    fn body_content_ends_an_unclosed_head() {
+        // Pages whose head is never closed (or is cut by a broken tag) lost their whole body
+        // to the head, which extraction skips.
+        assert_eq!(
+            shape("<html><head><title>t</title><meta charset=x><p>a<p>b"),
+            "Root(Html(Head(Title(T)Meta())P(T)P(T)))"
+        );
+        assert_eq!(
+            shape("<head><style>x</style>Loose text<div>c</div>"),
+            "Root(Head(Style())TDiv(T))"
+        );
+        assert_eq!(
+            shape("<head><link><script></script></head><body><p>a"),
+            "Root(Head(Link()Script())Body(P(T)))"
+        );
     }
 
     #[test]
