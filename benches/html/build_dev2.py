@@ -59,7 +59,12 @@ def git_show(repo, path):
 
 
 def decode(raw):
-    """Page bytes to text: the declared charset, else UTF-8, else Windows-1252."""
+    """Page bytes to text: a byte-order mark, the declared charset, else UTF-8, else
+    Windows-1252 (some Dragnet gold files are UTF-16)."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    if raw[:3] == b"\xef\xbb\xbf":
+        return raw[3:].decode("utf-8", "replace")
     m = re.search(rb'charset\s*=\s*["\']?([A-Za-z0-9_\-]+)', raw[:4096], re.I)
     for enc in ([m.group(1).decode()] if m else []) + ["utf-8"]:
         try:
