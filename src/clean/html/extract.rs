@@ -626,7 +626,9 @@ impl Render<'_> {
     }
 }
 
-/// Blocks inside the content that are navigation rather than text: mostly link text.
+/// Blocks inside the content that are navigation rather than text: mostly link text, and
+/// for containers little else (a section with linked photo captions around its paragraphs
+/// stays).
 fn skip_block(dom: &Dom, st: &Stats, i: u32, t: Tag) -> bool {
     let iu = i as usize;
     let len = st.len[iu];
@@ -638,7 +640,7 @@ fn skip_block(dom: &Dom, st: &Stats, i: u32, t: Tag) -> bool {
     match t {
         Tag::P | Tag::Pre | Tag::Blockquote | Tag::Td | Tag::Th => ld > 0.7 && len < 400,
         _ if t.is_heading() => false,
-        _ => ld > 0.5,
+        _ => ld > 0.5 && len - st.link[iu] < 200,
     }
 }
 
@@ -720,6 +722,23 @@ mod tests {
         ] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
+    }
+
+    #[test]
+    fn container_with_running_text_is_kept_despite_linked_captions() {
+        // An article whose photo captions are links has a link density over one half as a
+        // whole; it was left out of the rendering, emptying the page.
+        let caption = "<li><a href=/p>President greets students in the Blue Room of the White House before a statement</a></li>";
+        let page = format!(
+            r#"<html><body><div class="main"><div><p>{PROSE}</p><p>{PROSE} Again.</p>
+            <ul>{}</ul></div></div>
+            <div class="links"><a href=/1>Top story number one today</a> <a href=/2>Top story number two today</a> <a href=/3>Top story three</a></div>
+            </body></html>"#,
+            caption.repeat(6)
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Again."), "{text}");
+        assert!(!text.contains("Top story"), "{text}");
     }
 
     #[test]
