@@ -410,10 +410,7 @@ impl Builder {
     fn text(&mut self, s: &[u8], start: usize, end: usize) {
         if start < end {
             // Running text cannot be in the head: it starts the body.
-            if self.top_tag() == Tag::Head
-                && s[start..end]
-                    .iter()
-                    .any(|b| !b.is_ascii_whitespace())
+            if self.top_tag() == Tag::Head && s[start..end].iter().any(|b| !b.is_ascii_whitespace())
             {
                 self.stack.pop();
             }
@@ -490,12 +487,7 @@ impl Builder {
         let mut keep = false;
         for (k, v) in &attrs {
             match k.as_str() {
-                "class" => {
-                    if !names.is_empty() {
-                        names.push(' ');
-                    }
-                    names.push_str(&v.to_ascii_lowercase());
-                }
+                "class" => push_classes(&mut names, v),
                 "id" => id = v,
                 "hidden" => hidden = true,
                 "aria-hidden" => hidden |= v.eq_ignore_ascii_case("true"),
@@ -615,6 +607,29 @@ impl Builder {
             }
         }
         self.text(s, text_start, s.len());
+    }
+}
+
+/// Appends the lowercased class tokens of `class` to `names`, less the taxonomy slugs that
+/// blog engines add to a post's list of classes (`category-social-media`,
+/// `entry-category-advertising`, `tag-cookies`): they name the post's topics, not what the
+/// element is, and a topic named like furniture must not remove the post. Only a list of at
+/// least three tokens is so read, so that a lone `tag-list` keeps its name.
+fn push_classes(names: &mut String, class: &str) {
+    let lower = class.to_ascii_lowercase();
+    let slugs = lower.split_ascii_whitespace().nth(2).is_some();
+    for t in lower.split_ascii_whitespace() {
+        if slugs
+            && ["category-", "tag-", "entry-category-", "entry-tag-"]
+                .iter()
+                .any(|p| t.starts_with(p))
+        {
+            continue;
+        }
+        if !names.is_empty() {
+            names.push(' ');
+        }
+        names.push_str(t);
     }
 }
 
@@ -765,6 +780,17 @@ mod tests {
             shape("<head><link><script></script></head><body><p>a"),
             "Root(Head(Link()Script())Body(P(T)))"
         );
+    }
+
+    #[test]
+    fn taxonomy_slugs_in_long_class_lists_are_not_names() {
+        // A blog post in the category "social media" was removed as a share bar.
+        let dom = Dom::parse(
+            r#"<div class="post type-post category-social-media tag-ads">x</div><div class="tag-list">y</div>"#,
+            100,
+        );
+        assert_eq!(&*dom.nodes[1].names, "post type-post");
+        assert_eq!(&*dom.nodes[3].names, "tag-list");
     }
 
     #[test]
