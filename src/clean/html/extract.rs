@@ -258,10 +258,13 @@ fn measure(dom: &Dom, page: &str) -> Stats {
             let names = &*node.names;
             let (class, id) = names.split_once('#').unwrap_or((names, ""));
             let long_prose = raw[i] >= 1000 && (raw_link[i] as f64) < 0.3 * raw[i] as f64;
-            let furniture = |names: &str| {
-                has_any(names, STRONG_JUNK)
-                    || is_ad_name(names)
-                    || (has_any(names, WEAK_JUNK) && !has_any(names, CONTENT))
+            // A content name in the class or the id overrides weak furniture in either
+            // (`class="single-article-content" id="nav-single"`).
+            let content = has_any(names, CONTENT);
+            let furniture = |part: &str| {
+                has_any(part, STRONG_JUNK)
+                    || is_ad_name(part)
+                    || (has_any(part, WEAK_JUNK) && !content)
             };
             let junk_name = !names.is_empty()
                 && (has_any(names, DISCUSSION)
@@ -739,6 +742,18 @@ mod tests {
         let text = run(&page);
         assert!(text.contains("spring. Again."), "{text}");
         assert!(!text.contains("Top story"), "{text}");
+    }
+
+    #[test]
+    fn content_class_overrides_weak_furniture_in_the_id() {
+        let page = format!(
+            r#"<html><body><div class="site-links"><p>{PROSE} Elsewhere.</p><p>{PROSE} Still elsewhere.</p></div>
+            <div class="single-article-content" id="nav-single"><p>{PROSE} Here.</p></div>
+            <div id="nav"><p>{PROSE} Menu.</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Here."), "{text}");
+        assert!(!text.contains("Menu."), "{text}");
     }
 
     #[test]
