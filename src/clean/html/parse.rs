@@ -591,14 +591,25 @@ impl Builder {
                 let mut close = Vec::with_capacity(name.len() + 2);
                 close.extend_from_slice(b"</");
                 close.extend_from_slice(name);
-                let body_end = find_ci(s, end, &close).unwrap_or(s.len());
+                // An unclosed title ends at the next tag rather than swallowing the page
+                // (pages cut or spliced inside their head); other raw text runs to the end.
+                let found = find_ci(s, end, &close);
+                let body_end = found.unwrap_or(if tag == Tag::Title {
+                    memchr::memchr(b'<', &s[end..]).map_or(s.len(), |k| end + k)
+                } else {
+                    s.len()
+                });
                 if tag == Tag::Title || tag == Tag::Textarea {
                     self.text(s, end, body_end);
                 } else if ld_json && self.dom.json_ld.len() < 16 {
                     self.dom.json_ld.push(page[end..body_end].to_string());
                 }
-                let after =
-                    memchr::memchr(b'>', &s[body_end..]).map_or(s.len(), |k| body_end + k + 1);
+                let after = match found {
+                    Some(_) => {
+                        memchr::memchr(b'>', &s[body_end..]).map_or(s.len(), |k| body_end + k + 1)
+                    }
+                    None => body_end,
+                };
                 if self.top_tag() == tag {
                     self.stack.pop();
                 }
@@ -780,6 +791,16 @@ mod tests {
             shape("<head><link><script></script></head><body><p>a"),
             "Root(Head(Link()Script())Body(P(T)))"
         );
+    }
+
+    #[test]
+    fn unclosed_title_ends_at_the_next_tag() {
+        // A page cut inside its title lost the whole body to the title's text.
+        assert_eq!(
+            shape("<head><title>Cut here<div><p>body</p></div>"),
+            "Root(Head(Title(T))Div(P(T)))"
+        );
+        assert_eq!(shape("<script>never closed <p>x"), "Root(Script())");
     }
 
     #[test]
