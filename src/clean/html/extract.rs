@@ -673,12 +673,20 @@ fn push_text(out: &mut String, raw: &str) {
     }
 }
 
-/// Trims each line and drops empty lines.
+/// Lines at least this long are written once: a second copy is a duplicate block (a teaser
+/// repeated for another audience, a mobile and a desktop copy), not more text.
+const DEDUPE_LINE: usize = 50;
+
+/// Trims each line, drops empty lines and repeats of long lines.
 fn finish(s: String) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut seen = std::collections::HashSet::new();
     for line in s.lines() {
         let t = line.trim_matches(|c: char| c.is_whitespace());
         if t.is_empty() {
+            continue;
+        }
+        if t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes())) {
             continue;
         }
         if !out.is_empty() {
@@ -754,6 +762,19 @@ mod tests {
         let text = run(&page);
         assert!(text.contains("spring. Here."), "{text}");
         assert!(!text.contains("Menu."), "{text}");
+    }
+
+    #[test]
+    fn repeated_long_lines_are_written_once() {
+        // A teaser printed twice for two audiences (one copy in a class-hidden twin) halved
+        // precision.
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p><p>Short.</p></div>
+            <div class="article"><p>{PROSE}</p><p>Short.</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert_eq!(text.matches("The committee met").count(), 1, "{text}");
+        assert_eq!(text.matches("Short.").count(), 2, "{text}");
     }
 
     #[test]
