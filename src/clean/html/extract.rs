@@ -266,17 +266,21 @@ fn measure(dom: &Dom, page: &str) -> Stats {
                     || is_ad_name(part)
                     || (has_any(part, WEAK_JUNK) && !content)
             };
+            let discussion = has_any(names, DISCUSSION);
             let junk_name = !names.is_empty()
-                && (has_any(names, DISCUSSION)
+                && (discussion
                     || furniture(class)
                     || (!long_prose && furniture(id))
                     || (raw[i] < 200 && has_token(names, BYLINE)));
             // An element holding nearly all the page's text is the page: its names say how
             // the page is built (`has-comments`), not what the element is.
             // So is one holding most of the page's paragraph text (`render-target-modal`
-            // around an article).
+            // around an article), unless it is named for discussion and not for content: a
+            // long comment thread under a short post holds most of the paragraphs too.
             let big = (raw[i] as f64 > 0.4 * total as f64 && total - raw[i] < 1500)
-                || (total_para >= 500 && para[i] as f64 > 0.6 * total_para as f64);
+                || ((!discussion || content)
+                    && total_para >= 500
+                    && para[i] as f64 > 0.6 * total_para as f64);
             let header_junk = t == Tag::Header && raw[i] < 400;
             removed[i] = junk_tag(t) || node.hidden || ((junk_name || header_junk) && !big);
         }
@@ -775,6 +779,25 @@ mod tests {
         let text = run(&page);
         assert_eq!(text.matches("The committee met").count(), 1, "{text}");
         assert_eq!(text.matches("Short.").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn long_comment_thread_goes_even_when_it_holds_most_paragraphs() {
+        let comment = "<dt>Reader - August 8</dt><dd><p>I really liked this one, thanks for posting it here for all of us.</p></dd>";
+        let page = format!(
+            r#"<html><body><div class="content"><p>{PROSE}</p></div>
+            <div id="comments"><dl>{}</dl></div></body></html>"#,
+            comment.repeat(12)
+        );
+        let text = run(&page);
+        assert!(text.contains("The committee met"), "{text}");
+        assert!(!text.contains("really liked"), "{text}");
+        // A post named for its comments (`commented`) is still the post.
+        let page = format!(
+            r#"<html><body><article class="post commented"><p>{PROSE}</p><p>{PROSE} Two.</p></article>
+            <div class="more"><p>{PROSE} Other.</p></div></body></html>"#
+        );
+        assert!(run(&page).contains("spring. Two."));
     }
 
     #[test]
