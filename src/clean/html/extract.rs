@@ -784,10 +784,11 @@ mod tests {
     #[test]
     fn long_comment_thread_goes_even_when_it_holds_most_paragraphs() {
         let comment = "<dt>Reader - August 8</dt><dd><p>I really liked this one, thanks for posting it here for all of us.</p></dd>";
+        let article = format!("<p>{PROSE}</p>").repeat(16);
         let page = format!(
-            r#"<html><body><div class="content"><p>{PROSE}</p></div>
+            r#"<html><body><div class="content">{article}</div>
             <div id="comments"><dl>{}</dl></div></body></html>"#,
-            comment.repeat(12)
+            comment.repeat(60)
         );
         let text = run(&page);
         assert!(text.contains("The committee met"), "{text}");
