@@ -783,12 +783,13 @@ mod tests {
 
     #[test]
     fn long_comment_thread_goes_even_when_it_holds_most_paragraphs() {
-        let comment = "<dt>Reader - August 8</dt><dd><p>I really liked this one, thanks for posting it here for all of us.</p></dd>";
-        let article = format!("<p>{PROSE}</p>").repeat(16);
+        let comments: String = (0..30)
+            .map(|k| format!("<dt>Reader {k}</dt><dd><p>Comment {k}: I really liked this one, thanks, and more of it, please, soon.</p></dd>"))
+            .collect();
+        let side = "<div>Other site text that is not the article at all.</div>".repeat(40);
         let page = format!(
-            r#"<html><body><div class="content">{article}</div>
-            <div id="comments"><dl>{}</dl></div></body></html>"#,
-            comment.repeat(60)
+            r#"<html><body><div id="main"><div class="entry"><p>{PROSE}</p><p>{PROSE} Two.</p></div>
+            <div id="comments"><dl>{comments}</dl></div></div><div class="sidebar">{side}</div></body></html>"#
         );
         let text = run(&page);
         assert!(text.contains("The committee met"), "{text}");
