@@ -681,7 +681,46 @@ fn push_text(out: &mut String, raw: &str) {
 /// repeated for another audience, a mobile and a desktop copy), not more text.
 const DEDUPE_LINE: usize = 50;
 
-/// Trims each line, drops empty lines and repeats of long lines.
+/// Whole lines that are page controls or ad labels, never article text (compared lowercased,
+/// without trailing `:`, `»`, `.` and spaces).
+const UI_LINES: &[&str] = &[
+    "advertisement",
+    "ads by google",
+    "sponsored links",
+    "report this comment",
+    "post a comment",
+    "leave a comment",
+    "have your say",
+    "comments",
+    "share",
+    "share this",
+    "print",
+    "email",
+    "print email",
+    "email article",
+    "print article",
+    "text size",
+    "search",
+    "loading",
+    "working",
+    "play video",
+    "jump to",
+    "read more",
+    "skip to content",
+    "you are here",
+];
+
+fn is_ui_line(t: &str) -> bool {
+    if t.len() > 24 {
+        return false;
+    }
+    let k = t
+        .trim_end_matches([':', '\u{bb}', '.', ' ', '\u{2026}'])
+        .to_lowercase();
+    UI_LINES.contains(&k.as_str())
+}
+
+/// Trims each line, drops empty lines, control labels and repeats of long lines.
 fn finish(s: String) -> String {
     let mut out = String::with_capacity(s.len());
     let mut seen = std::collections::HashSet::new();
@@ -691,6 +730,9 @@ fn finish(s: String) -> String {
             continue;
         }
         if t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes())) {
+            continue;
+        }
+        if is_ui_line(t) {
             continue;
         }
         if !out.is_empty() {
@@ -800,6 +842,20 @@ mod tests {
             <div class="more"><p>{PROSE} Other.</p></div></body></html>"#
         );
         assert!(run(&page).contains("spring. Two."));
+    }
+
+    #[test]
+    fn control_and_ad_label_lines_are_dropped() {
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p><div>Advertisement</div>
+            <p>{PROSE} Two.</p><div>Print Email</div><div>Report this comment</div><p>Search: a phrase</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Two."), "{text}");
+        assert!(text.contains("Search: a phrase"), "{text}");
+        for junk in ["Advertisement", "Print Email", "Report this"] {
+            assert!(!text.contains(junk), "{junk} in {text}");
+        }
     }
 
     #[test]
