@@ -27,7 +27,8 @@ this repository):
   46e01a04b47051838a228bf23631430b2c9de375), dragnet_data/input/*.html; its
   dragnet_data/GoldStandard/*.txt are byte-identical to seomoz/dragnet_data's
   dragnet_Corrected.tar.gz (commit 95559be, all 1381 compared). Gold: the corrected text before
-  the `!@#$%^&*()  COMMENTS` marker (the comments after it are not article text).
+  the `!@#$%^&*() COMMENTS` marker, however
+  spaced (the comments after it are not article text).
 
 Excluded: the CleanEval and CleanPortalEval parts of the merged repository (2007 pages, many
 not articles, gold with list/heading markup conventions of their own), its copy of the
@@ -128,7 +129,7 @@ def dragnet(repo):
             continue
         stem = name[:-4]
         gold = decode(git_show(repo, f"dragnet_data/GoldStandard/{name}"))
-        gold = gold.split("!@#$%^&*()  COMMENTS")[0]
+        gold = re.split(r"!@#\$%\^&\*\(\)\s*COMMENTS", gold)[0]
         html = decode(git_show(repo, f"dragnet_data/input/{stem}.html"))
         yield {"id": "dragnet-" + stem, "source": "dragnet", "html": html,
                "gold": lines_of([gold])}
