@@ -612,7 +612,7 @@ impl Render<'_> {
                         out.push('\n');
                         continue;
                     }
-                    if t.is_block() && i != n && skip_block(dom, st, i, t) {
+                    if t.is_block() && i != n && skip_block(dom, page, st, i, t) {
                         continue;
                     }
                     if matches!(t, Tag::H1 | Tag::H2) && self.is_headline(i) {
@@ -636,18 +636,31 @@ impl Render<'_> {
 /// Blocks inside the content that are navigation rather than text: mostly link text, and
 /// for containers little else (a section with linked photo captions around its paragraphs
 /// stays).
-fn skip_block(dom: &Dom, st: &Stats, i: u32, t: Tag) -> bool {
+/// A list whose items are linked sentences (a digest of announcements) is text, not a link
+/// list: items and lists that end sentences stay.
+fn skip_block(dom: &Dom, page: &str, st: &Stats, i: u32, t: Tag) -> bool {
     let iu = i as usize;
     let len = st.len[iu];
     if len == 0 {
         return false;
     }
     let ld = density(st, iu);
-    let _ = dom;
+    let linky = ld > 0.5 && len - st.link[iu] < 200;
     match t {
         Tag::P | Tag::Pre | Tag::Blockquote | Tag::Td | Tag::Th => ld > 0.7 && len < 400,
         _ if t.is_heading() => false,
-        _ => ld > 0.5 && len - st.link[iu] < 200,
+        Tag::Ul | Tag::Ol if linky => {
+            let (mut items, mut sentences) = (0, 0);
+            for c in dom.children(i) {
+                if dom.tag(c) == Some(Tag::Li) {
+                    items += 1;
+                    sentences += usize::from(ends_sentence(dom, page, c));
+                }
+            }
+            items == 0 || sentences * 2 < items
+        }
+        Tag::Li => linky && !ends_sentence(dom, page, i),
+        _ => linky,
     }
 }
 
@@ -856,6 +869,21 @@ mod tests {
         for junk in ["Advertisement", "Print Email", "Report this"] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
+    }
+
+    #[test]
+    fn list_of_linked_sentences_stays_and_headline_links_go() {
+        // A digest whose items are linked announcements lost its items as a link list.
+        let page = format!(
+            r#"<html><body><div class="post"><p>{PROSE}</p><p>{PROSE} Two.</p>
+            <ul><li><a href=/a>We released version 2 of the toolkit for everyone.</a></li>
+            <li><a href=/b>We added support for four more services.</a></li></ul>
+            <ul><li><a href=/c>Top story about the weather today</a></li>
+            <li><a href=/d>Another headline about the game</a></li></ul></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("four more services."), "{text}");
+        assert!(!text.contains("Top story"), "{text}");
     }
 
     #[test]
