@@ -267,6 +267,8 @@ fn measure(dom: &Dom, page: &str) -> Stats {
                     || (has_any(part, WEAK_JUNK) && !content)
             };
             let discussion = has_any(names, DISCUSSION);
+            // Slideshows and galleries too: their captions can outweigh a short article.
+            let media = has_any(names, &["slideshow", "gallery", "carousel"]);
             let junk_name = !names.is_empty()
                 && (discussion
                     || furniture(class)
@@ -275,10 +277,11 @@ fn measure(dom: &Dom, page: &str) -> Stats {
             // An element holding nearly all the page's text is the page: its names say how
             // the page is built (`has-comments`), not what the element is.
             // So is one holding most of the page's paragraph text (`render-target-modal`
-            // around an article), unless it is named for discussion and not for content: a
-            // long comment thread under a short post holds most of the paragraphs too.
+            // around an article), unless it is named for discussion or a slideshow and not
+            // for content: a long comment thread or a captioned gallery next to a short post
+            // holds most of the paragraphs too.
             let big = (raw[i] as f64 > 0.4 * total as f64 && total - raw[i] < 1500)
-                || ((!discussion || content)
+                || ((!(discussion || media) || content)
                     && total_para >= 500
                     && para[i] as f64 > 0.6 * total_para as f64);
             let header_junk = t == Tag::Header && raw[i] < 400;
@@ -884,6 +887,21 @@ mod tests {
         let text = run(&page);
         assert!(text.contains("four more services."), "{text}");
         assert!(!text.contains("Top story"), "{text}");
+    }
+
+    #[test]
+    fn captioned_slideshow_goes_even_when_it_holds_most_paragraphs() {
+        let slides: String = (0..30)
+            .map(|k| format!("<li><p>Slide {k}: the team celebrates after the final whistle, with fans, in the rain.</p></li>"))
+            .collect();
+        let side = "<div>Other site text that is not the article at all.</div>".repeat(40);
+        let page = format!(
+            r#"<html><body><div id="main"><div class="entry"><p>{PROSE}</p><p>{PROSE} Two.</p></div>
+            <ul class="hp-slideshow">{slides}</ul></div><div class="sidebar">{side}</div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Two."), "{text}");
+        assert!(!text.contains("Slide 3"), "{text}");
     }
 
     #[test]
