@@ -255,25 +255,36 @@ fn measure(dom: &Dom, page: &str) -> Stats {
             continue;
         }
         if let Kind::Element(t) = node.kind {
+            if junk_tag(t) || node.hidden {
+                removed[i] = true;
+                continue;
+            }
             let names = &*node.names;
+            let header_junk = t == Tag::Header && raw[i] < 400;
+            if names.is_empty() && !header_junk {
+                continue;
+            }
             let (class, id) = names.split_once('#').unwrap_or((names, ""));
             let long_prose = raw[i] >= 1000 && (raw_link[i] as f64) < 0.3 * raw[i] as f64;
             // A content name in the class or the id overrides weak furniture in either
             // (`class="single-article-content" id="nav-single"`).
-            let content = has_any(names, CONTENT);
+            let content = || has_any(names, CONTENT);
             let furniture = |part: &str| {
                 has_any(part, STRONG_JUNK)
                     || is_ad_name(part)
-                    || (has_any(part, WEAK_JUNK) && !content)
+                    || (has_any(part, WEAK_JUNK) && !content())
             };
             let discussion = has_any(names, DISCUSSION);
-            // Slideshows and galleries too: their captions can outweigh a short article.
-            let media = has_any(names, &["slideshow", "gallery", "carousel"]);
             let junk_name = !names.is_empty()
                 && (discussion
                     || furniture(class)
                     || (!long_prose && furniture(id))
                     || (raw[i] < 200 && has_token(names, BYLINE)));
+            if !junk_name && !header_junk {
+                continue;
+            }
+            // Slideshows and galleries too: their captions can outweigh a short article.
+            let media = has_any(names, &["slideshow", "gallery", "carousel"]);
             // An element holding nearly all the page's text is the page: its names say how
             // the page is built (`has-comments`), not what the element is.
             // So is one holding most of the page's paragraph text (`render-target-modal`
@@ -281,11 +292,10 @@ fn measure(dom: &Dom, page: &str) -> Stats {
             // for content: a long comment thread or a captioned gallery next to a short post
             // holds most of the paragraphs too.
             let big = (raw[i] as f64 > 0.4 * total as f64 && total - raw[i] < 1500)
-                || ((!(discussion || media) || content)
+                || ((!(discussion || media) || content())
                     && total_para >= 500
                     && para[i] as f64 > 0.6 * total_para as f64);
-            let header_junk = t == Tag::Header && raw[i] < 400;
-            removed[i] = junk_tag(t) || node.hidden || ((junk_name || header_junk) && !big);
+            removed[i] = !big;
         }
     }
     // Pass 3: text, links and own running text with removal applied.

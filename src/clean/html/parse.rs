@@ -628,6 +628,13 @@ impl Builder {
 /// least three tokens is so read, so that a lone `tag-list` keeps its name.
 fn push_classes(names: &mut String, class: &str) {
     let lower = class.to_ascii_lowercase();
+    if !(lower.contains("category-") || lower.contains("tag-")) {
+        if !names.is_empty() {
+            names.push(' ');
+        }
+        names.push_str(&lower);
+        return;
+    }
     let slugs = lower.split_ascii_whitespace().nth(2).is_some();
     for t in lower.split_ascii_whitespace() {
         if slugs
