@@ -255,27 +255,47 @@ fn measure(dom: &Dom, page: &str) -> Stats {
             continue;
         }
         if let Kind::Element(t) = node.kind {
+            if junk_tag(t) || node.hidden {
+                removed[i] = true;
+                continue;
+            }
             let names = &*node.names;
+            let header_junk = t == Tag::Header && raw[i] < 400;
+            if names.is_empty() && !header_junk {
+                continue;
+            }
             let (class, id) = names.split_once('#').unwrap_or((names, ""));
             let long_prose = raw[i] >= 1000 && (raw_link[i] as f64) < 0.3 * raw[i] as f64;
-            let furniture = |names: &str| {
-                has_any(names, STRONG_JUNK)
-                    || is_ad_name(names)
-                    || (has_any(names, WEAK_JUNK) && !has_any(names, CONTENT))
+            // A content name in the class or the id overrides weak furniture in either
+            // (`class="single-article-content" id="nav-single"`).
+            let content = || has_any(names, CONTENT);
+            let furniture = |part: &str| {
+                has_any(part, STRONG_JUNK)
+                    || is_ad_name(part)
+                    || (has_any(part, WEAK_JUNK) && !content())
             };
+            let discussion = has_any(names, DISCUSSION);
             let junk_name = !names.is_empty()
-                && (has_any(names, DISCUSSION)
+                && (discussion
                     || furniture(class)
                     || (!long_prose && furniture(id))
                     || (raw[i] < 200 && has_token(names, BYLINE)));
+            if !junk_name && !header_junk {
+                continue;
+            }
+            // Slideshows and galleries too: their captions can outweigh a short article.
+            let media = has_any(names, &["slideshow", "gallery", "carousel"]);
             // An element holding nearly all the page's text is the page: its names say how
             // the page is built (`has-comments`), not what the element is.
             // So is one holding most of the page's paragraph text (`render-target-modal`
-            // around an article).
+            // around an article), unless it is named for discussion or a slideshow and not
+            // for content: a long comment thread or a captioned gallery next to a short post
+            // holds most of the paragraphs too.
             let big = (raw[i] as f64 > 0.4 * total as f64 && total - raw[i] < 1500)
-                || (total_para >= 500 && para[i] as f64 > 0.6 * total_para as f64);
-            let header_junk = t == Tag::Header && raw[i] < 400;
-            removed[i] = junk_tag(t) || node.hidden || ((junk_name || header_junk) && !big);
+                || ((!(discussion || media) || content())
+                    && total_para >= 500
+                    && para[i] as f64 > 0.6 * total_para as f64);
+            removed[i] = !big;
         }
     }
     // Pass 3: text, links and own running text with removal applied.
@@ -605,7 +625,7 @@ impl Render<'_> {
                         out.push('\n');
                         continue;
                     }
-                    if t.is_block() && i != n && skip_block(dom, st, i, t) {
+                    if t.is_block() && i != n && skip_block(dom, page, st, i, t) {
                         continue;
                     }
                     if matches!(t, Tag::H1 | Tag::H2) && self.is_headline(i) {
@@ -626,19 +646,34 @@ impl Render<'_> {
     }
 }
 
-/// Blocks inside the content that are navigation rather than text: mostly link text.
-fn skip_block(dom: &Dom, st: &Stats, i: u32, t: Tag) -> bool {
+/// Blocks inside the content that are navigation rather than text: mostly link text, and
+/// for containers little else (a section with linked photo captions around its paragraphs
+/// stays).
+/// A list whose items are linked sentences (a digest of announcements) is text, not a link
+/// list: items and lists that end sentences stay.
+fn skip_block(dom: &Dom, page: &str, st: &Stats, i: u32, t: Tag) -> bool {
     let iu = i as usize;
     let len = st.len[iu];
     if len == 0 {
         return false;
     }
     let ld = density(st, iu);
-    let _ = dom;
+    let linky = ld > 0.5 && len - st.link[iu] < 200;
     match t {
         Tag::P | Tag::Pre | Tag::Blockquote | Tag::Td | Tag::Th => ld > 0.7 && len < 400,
         _ if t.is_heading() => false,
-        _ => ld > 0.5,
+        Tag::Ul | Tag::Ol if linky => {
+            let (mut items, mut sentences) = (0, 0);
+            for c in dom.children(i) {
+                if dom.tag(c) == Some(Tag::Li) {
+                    items += 1;
+                    sentences += usize::from(ends_sentence(dom, page, c));
+                }
+            }
+            items == 0 || sentences * 2 < items
+        }
+        Tag::Li => linky && !ends_sentence(dom, page, i),
+        _ => linky,
     }
 }
 
@@ -668,12 +703,62 @@ fn push_text(out: &mut String, raw: &str) {
     }
 }
 
-/// Trims each line and drops empty lines.
+/// Lines at least this long are written once: a second copy is a duplicate block (a teaser
+/// repeated for another audience, a mobile and a desktop copy), not more text.
+const DEDUPE_LINE: usize = 50;
+
+/// Whole lines that are page controls or ad labels, never article text (compared lowercased,
+/// without trailing `:`, `»`, `.` and spaces).
+const UI_LINES: &[&str] = &[
+    "advertisement",
+    "ads by google",
+    "sponsored links",
+    "report this comment",
+    "post a comment",
+    "leave a comment",
+    "have your say",
+    "comments",
+    "share",
+    "share this",
+    "print",
+    "email",
+    "print email",
+    "email article",
+    "print article",
+    "text size",
+    "search",
+    "loading",
+    "working",
+    "play video",
+    "jump to",
+    "read more",
+    "skip to content",
+    "you are here",
+];
+
+fn is_ui_line(t: &str) -> bool {
+    if t.len() > 24 {
+        return false;
+    }
+    let k = t
+        .trim_end_matches([':', '\u{bb}', '.', ' ', '\u{2026}'])
+        .to_lowercase();
+    UI_LINES.contains(&k.as_str())
+}
+
+/// Trims each line, drops empty lines, control labels and repeats of long lines.
 fn finish(s: String) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut seen = std::collections::HashSet::new();
     for line in s.lines() {
         let t = line.trim_matches(|c: char| c.is_whitespace());
         if t.is_empty() {
+            continue;
+        }
+        if t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes())) {
+            continue;
+        }
+        if is_ui_line(t) {
             continue;
         }
         if !out.is_empty() {
@@ -720,6 +805,113 @@ mod tests {
         ] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
+    }
+
+    #[test]
+    fn container_with_running_text_is_kept_despite_linked_captions() {
+        // An article whose photo captions are links has a link density over one half as a
+        // whole; it was left out of the rendering, emptying the page.
+        let caption = "<li><a href=/p>President greets students in the Blue Room of the White House before a statement</a></li>";
+        let page = format!(
+            r#"<html><body><div class="main"><div><p>{PROSE}</p><p>{PROSE} Again.</p>
+            <ul>{}</ul></div></div>
+            <div class="links"><a href=/1>Top story number one today</a> <a href=/2>Top story number two today</a> <a href=/3>Top story three</a></div>
+            </body></html>"#,
+            caption.repeat(6)
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Again."), "{text}");
+        assert!(!text.contains("Top story"), "{text}");
+    }
+
+    #[test]
+    fn content_class_overrides_weak_furniture_in_the_id() {
+        let page = format!(
+            r#"<html><body><div class="site-links"><p>{PROSE} Elsewhere.</p><p>{PROSE} Still elsewhere.</p></div>
+            <div class="single-article-content" id="nav-single"><p>{PROSE} Here.</p></div>
+            <div id="nav"><p>{PROSE} Menu.</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Here."), "{text}");
+        assert!(!text.contains("Menu."), "{text}");
+    }
+
+    #[test]
+    fn repeated_long_lines_are_written_once() {
+        // A teaser printed twice for two audiences (one copy in a class-hidden twin) halved
+        // precision.
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p><p>Short.</p></div>
+            <div class="article"><p>{PROSE}</p><p>Short.</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert_eq!(text.matches("The committee met").count(), 1, "{text}");
+        assert_eq!(text.matches("Short.").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn long_comment_thread_goes_even_when_it_holds_most_paragraphs() {
+        let comments: String = (0..30)
+            .map(|k| format!("<dt>Reader {k}</dt><dd><p>Comment {k}: I really liked this one, thanks, and more of it, please, soon.</p></dd>"))
+            .collect();
+        let side = "<div>Other site text that is not the article at all.</div>".repeat(40);
+        let page = format!(
+            r#"<html><body><div id="main"><div class="entry"><p>{PROSE}</p><p>{PROSE} Two.</p></div>
+            <div id="comments"><dl>{comments}</dl></div></div><div class="sidebar">{side}</div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("The committee met"), "{text}");
+        assert!(!text.contains("really liked"), "{text}");
+        // A post named for its comments (`commented`) is still the post.
+        let page = format!(
+            r#"<html><body><article class="post commented"><p>{PROSE}</p><p>{PROSE} Two.</p></article>
+            <div class="more"><p>{PROSE} Other.</p></div></body></html>"#
+        );
+        assert!(run(&page).contains("spring. Two."));
+    }
+
+    #[test]
+    fn control_and_ad_label_lines_are_dropped() {
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p><div>Advertisement</div>
+            <p>{PROSE} Two.</p><div>Print Email</div><div>Report this comment</div><p>Search: a phrase</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Two."), "{text}");
+        assert!(text.contains("Search: a phrase"), "{text}");
+        for junk in ["Advertisement", "Print Email", "Report this"] {
+            assert!(!text.contains(junk), "{junk} in {text}");
+        }
+    }
+
+    #[test]
+    fn list_of_linked_sentences_stays_and_headline_links_go() {
+        // A digest whose items are linked announcements lost its items as a link list.
+        let page = format!(
+            r#"<html><body><div class="post"><p>{PROSE}</p><p>{PROSE} Two.</p>
+            <ul><li><a href=/a>We released version 2 of the toolkit for everyone.</a></li>
+            <li><a href=/b>We added support for four more services.</a></li></ul>
+            <ul><li><a href=/c>Top story about the weather today</a></li>
+            <li><a href=/d>Another headline about the game</a></li></ul></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("four more services."), "{text}");
+        assert!(!text.contains("Top story"), "{text}");
+    }
+
+    #[test]
+    fn captioned_slideshow_goes_even_when_it_holds_most_paragraphs() {
+        let slides: String = (0..30)
+            .map(|k| format!("<li><p>Slide {k}: the team celebrates after the final whistle, with fans, in the rain.</p></li>"))
+            .collect();
+        let side = "<div>Other site text that is not the article at all.</div>".repeat(40);
+        let page = format!(
+            r#"<html><body><div id="main"><div class="entry"><p>{PROSE}</p><p>{PROSE} Two.</p></div>
+            <ul class="hp-slideshow">{slides}</ul></div><div class="sidebar">{side}</div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("spring. Two."), "{text}");
+        assert!(!text.contains("Slide 3"), "{text}");
     }
 
     #[test]

@@ -407,8 +407,13 @@ impl Builder {
         Some(id)
     }
 
-    fn text(&mut self, start: usize, end: usize) {
+    fn text(&mut self, s: &[u8], start: usize, end: usize) {
         if start < end {
+            // Running text cannot be in the head: it starts the body.
+            if self.top_tag() == Tag::Head && s[start..end].iter().any(|b| !b.is_ascii_whitespace())
+            {
+                self.stack.pop();
+            }
             self.append(Kind::Text(start, end), "".into(), false, NONE);
         }
     }
@@ -431,6 +436,17 @@ impl Builder {
 
     fn start_tag(&mut self, tag: Tag, attrs: Vec<(String, String)>) {
         use Tag::*;
+        // Body content ends an unclosed head, as in browsers: a page whose `<head>` is never
+        // closed (or is cut off by a broken tag) must not hide its body inside it. Unknown
+        // tags (`<base>` among them) do not count.
+        if self.top_tag() == Head
+            && !matches!(
+                tag,
+                Title | Meta | Link | Script | Style | Noscript | Template | Other
+            )
+        {
+            self.stack.pop();
+        }
         if tag.closes_p() {
             self.close(
                 &[P],
@@ -471,12 +487,7 @@ impl Builder {
         let mut keep = false;
         for (k, v) in &attrs {
             match k.as_str() {
-                "class" => {
-                    if !names.is_empty() {
-                        names.push(' ');
-                    }
-                    names.push_str(&v.to_ascii_lowercase());
-                }
+                "class" => push_classes(&mut names, v),
                 "id" => id = v,
                 "hidden" => hidden = true,
                 "aria-hidden" => hidden |= v.eq_ignore_ascii_case("true"),
@@ -540,7 +551,7 @@ impl Builder {
             let lt = i + off;
             let next = s.get(lt + 1).copied().unwrap_or(0);
             if next == b'!' || next == b'?' {
-                self.text(text_start, lt);
+                self.text(s, text_start, lt);
                 let end = if s[lt..].starts_with(b"<!--") {
                     find_ci(s, lt + 4, b"-->").map_or(s.len(), |j| j + 3)
                 } else {
@@ -561,7 +572,7 @@ impl Builder {
                 i = lt + 1;
                 continue;
             }
-            self.text(text_start, lt);
+            self.text(s, text_start, lt);
             let tag = Tag::from_name(&s[name_start..j]);
             let (attrs, end) = parse_attrs(page, j, !closing && tag != Tag::Other);
             i = end;
@@ -580,14 +591,25 @@ impl Builder {
                 let mut close = Vec::with_capacity(name.len() + 2);
                 close.extend_from_slice(b"</");
                 close.extend_from_slice(name);
-                let body_end = find_ci(s, end, &close).unwrap_or(s.len());
+                // An unclosed title ends at the next tag rather than swallowing the page
+                // (pages cut or spliced inside their head); other raw text runs to the end.
+                let found = find_ci(s, end, &close);
+                let body_end = found.unwrap_or(if tag == Tag::Title {
+                    memchr::memchr(b'<', &s[end..]).map_or(s.len(), |k| end + k)
+                } else {
+                    s.len()
+                });
                 if tag == Tag::Title || tag == Tag::Textarea {
-                    self.text(end, body_end);
+                    self.text(s, end, body_end);
                 } else if ld_json && self.dom.json_ld.len() < 16 {
                     self.dom.json_ld.push(page[end..body_end].to_string());
                 }
-                let after =
-                    memchr::memchr(b'>', &s[body_end..]).map_or(s.len(), |k| body_end + k + 1);
+                let after = match found {
+                    Some(_) => {
+                        memchr::memchr(b'>', &s[body_end..]).map_or(s.len(), |k| body_end + k + 1)
+                    }
+                    None => body_end,
+                };
                 if self.top_tag() == tag {
                     self.stack.pop();
                 }
@@ -595,7 +617,37 @@ impl Builder {
                 text_start = after;
             }
         }
-        self.text(text_start, s.len());
+        self.text(s, text_start, s.len());
+    }
+}
+
+/// Appends the lowercased class tokens of `class` to `names`, less the taxonomy slugs that
+/// blog engines add to a post's list of classes (`category-social-media`,
+/// `entry-category-advertising`, `tag-cookies`): they name the post's topics, not what the
+/// element is, and a topic named like furniture must not remove the post. Only a list of at
+/// least three tokens is so read, so that a lone `tag-list` keeps its name.
+fn push_classes(names: &mut String, class: &str) {
+    let lower = class.to_ascii_lowercase();
+    if !(lower.contains("category-") || lower.contains("tag-")) {
+        if !names.is_empty() {
+            names.push(' ');
+        }
+        names.push_str(&lower);
+        return;
+    }
+    let slugs = lower.split_ascii_whitespace().nth(2).is_some();
+    for t in lower.split_ascii_whitespace() {
+        if slugs
+            && ["category-", "tag-", "entry-category-", "entry-tag-"]
+                .iter()
+                .any(|p| t.starts_with(p))
+        {
+            continue;
+        }
+        if !names.is_empty() {
+            names.push(' ');
+        }
+        names.push_str(t);
     }
 }
 
@@ -728,6 +780,45 @@ mod tests {
         assert_eq!(shape("a < b <3 <p>c"), "Root(TP(T))");
         // An unterminated comment swallows the rest, as in browsers.
         assert_eq!(shape("<p>a<!-- never closed <p>b"), "Root(P(T))");
+    }
+
+    #[test]
+    fn body_content_ends_an_unclosed_head() {
+        // Pages whose head is never closed (or is cut by a broken tag) lost their whole body
+        // to the head, which extraction skips.
+        assert_eq!(
+            shape("<html><head><title>t</title><meta charset=x><p>a<p>b"),
+            "Root(Html(Head(Title(T)Meta())P(T)P(T)))"
+        );
+        assert_eq!(
+            shape("<head><style>x</style>Loose text<div>c</div>"),
+            "Root(Head(Style())TDiv(T))"
+        );
+        assert_eq!(
+            shape("<head><link><script></script></head><body><p>a"),
+            "Root(Head(Link()Script())Body(P(T)))"
+        );
+    }
+
+    #[test]
+    fn unclosed_title_ends_at_the_next_tag() {
+        // A page cut inside its title lost the whole body to the title's text.
+        assert_eq!(
+            shape("<head><title>Cut here<div><p>body</p></div>"),
+            "Root(Head(Title(T))Div(P(T)))"
+        );
+        assert_eq!(shape("<script>never closed <p>x"), "Root(Script())");
+    }
+
+    #[test]
+    fn taxonomy_slugs_in_long_class_lists_are_not_names() {
+        // A blog post in the category "social media" was removed as a share bar.
+        let dom = Dom::parse(
+            r#"<div class="post type-post category-social-media tag-ads">x</div><div class="tag-list">y</div>"#,
+            100,
+        );
+        assert_eq!(&*dom.nodes[1].names, "post type-post");
+        assert_eq!(&*dom.nodes[3].names, "tag-list");
     }
 
     #[test]
