@@ -386,7 +386,18 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let result = pipeline::run(&config, &bar);
     bar.clear();
-    let (code, error) = match outcome(args.quiet, &config, &bar, result) {
+    let code = outcome(args.quiet, &config, &bar, result);
+    done(&bar, &config, code)
+}
+
+/// Writes the `done` progress line of a run that ended with exit code `code` (1 with the
+/// error) and returns that code or error.
+fn done(
+    bar: &progress::Reporter,
+    config: &Config,
+    code: anyhow::Result<u8>,
+) -> anyhow::Result<ExitCode> {
+    let (code, error) = match code {
         Ok(code) => (code, None),
         Err(e) => (1, Some(e)),
     };
@@ -529,20 +540,8 @@ fn run_distributed(args: &RunArgs, executor: &str, mut config: Config) -> anyhow
             config.output.dir.display()
         )
     });
-    let (code, error) = match result {
-        Ok(summary) => (dist_outcome(quiet, &config, summary), None),
-        Err(e) => (1, Some(e)),
-    };
-    json.emit(&serde_json::json!({
-        "event": "done",
-        "exit_code": code,
-        "error": error.as_ref().map(|e| format!("{e:#}")),
-        "output": config.output.dir,
-    }));
-    match error {
-        Some(e) => Err(e),
-        None => Ok(ExitCode::from(code)),
-    }
+    let code = result.map(|summary| dist_outcome(quiet, &config, summary));
+    done(&json, &config, code)
 }
 
 /// Reports a finished distributed run on stderr and says its exit code: 2 when some input
