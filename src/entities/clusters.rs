@@ -32,15 +32,20 @@ fn lower(w: &str) -> String {
     w.to_lowercase()
 }
 
-/// Reads plain text, or the `text` field of JSONL records; `.zst` files are decompressed.
-fn read_texts(path: &Path, out: &mut Vec<Vec<String>>) -> crate::Result<()> {
+/// Opens `path` for reading, decompressing it when its name ends in `.zst`.
+fn open_text(path: &Path) -> crate::Result<Box<dyn Read>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let name = path.to_string_lossy();
-    let reader: Box<dyn Read> = if name.ends_with(".zst") {
+    Ok(if path.to_string_lossy().ends_with(".zst") {
         Box::new(zstd::Decoder::new(file).map_err(|e| Error::io(path, e))?)
     } else {
         Box::new(file)
-    };
+    })
+}
+
+/// Reads plain text, or the `text` field of JSONL records; `.zst` files are decompressed.
+fn read_texts(path: &Path, out: &mut Vec<Vec<String>>) -> crate::Result<()> {
+    let reader = open_text(path)?;
+    let name = path.to_string_lossy();
     let json = name.contains(".jsonl") || name.contains(".json");
     let mut toks = Vec::new();
     for line in BufReader::new(reader).lines() {
@@ -205,12 +210,7 @@ pub fn learn(docs: &[ConllDoc], texts: &[PathBuf], verbose: bool) -> crate::Resu
 /// under 65,535), keyed by the hash of the word's lowercase form; the value is
 /// `fine + 1 | (coarse + 1) << 16`. A malformed line is an error naming the file and line.
 pub fn read_embedding_clusters(path: &Path) -> crate::Result<HashedMap<u32>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader: Box<dyn Read> = if path.to_string_lossy().ends_with(".zst") {
-        Box::new(zstd::Decoder::new(file).map_err(|e| Error::io(path, e))?)
-    } else {
-        Box::new(file)
-    };
+    let reader = open_text(path)?;
     let mut map = HashedMap::default();
     for (n, line) in BufReader::new(reader).lines().enumerate() {
         let line = line.map_err(|e| Error::io(path, e))?;
