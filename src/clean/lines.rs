@@ -560,22 +560,25 @@ fn core_range(lower: &[u8]) -> (usize, usize) {
     (s, e)
 }
 
-/// Number of spaces in `b` and whether it holds an ASCII digit, in one pass over 32-byte
-/// blocks with byte-wide counters (which vectorizes).
+/// Number of words in `b` (spaces plus one, and one more per Chinese or Japanese character,
+/// since those scripts are written without spaces) and whether it holds an ASCII digit, in one
+/// pass over 32-byte blocks with byte-wide counters (which vectorizes).
 fn spaces_and_digits(b: &[u8]) -> (usize, bool) {
     let mut spaces = 0usize;
     let mut digit = 0u8;
+    // Leading bytes 0xE3..=0xE9: characters U+3000..U+9FFF (CJK punctuation, kana, Han).
+    let ideo = |c: u8| u8::from(c.wrapping_sub(0xE3) < 7);
     let mut blocks = b.chunks_exact(32);
     for blk in &mut blocks {
         let mut n = 0u8;
         for &c in blk {
-            n += u8::from(c == b' ');
+            n += u8::from(c == b' ') + ideo(c);
             digit |= u8::from(c.wrapping_sub(b'0') < 10);
         }
         spaces += usize::from(n);
     }
     for &c in blocks.remainder() {
-        spaces += usize::from(c == b' ');
+        spaces += usize::from(c == b' ') + usize::from(ideo(c));
         digit |= u8::from(c.wrapping_sub(b'0') < 10);
     }
     (spaces, digit != 0)
@@ -594,9 +597,17 @@ fn ends_terminal(b: &[u8]) -> bool {
             // Closing curly quotes (E2 80 9D / 99) and guillemet (C2 BB).
             0x9D | 0x99 if e >= 3 && b[e - 3] == 0xE2 && b[e - 2] == 0x80 => e -= 3,
             0xBB if e >= 2 && b[e - 2] == 0xC2 => e -= 2,
+            // Closing corner brackets 」 』 (E3 80 8D / 8F).
+            0x8D | 0x8F if e >= 3 && b[e - 3] == 0xE3 && b[e - 2] == 0x80 => e -= 3,
             b'.' | b'!' | b'?' => return true,
             // "…"
             0xA6 if e >= 3 && b[e - 3] == 0xE2 && b[e - 2] == 0x80 => return true,
+            // Ideographic full stop 。 (E3 80 82), fullwidth ！ ？ (EF BC 81 / 9F), Arabic
+            // question mark ؟ (D8 9F), Devanagari danda । (E0 A5 A4).
+            0x82 if e >= 3 && b[e - 3] == 0xE3 && b[e - 2] == 0x80 => return true,
+            0x81 | 0x9F if e >= 3 && b[e - 3] == 0xEF && b[e - 2] == 0xBC => return true,
+            0x9F if e >= 2 && b[e - 2] == 0xD8 => return true,
+            0xA4 if e >= 3 && b[e - 3] == 0xE0 && b[e - 2] == 0xA5 => return true,
             _ => return false,
         }
     }

@@ -197,3 +197,20 @@ fn space_and_digit_scan_matches_byte_loop() {
     }
     assert_eq!(spaces_and_digits(line.as_bytes()).0, 19);
 }
+
+/// Chinese and Japanese lines are written without spaces: each character counts as a word and
+/// the ideographic full stop ends a sentence, so their paragraphs are prose, not short
+/// unpunctuated lines or titles.
+#[test]
+fn chinese_paragraphs_are_prose() {
+    let text = "国家统计局发布最新数据\n\n北京时间周一上午，国家统计局发布了最新的经济数据。数据显示，今年前三个季度国内生产总值同比增长百分之五。\n\n统计局发言人表示，工业生产继续回升，服务业增长加快。\n\n分析人士认为，第四季度经济有望继续保持平稳增长。";
+    let (out, _) = clean(text);
+    for para in text.split("\n\n").skip(1) {
+        assert!(out.contains(para), "lost {para:?}: {out}");
+    }
+    // Six characters and the full stop (U+3002); the fullwidth comma is not counted.
+    assert_eq!(spaces_and_digits("数据显示，增长。".as_bytes()), (7, false));
+    assert!(ends_terminal("增长百分之五。".as_bytes()));
+    assert!(ends_terminal("「你好！」".as_bytes()));
+    assert!(!ends_terminal("国家统计局发布最新数据".as_bytes()));
+}

@@ -29,6 +29,8 @@ pub enum Profile {
 pub const PROFILE_KEYS: &[(&str, &str, &str)] = &[
     ("quality.c4.min_sentences", "1", "5"),
     ("quality.gopher_quality.min_words", "20", "50"),
+    ("quality.gopher_quality.min_alpha_words_ratio", "0.7", "0.8"),
+    ("quality.min_lines_for_line_rules", "5", "1"),
     ("line_rules.dedupe_paragraphs", "true", "false"),
     ("near_dedup.keep_digits", "true", "false"),
 ];
@@ -59,6 +61,8 @@ impl Profile {
         c.profile = self;
         c.quality.c4.min_sentences = if news { 1 } else { 5 };
         c.quality.gopher_quality.min_words = if news { 20 } else { 50 };
+        c.quality.gopher_quality.min_alpha_words_ratio = if news { 0.7 } else { 0.8 };
+        c.quality.min_lines_for_line_rules = if news { 5 } else { 1 };
         c.line_rules.dedupe_paragraphs = news;
         c.near_dedup.keep_digits = news;
     }

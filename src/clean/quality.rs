@@ -11,6 +11,7 @@
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
+use super::lang::{LangConfig, LangId};
 use super::repetition;
 use crate::doc::Doc;
 use crate::stage::{Counters, Drop, Stage, Verdict};
@@ -29,6 +30,16 @@ pub struct QualityConfig {
     pub c4: C4Config,
     /// `[quality.fineweb]`
     pub fineweb: FineWebConfig,
+    /// Languages (ISO 639-3) the word rules were calibrated on (default `["eng"]`): the stop
+    /// words, word count and mean word length of Gopher quality and C4's sentence count. A
+    /// document failing one of them is identified as the `lang` stage does; in another
+    /// language it skips those rules (counted as `quality.word_rules_skipped_lang`) and the
+    /// other rules still apply. Empty: the word rules apply to every document.
+    pub word_rule_languages: Vec<String>,
+    /// Fewest non-empty lines before the line-share rules (Gopher bullet and ellipsis lines,
+    /// FineWeb line punctuation and short lines) judge a document: a share of two or three
+    /// lines is not evidence. Profile: news 5, web 1 (the published rules).
+    pub min_lines_for_line_rules: usize,
 }
 
 impl Default for QualityConfig {
@@ -39,6 +50,8 @@ impl Default for QualityConfig {
             gopher_repetition: GopherRepetitionConfig::default(),
             c4: C4Config::default(),
             fineweb: FineWebConfig::default(),
+            word_rule_languages: vec!["eng".into()],
+            min_lines_for_line_rules: 1,
         }
     }
 }
@@ -267,8 +280,21 @@ impl QualityConfig {
             .filter(|w| w.len() <= 8)
             .map(|w| (w.len(), pack_lower(w)))
             .collect();
+        let mut word_langs = Vec::with_capacity(self.word_rule_languages.len());
+        for code in &self.word_rule_languages {
+            match whatlang::Lang::from_code(code.as_str()) {
+                Some(l) => word_langs.push(l.code()),
+                None => {
+                    return Err(crate::Error::Config(format!(
+                        "quality.word_rule_languages: `{code}` is not an ISO 639-3 code the language identifier knows (use codes such as \"eng\", \"deu\")"
+                    )))
+                }
+            }
+        }
         Ok(Quality {
             cfg: self.clone(),
+            word_langs,
+            lang_id: LangConfig::default().build()?,
             stop_packed,
             stop,
             max_stop_len,
@@ -277,10 +303,18 @@ impl QualityConfig {
     }
 }
 
+/// Lowest identification confidence that exempts a document from the word rules: a list of
+/// names or numbers gets a language guess, not a confident one.
+const MIN_LANG_SCORE: f64 = 0.5;
+
 /// The quality-filter stage.
 #[derive(Clone, Debug)]
 pub struct Quality {
     cfg: QualityConfig,
+    /// `word_rule_languages` as the identifier's codes.
+    word_langs: Vec<&'static str>,
+    /// Identifies a document that fails a word rule.
+    lang_id: LangId,
     stop: Vec<Vec<u8>>,
     max_stop_len: usize,
     /// Bit `n` set when some stop word is `n` bytes long (n < 64): skips most comparisons.
@@ -358,15 +392,28 @@ impl Quality {
                     continue;
                 }
                 let start = i;
-                s.words += 1;
                 let mut content = 0usize;
                 let mut flags = 0u8;
+                // Han and kana characters in the word: Chinese and Japanese are written
+                // without spaces, so each counts as a word of its own.
+                let mut ideographs = 0usize;
+                let mut full_stops = 0usize;
                 // FNV-1a-style word hash, folded into this byte loop (no second pass).
                 let mut h: u64 = 0xcbf2_9ce4_8422_2325;
                 while let Some(&c) = l.get(i) {
-                    let f = CLASS[c as usize];
+                    let mut f = CLASS[c as usize];
                     if f & SEP != 0 {
                         break;
+                    }
+                    if f & IDEO != 0 {
+                        if c == 0xE3 && l.get(i + 1).is_some_and(|&n| n < 0x81) {
+                            // CJK punctuation (U+3000..U+303F) is not content; U+3002 ends
+                            // a sentence.
+                            f = 0;
+                            full_stops += usize::from(l.get(i + 1..i + 3) == Some(&[0x80, 0x82]));
+                        } else {
+                            ideographs += 1;
+                        }
                     }
                     h = (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3);
                     content += usize::from(f & CONTENT);
@@ -374,12 +421,14 @@ impl Quality {
                     i += 1;
                 }
                 let w = &l[start..i];
+                let n = ideographs.max(1);
+                s.words += n;
                 if content > 0 {
-                    s.content_words += 1;
+                    s.content_words += n;
                     s.content_bytes += content;
                 }
                 if flags & ALPHA != 0 {
-                    s.alpha_words += 1;
+                    s.alpha_words += n;
                 }
                 let core = trim_punct(w);
                 if core.len() <= self.max_stop_len
@@ -392,6 +441,9 @@ impl Quality {
                 if ends_sentence(w) {
                     s.sentences += 1;
                 }
+                // Full stops inside a run of characters (the last one is counted above).
+                s.sentences +=
+                    full_stops.saturating_sub(usize::from(w.ends_with("\u{3002}".as_bytes())));
                 if hash_words {
                     words.push((repetition::finish_word_hash(h), w.len() as u32));
                 }
@@ -417,6 +469,31 @@ impl Quality {
 
     /// Checks one text; returns the first failing rule.
     pub fn check(&self, text: &str) -> Verdict {
+        self.judge(text).0
+    }
+
+    /// True when `text` is identified as a language outside `word_rule_languages` (the word
+    /// rules do not apply to it).
+    fn other_language(&self, text: &str) -> bool {
+        !self.word_langs.is_empty()
+            && self
+                .lang_id
+                .identify(text)
+                .is_some_and(|l| l.score >= MIN_LANG_SCORE && !self.word_langs.contains(&l.code))
+    }
+
+    /// [`Self::check`], also saying whether word rules were skipped for the document's
+    /// language.
+    fn judge(&self, text: &str) -> (Verdict, bool) {
+        // Identified at most once, and only when a word rule fails.
+        let mut other: Option<bool> = None;
+        let mut skip_word_rule =
+            |text: &str| *other.get_or_insert_with(|| self.other_language(text));
+        let v = self.rules(text, &mut skip_word_rule);
+        (v, other == Some(true))
+    }
+
+    fn rules(&self, text: &str, skip_word_rule: &mut dyn FnMut(&str) -> bool) -> Verdict {
         let c = &self.cfg;
         if c.c4.enabled {
             let b = text.as_bytes();
@@ -437,7 +514,11 @@ impl Quality {
             Vec::new()
         };
         let s = self.measure(text, c.gopher_repetition.enabled, &mut hashed);
-        if c.c4.enabled && c.c4.min_sentences > 0 && s.sentences < c.c4.min_sentences {
+        if c.c4.enabled
+            && c.c4.min_sentences > 0
+            && s.sentences < c.c4.min_sentences
+            && !skip_word_rule(text)
+        {
             return drop(
                 "c4_min_sentences",
                 s.sentences as f64,
@@ -447,7 +528,7 @@ impl Quality {
         let g = &c.gopher_quality;
         let words = s.words.max(1) as f64;
         if g.enabled {
-            if s.content_words < g.min_words {
+            if s.content_words < g.min_words && !skip_word_rule(text) {
                 return drop(
                     "gopher_min_words",
                     s.content_words as f64,
@@ -462,10 +543,10 @@ impl Quality {
                 );
             }
             let mean = s.content_bytes as f64 / s.content_words.max(1) as f64;
-            if mean < g.min_mean_word_length {
+            if mean < g.min_mean_word_length && !skip_word_rule(text) {
                 return drop("gopher_mean_word_length_low", mean, g.min_mean_word_length);
             }
-            if mean > g.max_mean_word_length {
+            if mean > g.max_mean_word_length && !skip_word_rule(text) {
                 return drop("gopher_mean_word_length_high", mean, g.max_mean_word_length);
             }
             let r = s.hashes as f64 / words;
@@ -476,20 +557,21 @@ impl Quality {
             if r > g.max_symbol_word_ratio {
                 return drop("gopher_ellipsis_word_ratio", r, g.max_symbol_word_ratio);
             }
+            let line_rules = s.lines >= c.min_lines_for_line_rules;
             let lines = s.lines.max(1) as f64;
             let r = s.bullet_lines as f64 / lines;
-            if r > g.max_bullet_lines_ratio {
+            if line_rules && r > g.max_bullet_lines_ratio {
                 return drop("gopher_bullet_lines", r, g.max_bullet_lines_ratio);
             }
             let r = s.ellipsis_lines as f64 / lines;
-            if r > g.max_ellipsis_lines_ratio {
+            if line_rules && r > g.max_ellipsis_lines_ratio {
                 return drop("gopher_ellipsis_lines", r, g.max_ellipsis_lines_ratio);
             }
             let r = s.alpha_words as f64 / words;
             if r < g.min_alpha_words_ratio {
                 return drop("gopher_alpha_words", r, g.min_alpha_words_ratio);
             }
-            if s.stop_words < g.min_stop_words {
+            if s.stop_words < g.min_stop_words && !skip_word_rule(text) {
                 return drop(
                     "gopher_stop_words",
                     s.stop_words as f64,
@@ -499,13 +581,14 @@ impl Quality {
         }
         let f = &c.fineweb;
         if f.enabled && s.lines > 0 {
+            let line_rules = s.lines >= c.min_lines_for_line_rules;
             let lines = s.lines as f64;
             let r = s.punct_lines as f64 / lines;
-            if r < f.min_line_punct_ratio {
+            if line_rules && r < f.min_line_punct_ratio {
                 return drop("fineweb_line_punct_ratio", r, f.min_line_punct_ratio);
             }
             let r = s.short_lines as f64 / lines;
-            if r > f.max_short_line_ratio {
+            if line_rules && r > f.max_short_line_ratio {
                 return drop("fineweb_short_line_ratio", r, f.max_short_line_ratio);
             }
             let r = s.newlines as f64 / words;
@@ -601,6 +684,8 @@ const CONTENT: u8 = 1;
 const ALPHA: u8 = 2;
 /// [`CLASS`] bit: the byte separates words (space or tab).
 const SEP: u8 = 4;
+/// [`CLASS`] bit: leading byte of a character in U+3000..U+9FFF (CJK punctuation, kana, Han).
+const IDEO: u8 = 8;
 
 /// Per-byte classes for the word scan of [`Quality::measure`]. A leading byte `0xE2` (common
 /// punctuation in the U+2000 block: dashes, quotes, ellipsis) is not counted as a letter.
@@ -611,6 +696,8 @@ const CLASS: [u8; 256] = {
         let b = c as u8;
         t[c] = if b == b' ' || b == b'\t' {
             SEP
+        } else if b >= 0xE3 && b <= 0xE9 {
+            CONTENT | ALPHA | IDEO
         } else if b.is_ascii_alphabetic() || (b >= 0xC0 && b != 0xE2) {
             CONTENT | ALPHA
         } else if b.is_ascii_digit() {
@@ -671,7 +758,7 @@ fn ends_punct(l: &[u8]) -> bool {
         [.., b'.' | b'!' | b'?' | b'"' | b'\'' | b':' | b';' | b')'] => true,
         // U+201D, U+2019, U+2026
         [.., 0xE2, 0x80, 0x9D | 0x99 | 0xA6] => true,
-        _ => false,
+        _ => ends_other_script_stop(l),
     }
 }
 
@@ -683,7 +770,20 @@ fn ends_sentence(w: &[u8]) -> bool {
         [rest @ .., b'"' | b'\'' | b')'] => rest,
         _ => w,
     };
-    matches!(w, [.., b'.' | b'!' | b'?'] | [.., 0xE2, 0x80, 0xA6])
+    matches!(w, [.., b'.' | b'!' | b'?'] | [.., 0xE2, 0x80, 0xA6]) || ends_other_script_stop(w)
+}
+
+/// Ends in a sentence-final mark of another script: the ideographic full stop U+3002, the
+/// fullwidth `！` `？` U+FF01 / U+FF1F, the Arabic question mark U+061F and the Devanagari
+/// danda U+0964.
+fn ends_other_script_stop(b: &[u8]) -> bool {
+    matches!(
+        b,
+        [.., 0xE3, 0x80, 0x82]
+            | [.., 0xEF, 0xBC, 0x81 | 0x9F]
+            | [.., 0xD8, 0x9F]
+            | [.., 0xE0, 0xA5, 0xA4]
+    )
 }
 
 /// Number of characters in UTF-8 bytes.
@@ -696,11 +796,15 @@ impl Stage for Quality {
         "quality"
     }
 
-    fn process(&self, doc: &mut Doc, _counters: &mut Counters) -> Verdict {
+    fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
         if !self.cfg.enabled {
             return Verdict::Keep;
         }
-        self.check(&doc.text)
+        let (v, skipped) = self.judge(&doc.text);
+        if skipped {
+            counters.add("quality", "word_rules_skipped_lang", 1);
+        }
+        v
     }
 }
 

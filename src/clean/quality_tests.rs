@@ -150,3 +150,86 @@ fn packed_stop_words_ignore_ascii_case_only() {
         assert!(!q.is_stop(w.as_bytes()), "{w}");
     }
 }
+
+/// A German news article (the repository's fixture) and a Chinese one are judged by the rules
+/// that do not depend on English: the English stop words, word counts and word lengths would
+/// drop every such document.
+#[test]
+fn other_languages_skip_the_english_word_rules() {
+    let german = include_str!("../../tests/data/german_article.txt");
+    let chinese = "北京时间周一上午，国家统计局发布了最新的经济数据。数据显示，今年前三个季度国内生产总值同比增长百分之五，消费和投资均保持稳定。\n\n统计局发言人在新闻发布会上表示，工业生产继续回升，服务业增长加快，就业形势总体稳定。他同时指出，外部环境依然复杂，部分企业经营仍然面临困难。\n\n分析人士认为，随着一系列支持政策逐步落地，第四季度经济有望继续保持平稳增长。";
+    for (name, text) in [("German", german), ("Chinese", chinese)] {
+        let mut counters = Counters::default();
+        let mut doc = Doc::from_text(name, text);
+        assert!(
+            matches!(q().process(&mut doc, &mut counters), Verdict::Keep),
+            "{name} article dropped by {:?}",
+            q().check(text)
+        );
+        assert_eq!(
+            counters.get("quality", "word_rules_skipped_lang"),
+            1,
+            "{name}"
+        );
+    }
+    // With the check off (every language judged by the English rules), both are dropped.
+    let english_rules = QualityConfig {
+        word_rule_languages: vec![],
+        ..QualityConfig::default()
+    }
+    .build()
+    .unwrap();
+    assert!(
+        matches!(english_rules.check(german), Verdict::Drop(d) if d.rule == "gopher_stop_words")
+    );
+    assert!(matches!(english_rules.check(chinese), Verdict::Drop(_)));
+    // German listed as a language of the word rules: judged by them, and dropped.
+    let with_german = QualityConfig {
+        word_rule_languages: vec!["eng".into(), "deu".into()],
+        ..QualityConfig::default()
+    }
+    .build()
+    .unwrap();
+    assert!(matches!(with_german.check(german), Verdict::Drop(d) if d.rule == "gopher_stop_words"));
+}
+
+/// Chinese and Japanese characters count as words, so the per-word ratios of a text written
+/// without spaces (newlines, ellipses, hashes per word) are not inflated.
+#[test]
+fn han_characters_are_words() {
+    let q = q();
+    let mut words = Vec::new();
+    let s = q.measure("今天天气很好。我们去公园。", false, &mut words);
+    assert_eq!(s.content_words, 11);
+    assert_eq!(s.sentences, 2);
+    assert_eq!(s.punct_lines, 1);
+}
+
+/// The line-share rules need `min_lines_for_line_rules` lines: a short article whose last of
+/// three paragraphs ends in an ellipsis is kept, the same shape over many lines is not.
+#[test]
+fn line_share_rules_need_enough_lines() {
+    let lines = [
+        "Markets barely moved. The central bank raised its main interest rate by a quarter of a point on Thursday, the third increase this year.",
+        "Officials said that more rises were likely if prices kept climbing. Economists had expected the move after a run of strong figures.",
+        "Borrowers with variable loans will see their payments go up next month, and lenders have already begun to pass on the cost. Read the full story...",
+        "Retail sales rose for a fourth month in a row. Shops in the north did better than those in the south, the figures showed...",
+        "The currency gained against the dollar in early trading. Traders said the statement was firmer than they had thought...",
+        "Shares in banks rose. Shares in house builders fell on fears that buyers would hold back...",
+    ];
+    let teaser = lines[..3].join("\n");
+    let published = q();
+    assert!(
+        matches!(published.check(&teaser), Verdict::Drop(d) if d.rule == "gopher_ellipsis_lines")
+    );
+    let news = QualityConfig {
+        min_lines_for_line_rules: 5,
+        ..QualityConfig::default()
+    }
+    .build()
+    .unwrap();
+    assert!(matches!(news.check(&teaser), Verdict::Keep));
+    assert!(
+        matches!(news.check(&lines.join("\n")), Verdict::Drop(d) if d.rule == "gopher_ellipsis_lines")
+    );
+}
