@@ -7,7 +7,7 @@
 //! absent); every other record (requests, metadata, images, PDFs) is counted and skipped. A
 //! kept record travels in the batch as a compact entry ([`encode`]): the WARC fields the
 //! document needs, the HTTP transfer and content encodings and charset, then the raw HTTP
-//! body. The workers undo chunked transfer encoding and gzip/deflate compression and decode
+//! body. The workers undo chunked transfer encoding and gzip, deflate, brotli and zstd compression and decode
 //! the charset ([`RecordFormat::parse_warc`](super::record::RecordFormat::parse_warc)), so
 //! the single reader thread does no per-byte work beyond copying.
 //!
@@ -243,20 +243,30 @@ pub fn decode(entry: &[u8], cap: usize) -> Result<Response<'_>, String> {
     } else {
         rest.to_vec()
     };
-    let body = match ce.trim() {
-        "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&body[..]), cap)?,
-        "deflate" => {
-            // Servers send both zlib-wrapped and raw deflate under this name.
-            inflate(flate2::read::ZlibDecoder::new(&body[..]), cap)
-                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&body[..]), cap))?
-        }
-        "" | "identity" | "none" => body,
-        other => {
-            return Err(format!(
-                "HTTP body in unsupported Content-Encoding {other:?}"
-            ))
-        }
-    };
+    // Codings are listed in the order they were applied ("gzip, br"): undo the last first.
+    let mut body = body;
+    for coding in ce.rsplit(',').map(str::trim) {
+        body = match coding.to_ascii_lowercase().as_str() {
+            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&body[..]), cap)?,
+            "deflate" => {
+                // Servers send both zlib-wrapped and raw deflate under this name.
+                inflate(flate2::read::ZlibDecoder::new(&body[..]), cap)
+                    .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&body[..]), cap))?
+            }
+            "br" => inflate(brotli_decompressor::Decompressor::new(&body[..], 4096), cap)?,
+            "zstd" => inflate(
+                zstd::stream::read::Decoder::new(&body[..])
+                    .map_err(|e| format!("zstd HTTP body: {e}"))?,
+                cap,
+            )?,
+            "" | "identity" | "none" => body,
+            other => {
+                return Err(format!(
+                    "HTTP body in unsupported Content-Encoding {other:?} (supported: gzip, deflate, br, zstd)"
+                ))
+            }
+        };
+    }
     Ok(Response {
         id,
         uri,
@@ -355,5 +365,56 @@ mod tests {
             ("r1", "http://e.com/", "utf-8")
         );
         assert!(decode(&entry, 4).unwrap_err().contains("over 4 bytes"));
+    }
+
+    /// An entry for `body` sent with `Content-Encoding: coding`.
+    fn entry_with(coding: &str, body: &[u8]) -> Vec<u8> {
+        let mut block = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: {coding}\r\n\r\n"
+        )
+        .into_bytes();
+        block.extend_from_slice(body);
+        let http = http_head(&block).unwrap();
+        let mut entry = Vec::new();
+        encode(&mut entry, &Header::default(), &http, &block);
+        entry
+    }
+
+    #[test]
+    fn decodes_brotli_zstd_and_stacked_codings() {
+        use std::io::Write;
+        let page = "<p>caf\u{e9} au lait</p>".repeat(8);
+        // brotli.compress(page, quality=5), from the reference implementation (Brotli 1.2.1).
+        let br: [u8; 36] = [
+            0x1b, 0x9f, 0x00, 0x00, 0x44, 0x27, 0x47, 0x7a, 0x82, 0x2f, 0xf2, 0xaf, 0xad, 0xad,
+            0x2d, 0x08, 0x4a, 0x21, 0xe1, 0x0a, 0x29, 0xc1, 0x8a, 0x5a, 0x89, 0x6d, 0xae, 0xf8,
+            0x83, 0x16, 0xa5, 0x9c, 0xc8, 0xfc, 0xc2, 0x01,
+        ];
+        let e = entry_with("br", &br);
+        assert_eq!(decode(&e, 1 << 20).unwrap().body, page.as_bytes());
+        assert!(decode(&e, 20).unwrap_err().contains("over 20 bytes"));
+        let e = entry_with("br", &br[..20]);
+        assert!(decode(&e, 1 << 20).unwrap_err().contains("corrupt"));
+
+        let zst = zstd::encode_all(page.as_bytes(), 3).unwrap();
+        assert_eq!(
+            decode(&entry_with("zstd", &zst), 1 << 20).unwrap().body,
+            page.as_bytes()
+        );
+        // "gzip, zstd": gzipped first, then zstd-compressed; undone in reverse.
+        let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        g.write_all(page.as_bytes()).unwrap();
+        let both = zstd::encode_all(&g.finish().unwrap()[..], 3).unwrap();
+        assert_eq!(
+            decode(&entry_with("gzip, zstd", &both), 1 << 20)
+                .unwrap()
+                .body,
+            page.as_bytes()
+        );
+        let err = decode(&entry_with("compress", b"x"), 1 << 20).unwrap_err();
+        assert!(
+            err.contains("\"compress\"") && err.contains("br, zstd"),
+            "{err}"
+        );
     }
 }
