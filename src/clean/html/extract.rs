@@ -219,7 +219,10 @@ fn visible_len(s: &str) -> (u32, u32) {
     (n, commas)
 }
 
-fn measure(dom: &Dom, page: &str) -> Stats {
+/// `keep_asides`: `<aside>` elements are not dropped by their tag (the second attempt on a
+/// page whose first attempt left no text: some templates put the post in an `<aside>`).
+fn measure(dom: &Dom, page: &str, keep_asides: bool) -> Stats {
+    let junk_tag = |t: Tag| junk_tag(t) && !(keep_asides && t == Tag::Aside);
     let n = dom.nodes.len();
     // Pass 1: raw text per subtree, hard junk excluded, to size the class-based removal.
     let mut raw = vec![0u32; n];
@@ -374,8 +377,24 @@ pub struct Extracted {
 
 /// Extracts the main text of a parsed page. A heading that repeats `title` (the page's
 /// headline) is left out: it is metadata, not body text.
+///
+/// When nothing is left and the page has `<aside>` elements, they are kept in a second
+/// attempt: a page with its post in an `<aside>` gives its text rather than nothing.
 pub fn extract(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
-    let st = measure(dom, page);
+    let ex = extract_with(dom, page, title, false);
+    let has_aside = || {
+        dom.nodes
+            .iter()
+            .any(|n| matches!(n.kind, Kind::Element(Tag::Aside)))
+    };
+    if ex.text.is_empty() && has_aside() {
+        return extract_with(dom, page, title, true);
+    }
+    ex
+}
+
+fn extract_with(dom: &Dom, page: &str, title: Option<&str>, keep_asides: bool) -> Extracted {
+    let st = measure(dom, page, keep_asides);
     let title = title.map(words).unwrap_or_default();
     let mut r = Render {
         dom,
@@ -779,6 +798,30 @@ mod tests {
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
+
+    /// A template that puts the post in an `<aside>` (seen on blogs of the Dragnet set) gives
+    /// the post rather than nothing; an `<aside>` next to an article is still dropped.
+    #[test]
+    fn post_inside_an_aside_is_kept_when_nothing_else_is_left() {
+        let page = format!(
+            r#"<html><body><nav><a href=/>Home</a> <a href=/a>About</a></nav>
+            <section id="leftColumn"><aside class="blogPost"><h1>Budget news</h1>
+            <div class="blogContent"><p>{PROSE}</p><p>{PROSE} Second.</p></div></aside></section>
+            <footer>Copyright 2024 Example News</footer></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE) && text.contains("Second."), "{text}");
+        assert!(
+            !text.contains("Copyright") && !text.contains("About"),
+            "{text}"
+        );
+        let page = format!(
+            r#"<html><body><article><p>{PROSE}</p></article>
+            <aside><p>{PROSE} From the sidebar.</p></aside></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE) && !text.contains("sidebar"), "{text}");
+    }
 
     #[test]
     fn keeps_article_paragraphs_and_drops_furniture() {
