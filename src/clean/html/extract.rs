@@ -618,6 +618,26 @@ impl Render<'_> {
     }
 
     /// Writes the text of `n`'s subtree: blocks on new lines, link-heavy blocks left out.
+    /// A table cell of a data table: short, and only text and inline elements inside. The
+    /// cells of a row are written on one line, separated by spaces (a row of figures is one
+    /// line, not a column of one-word lines); a layout cell holding paragraphs, line breaks
+    /// or long running text stays a block of its own.
+    fn data_cell(&self, i: u32, t: Tag) -> bool {
+        if !matches!(t, Tag::Td | Tag::Th) || self.st.len[i as usize] >= 200 {
+            return false;
+        }
+        let mut stack: Vec<u32> = self.dom.children(i).collect();
+        while let Some(c) = stack.pop() {
+            if let Some(ct) = self.dom.tag(c) {
+                if ct.is_block() {
+                    return false;
+                }
+                stack.extend(self.dom.children(c));
+            }
+        }
+        true
+    }
+
     fn render(&mut self, n: u32, out: &mut String) {
         let (dom, page, st) = (self.dom, self.page, self.st);
         // Iterative walk: (node, entering) pairs, so deep pages cannot overflow the stack.
@@ -635,8 +655,10 @@ impl Render<'_> {
                 }
                 Kind::Element(t) => {
                     if !enter {
-                        if t.is_block() {
+                        if t.is_block() && !self.data_cell(i, t) {
                             out.push('\n');
+                        } else if t.is_block() && !out.ends_with([' ', '\n']) {
+                            out.push(' ');
                         }
                         continue;
                     }
@@ -644,14 +666,20 @@ impl Render<'_> {
                         out.push('\n');
                         continue;
                     }
-                    if t.is_block() && i != n && skip_block(dom, page, st, i, t) {
+                    if t.is_block()
+                        && i != n
+                        && !self.data_cell(i, t)
+                        && skip_block(dom, page, st, i, t)
+                    {
                         continue;
                     }
                     if matches!(t, Tag::H1 | Tag::H2) && self.is_headline(i) {
                         continue;
                     }
-                    if t.is_block() {
+                    if t.is_block() && !self.data_cell(i, t) {
                         out.push('\n');
+                    } else if t.is_block() && !out.ends_with([' ', '\n']) && !out.is_empty() {
+                        out.push(' ');
                     }
                     stack.push((i, false));
                     let first = stack.len();
@@ -680,7 +708,9 @@ fn skip_block(dom: &Dom, page: &str, st: &Stats, i: u32, t: Tag) -> bool {
     let linky = ld > 0.5 && len - st.link[iu] < 200;
     match t {
         Tag::P | Tag::Pre | Tag::Blockquote | Tag::Td | Tag::Th => ld > 0.7 && len < 400,
-        _ if t.is_heading() => false,
+        // A row of a data table with a linked name in it is data: link tables are judged as
+        // a whole (the `<table>`).
+        _ if t.is_heading() || t == Tag::Tr => false,
         Tag::Ul | Tag::Ol if linky => {
             let (mut items, mut sentences) = (0, 0);
             for c in dom.children(i) {
@@ -798,6 +828,32 @@ mod tests {
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
+
+    /// A data table is written a row per line; a layout table's prose cell stays a block.
+    #[test]
+    fn table_rows_are_lines() {
+        let page = format!(
+            r#"<html><body><div class="article-body"><p>{PROSE}</p>
+            <table><tr><th>Team</th><th>Won</th><th>Points</th></tr>
+            <tr><td><a href=/t/1>Arsenal</a></td><td>12</td><td>38</td></tr>
+            <tr><td>Chelsea</td><td><b>11</b></td><td>35</td></tr></table>
+            <table><tr><td><p>{PROSE} In a layout cell.</p></td><td>Tel. 0123<br>Fax 0456</td></tr></table>
+            <p>{PROSE} Last.</p></div></body></html>"#
+        );
+        let text = run(&page);
+        let lines: Vec<&str> = text.lines().collect();
+        for row in ["Team Won Points", "Arsenal 12 38", "Chelsea 11 35"] {
+            assert!(lines.contains(&row), "{row:?} not a line of {text}");
+        }
+        assert!(
+            lines.contains(&format!("{PROSE} In a layout cell.").as_str()),
+            "{text}"
+        );
+        assert!(
+            lines.contains(&"Tel. 0123") && lines.contains(&"Fax 0456"),
+            "{text}"
+        );
+    }
 
     /// A template that puts the post in an `<aside>` (seen on blogs of the Dragnet set) gives
     /// the post rather than nothing; an `<aside>` next to an article is still dropped.
