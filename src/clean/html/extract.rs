@@ -617,7 +617,6 @@ impl Render<'_> {
         same
     }
 
-    /// Writes the text of `n`'s subtree: blocks on new lines, link-heavy blocks left out.
     /// A table cell of a data table: short, and only text and inline elements inside. The
     /// cells of a row are written on one line, separated by spaces (a row of figures is one
     /// line, not a column of one-word lines); a layout cell holding paragraphs, line breaks
@@ -638,10 +637,13 @@ impl Render<'_> {
         true
     }
 
+    /// Writes the text of `n`'s subtree: blocks on new lines, link-heavy blocks left out.
     fn render(&mut self, n: u32, out: &mut String) {
         let (dom, page, st) = (self.dom, self.page, self.st);
         // Iterative walk: (node, entering) pairs, so deep pages cannot overflow the stack.
         let mut stack: Vec<(u32, bool)> = vec![(n, true)];
+        // Open `<pre>` elements: their text keeps its line breaks.
+        let mut pre = 0usize;
         while let Some((i, enter)) = stack.pop() {
             let iu = i as usize;
             if st.removed[iu] {
@@ -649,11 +651,24 @@ impl Render<'_> {
             }
             match dom.nodes[iu].kind {
                 Kind::Text(s, e) => {
-                    if enter {
+                    if enter && pre > 0 {
+                        for (k, line) in page[s..e].split('\n').enumerate() {
+                            if k > 0 {
+                                out.push('\n');
+                            }
+                            if out.is_empty() || out.ends_with('\n') {
+                                out.push(PRE_LINE);
+                            }
+                            push_text(out, line);
+                        }
+                    } else if enter {
                         push_text(out, &page[s..e]);
                     }
                 }
                 Kind::Element(t) => {
+                    if !enter && t == Tag::Pre {
+                        pre = pre.saturating_sub(1);
+                    }
                     if !enter {
                         if t.is_block() && !self.data_cell(i, t) {
                             out.push('\n');
@@ -680,6 +695,9 @@ impl Render<'_> {
                         out.push('\n');
                     } else if t.is_block() && !out.ends_with([' ', '\n']) && !out.is_empty() {
                         out.push(' ');
+                    }
+                    if t == Tag::Pre {
+                        pre += 1;
                     }
                     stack.push((i, false));
                     let first = stack.len();
@@ -795,19 +813,27 @@ fn is_ui_line(t: &str) -> bool {
     UI_LINES.contains(&k.as_str())
 }
 
-/// Trims each line, drops empty lines, control labels and repeats of long lines.
+/// Starts a line of preformatted text in the rendered string (removed by [`finish`]).
+const PRE_LINE: char = '\0';
+
+/// Trims each line, drops empty lines, control labels and repeats of long lines (not in
+/// preformatted text, where code repeats lines on purpose).
 fn finish(s: String) -> String {
     let mut out = String::with_capacity(s.len());
     let mut seen = std::collections::HashSet::new();
     for line in s.lines() {
-        let t = line.trim_matches(|c: char| c.is_whitespace());
+        let (line, pre) = match line.strip_prefix(PRE_LINE) {
+            Some(rest) => (rest, true),
+            None => (line, false),
+        };
+        let t = line.trim_matches(|c: char| c.is_whitespace() || c == PRE_LINE);
         if t.is_empty() {
             continue;
         }
-        if t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes())) {
-            continue;
-        }
-        if is_ui_line(t) {
+        if !pre
+            && (t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes()))
+                || is_ui_line(t))
+        {
             continue;
         }
         if !out.is_empty() {
@@ -828,6 +854,32 @@ mod tests {
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
+
+    /// Preformatted text (a plain-text RFC, a poem, code) keeps its line breaks; the unwrap
+    /// stage later joins hard-wrapped prose.
+    #[test]
+    fn pre_keeps_its_lines() {
+        let page = format!(
+            "<html><body><div class=\"article-body\"><p>{PROSE}</p><pre>Abstract\n\n    This draft describes a protocol by which  <a href=/x>client-side</a>\n    applications can talk.\n</pre><p>{PROSE} Last.</p></div></body></html>"
+        );
+        let text = run(&page);
+        let lines: Vec<&str> = text.lines().collect();
+        for l in [
+            "Abstract",
+            "This draft describes a protocol by which client-side",
+            "applications can talk.",
+        ] {
+            assert!(lines.contains(&l), "{l:?} not a line of {text}");
+        }
+        // Code repeats long lines on purpose: they are not deduplicated inside <pre>.
+        let code = "    data-cover-adapter=\"vendor/mocha-blanket.js\"&gt;&lt;/script&gt;";
+        let page = format!(
+            "<html><body><div class=\"article-body\"><p>{PROSE}</p><pre>a\n{code}\nb\n{code}</pre><p>{PROSE} Last.</p></div></body></html>"
+        );
+        let text = run(&page);
+        assert_eq!(text.matches("mocha-blanket").count(), 2, "{text}");
+        assert!(!text.contains(PRE_LINE), "{text:?}");
+    }
 
     /// A data table is written a row per line; a layout table's prose cell stays a block.
     #[test]
