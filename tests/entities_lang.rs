@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use corpusmill::entities::EntitiesConfig;
-use corpusmill::pipeline::{disable_stage, run, NoProgress};
+use corpusmill::pipeline::{run, NoProgress};
 
 const GERMAN: &str = include_str!("data/german_article.txt");
 const ENGLISH: &str = include_str!("data/clean_seed_000_d2376bb0422849ae.txt");
@@ -32,10 +32,9 @@ fn german_article_gets_no_named_entities_in_the_pipeline() {
     let lines: Vec<String> = recs.iter().map(|r| r.to_string()).collect();
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     let out = dir.path().join("out");
-    // The default quality rules (English stop words) would drop the German article before it
-    // reached the entity stage; a German corpus would configure them off.
-    let mut cfg = config(&[&input], &out);
-    disable_stage(&mut cfg, "quality").unwrap();
+    // With the default config, as a user runs it: the quality rules' English word rules are
+    // skipped for the German article, which reaches the entity stage.
+    let cfg = config(&[&input], &out);
     let s = run(&cfg, &NoProgress).unwrap();
     assert_eq!(s.stats.docs_written, 2, "{:?}", s.stats.rejected);
     let recs = records_by_id(&out);
@@ -50,6 +49,7 @@ fn german_article_gets_no_named_entities_in_the_pipeline() {
     let en = labels(&recs["en"]);
     assert!(en.iter().any(|l| l == "PER") && en.iter().any(|l| l == "LOC"));
     assert_eq!(s.stats.counters["entities"]["ner_skipped_lang"], 1);
+    assert_eq!(s.stats.counters["quality"]["word_rules_skipped_lang"], 1);
 }
 
 #[test]
