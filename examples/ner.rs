@@ -1,6 +1,8 @@
 //! Drives NER work during development (run from the repository root):
 //! `train OUT` (the shipped model's exact recipe), `eval MODEL CONLL`, `text MODEL FILE`
 //! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
+//! `train` variants come from environment switches: `EPOCHS=N`, `BITS=N`, `SEED=N`, `DROP=P`,
+//! `ONEPASS`, `NOGAZ`, `GREEDY` and `NOCLUSTERS` (no BBC-text clusters).
 use std::path::PathBuf;
 
 use corpusmill::entities::{conll, train};
@@ -15,9 +17,13 @@ fn main() -> anyhow::Result<()> {
             );
             o.verbose = true;
             o.cluster_text = vec!["../shared/data/bbc/articles.jsonl.zst".into()];
+            o.embedding_clusters = Some("models/embeddings/glove-clusters.tsv.zst".into());
             for kind in ["loc", "per_first", "per_last"] {
                 let path = format!("models/gazetteers/{kind}.txt");
                 o.gazetteers.push((kind.to_string(), path.into()));
+            }
+            if let Ok(e) = std::env::var("SEED") {
+                o.seed = e.parse()?;
             }
             if let Ok(e) = std::env::var("EPOCHS") {
                 o.epochs = e.parse()?;
