@@ -566,8 +566,7 @@ fn core_range(lower: &[u8]) -> (usize, usize) {
 fn spaces_and_digits(b: &[u8]) -> (usize, bool) {
     let mut spaces = 0usize;
     let mut digit = 0u8;
-    // Leading bytes 0xE3..=0xE9: characters U+3000..U+9FFF (CJK punctuation, kana, Han).
-    let ideo = |c: u8| u8::from(c.wrapping_sub(0xE3) < 7);
+    let ideo = |c: u8| u8::from(super::is_cjk_lead(c));
     let mut blocks = b.chunks_exact(32);
     for blk in &mut blocks {
         let mut n = 0u8;
@@ -602,13 +601,7 @@ fn ends_terminal(b: &[u8]) -> bool {
             b'.' | b'!' | b'?' => return true,
             // "…"
             0xA6 if e >= 3 && b[e - 3] == 0xE2 && b[e - 2] == 0x80 => return true,
-            // Ideographic full stop 。 (E3 80 82), fullwidth ！ ？ (EF BC 81 / 9F), Arabic
-            // question mark ؟ (D8 9F), Devanagari danda । (E0 A5 A4).
-            0x82 if e >= 3 && b[e - 3] == 0xE3 && b[e - 2] == 0x80 => return true,
-            0x81 | 0x9F if e >= 3 && b[e - 3] == 0xEF && b[e - 2] == 0xBC => return true,
-            0x9F if e >= 2 && b[e - 2] == 0xD8 => return true,
-            0xA4 if e >= 3 && b[e - 3] == 0xE0 && b[e - 2] == 0xA5 => return true,
-            _ => return false,
+            _ => return super::ends_other_script_stop(&b[..e]),
         }
     }
 }

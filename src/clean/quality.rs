@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lang::{LangConfig, LangId};
 use super::repetition;
+use super::{ends_other_script_stop, is_cjk_lead};
 use crate::doc::Doc;
 use crate::stage::{Counters, Drop, Stage, Verdict};
 
@@ -696,7 +697,7 @@ const CLASS: [u8; 256] = {
         let b = c as u8;
         t[c] = if b == b' ' || b == b'\t' {
             SEP
-        } else if b >= 0xE3 && b <= 0xE9 {
+        } else if is_cjk_lead(b) {
             CONTENT | ALPHA | IDEO
         } else if b.is_ascii_alphabetic() || (b >= 0xC0 && b != 0xE2) {
             CONTENT | ALPHA
@@ -771,19 +772,6 @@ fn ends_sentence(w: &[u8]) -> bool {
         _ => w,
     };
     matches!(w, [.., b'.' | b'!' | b'?'] | [.., 0xE2, 0x80, 0xA6]) || ends_other_script_stop(w)
-}
-
-/// Ends in a sentence-final mark of another script: the ideographic full stop U+3002, the
-/// fullwidth `！` `？` U+FF01 / U+FF1F, the Arabic question mark U+061F and the Devanagari
-/// danda U+0964.
-fn ends_other_script_stop(b: &[u8]) -> bool {
-    matches!(
-        b,
-        [.., 0xE3, 0x80, 0x82]
-            | [.., 0xEF, 0xBC, 0x81 | 0x9F]
-            | [.., 0xD8, 0x9F]
-            | [.., 0xE0, 0xA5, 0xA4]
-    )
 }
 
 /// Number of characters in UTF-8 bytes.
