@@ -38,20 +38,24 @@ impl Default for LangConfig {
     }
 }
 
+/// Parses the ISO 639-3 codes of config key `key`; an unknown code is an error naming it.
+pub(crate) fn parse_codes(key: &str, codes: &[String]) -> crate::Result<Vec<whatlang::Lang>> {
+    codes
+        .iter()
+        .map(|code| {
+            whatlang::Lang::from_code(code.as_str()).ok_or_else(|| {
+                crate::Error::Config(format!(
+                    "{key}: `{code}` is not an ISO 639-3 code whatlang knows (use codes such as \"eng\", \"deu\", \"fra\")"
+                ))
+            })
+        })
+        .collect()
+}
+
 impl LangConfig {
     /// Validates the config and builds the stage.
     pub fn build(&self) -> crate::Result<LangId> {
-        let mut allow = Vec::with_capacity(self.allow.len());
-        for code in &self.allow {
-            match whatlang::Lang::from_code(code.as_str()) {
-                Some(l) => allow.push(l),
-                None => {
-                    return Err(crate::Error::Config(format!(
-                        "lang.allow: `{code}` is not an ISO 639-3 code whatlang knows (use codes such as \"eng\", \"deu\", \"fra\")"
-                    )))
-                }
-            }
-        }
+        let allow = parse_codes("lang.allow", &self.allow)?;
         if !(0.0..=1.0).contains(&self.min_score) {
             return Err(crate::Error::Config(format!(
                 "lang.min_score = {} is outside 0..=1",

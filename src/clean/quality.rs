@@ -11,7 +11,7 @@
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::lang::{LangConfig, LangId};
+use super::lang::{parse_codes, LangConfig, LangId};
 use super::repetition;
 use super::{ends_other_script_stop, is_cjk_lead};
 use crate::doc::Doc;
@@ -281,17 +281,10 @@ impl QualityConfig {
             .filter(|w| w.len() <= 8)
             .map(|w| (w.len(), pack_lower(w)))
             .collect();
-        let mut word_langs = Vec::with_capacity(self.word_rule_languages.len());
-        for code in &self.word_rule_languages {
-            match whatlang::Lang::from_code(code.as_str()) {
-                Some(l) => word_langs.push(l.code()),
-                None => {
-                    return Err(crate::Error::Config(format!(
-                        "quality.word_rule_languages: `{code}` is not an ISO 639-3 code the language identifier knows (use codes such as \"eng\", \"deu\")"
-                    )))
-                }
-            }
-        }
+        let word_langs = parse_codes("quality.word_rule_languages", &self.word_rule_languages)?
+            .into_iter()
+            .map(|l| l.code())
+            .collect();
         Ok(Quality {
             cfg: self.clone(),
             word_langs,
@@ -488,13 +481,12 @@ impl Quality {
     fn judge(&self, text: &str) -> (Verdict, bool) {
         // Identified at most once, and only when a word rule fails.
         let mut other: Option<bool> = None;
-        let mut skip_word_rule =
-            |text: &str| *other.get_or_insert_with(|| self.other_language(text));
+        let mut skip_word_rule = || *other.get_or_insert_with(|| self.other_language(text));
         let v = self.rules(text, &mut skip_word_rule);
         (v, other == Some(true))
     }
 
-    fn rules(&self, text: &str, skip_word_rule: &mut dyn FnMut(&str) -> bool) -> Verdict {
+    fn rules(&self, text: &str, skip_word_rule: &mut dyn FnMut() -> bool) -> Verdict {
         let c = &self.cfg;
         if c.c4.enabled {
             let b = text.as_bytes();
@@ -518,7 +510,7 @@ impl Quality {
         if c.c4.enabled
             && c.c4.min_sentences > 0
             && s.sentences < c.c4.min_sentences
-            && !skip_word_rule(text)
+            && !skip_word_rule()
         {
             return drop(
                 "c4_min_sentences",
@@ -529,7 +521,7 @@ impl Quality {
         let g = &c.gopher_quality;
         let words = s.words.max(1) as f64;
         if g.enabled {
-            if s.content_words < g.min_words && !skip_word_rule(text) {
+            if s.content_words < g.min_words && !skip_word_rule() {
                 return drop(
                     "gopher_min_words",
                     s.content_words as f64,
@@ -544,10 +536,10 @@ impl Quality {
                 );
             }
             let mean = s.content_bytes as f64 / s.content_words.max(1) as f64;
-            if mean < g.min_mean_word_length && !skip_word_rule(text) {
+            if mean < g.min_mean_word_length && !skip_word_rule() {
                 return drop("gopher_mean_word_length_low", mean, g.min_mean_word_length);
             }
-            if mean > g.max_mean_word_length && !skip_word_rule(text) {
+            if mean > g.max_mean_word_length && !skip_word_rule() {
                 return drop("gopher_mean_word_length_high", mean, g.max_mean_word_length);
             }
             let r = s.hashes as f64 / words;
@@ -572,7 +564,7 @@ impl Quality {
             if r < g.min_alpha_words_ratio {
                 return drop("gopher_alpha_words", r, g.min_alpha_words_ratio);
             }
-            if s.stop_words < g.min_stop_words && !skip_word_rule(text) {
+            if s.stop_words < g.min_stop_words && !skip_word_rule() {
                 return drop(
                     "gopher_stop_words",
                     s.stop_words as f64,

@@ -681,17 +681,14 @@ impl Render<'_> {
                         out.push('\n');
                         continue;
                     }
-                    if t.is_block()
-                        && i != n
-                        && !self.data_cell(i, t)
-                        && skip_block(dom, page, st, i, t)
-                    {
+                    let cell = self.data_cell(i, t);
+                    if t.is_block() && i != n && !cell && skip_block(dom, page, st, i, t) {
                         continue;
                     }
                     if matches!(t, Tag::H1 | Tag::H2) && self.is_headline(i) {
                         continue;
                     }
-                    if t.is_block() && !self.data_cell(i, t) {
+                    if t.is_block() && !cell {
                         out.push('\n');
                     } else if t.is_block() && !out.ends_with([' ', '\n']) && !out.is_empty() {
                         out.push(' ');
