@@ -2,6 +2,7 @@
 //! `train OUT` (the shipped model's exact recipe), `eval MODEL CONLL`, `text MODEL FILE`
 //! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
 //! `train` variants come from environment switches: `EPOCHS=N`, `BITS=N`, `SEED=N`, `DROP=P`,
+//! `EMB=FILE` (other embedding clusters),
 //! `ONEPASS`, `NOGAZ`, `GREEDY` and `NOCLUSTERS` (no BBC-text clusters).
 use std::path::PathBuf;
 
@@ -21,6 +22,9 @@ fn main() -> anyhow::Result<()> {
             for kind in ["loc", "per_first", "per_last"] {
                 let path = format!("models/gazetteers/{kind}.txt");
                 o.gazetteers.push((kind.to_string(), path.into()));
+            }
+            if let Ok(e) = std::env::var("EMB") {
+                o.embedding_clusters = Some(e.into());
             }
             if let Ok(e) = std::env::var("SEED") {
                 o.seed = e.parse()?;
