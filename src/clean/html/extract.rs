@@ -10,9 +10,12 @@
 //!    with its own running text) of at least 25 characters scores by its length and commas,
 //!    discounted by its link density, and passes the score to its parent, grandparent and
 //!    great-grandparent with decay; containers gain or lose by tag and by `class`/`id` names
-//!    (the readability family's method). The best container wins; an ancestor that holds most
-//!    of the other strong containers replaces it (articles split in several columns), and
-//!    siblings that score near it or are plain prose paragraphs join it.
+//!    (the readability family's method). The best container wins, unless it lies away from
+//!    the page's headline (the heading the `<title>` repeats) and a candidate near the
+//!    headline scores at least a fifth of it (a short article beside a longer comment list);
+//!    an ancestor that holds most of the other strong containers replaces it (articles split
+//!    in several columns), and siblings that score near it or are plain prose paragraphs
+//!    join it.
 //! 3. **Rendering.** The chosen subtrees are written as text: blocks on their own lines,
 //!    `<br>` as a line break, entities decoded, whitespace collapsed; blocks that are mostly
 //!    link text (link lists, "read more" teasers) are left out.
@@ -455,6 +458,17 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, keep_asides: bool) -
             best = i as u32;
         }
     }
+    // The winner it replaces must not come back as a sibling of the new one.
+    let mut displaced = NONE;
+    if best != NONE {
+        if let Some((c, s)) = headline_candidate(dom, page, &st, &r.title, best, &finals) {
+            if s >= HEADLINE_SHARE * best_score {
+                displaced = best;
+                best = c;
+                best_score = s;
+            }
+        }
+    }
     let mut out = String::new();
     let article = best != NONE;
     if best == NONE {
@@ -464,7 +478,8 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, keep_asides: bool) -
             article,
         };
     }
-    // An ancestor holding several strong alternatives is the real container.
+    // An ancestor holding several strong alternatives is the real container (not after the
+    // headline rule: the alternatives are then the winner it displaced).
     finals.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let alts: Vec<u32> = finals
         .iter()
@@ -473,7 +488,7 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, keep_asides: bool) -
         .filter(|(s, _)| *s >= 0.75 * best_score)
         .map(|(_, i)| *i)
         .collect();
-    if alts.len() >= 2 {
+    if alts.len() >= 2 && displaced == NONE {
         let mut a = dom.nodes[best as usize].parent;
         while a != NONE && a != 0 {
             let holds = alts.iter().filter(|&&c| is_ancestor(dom, a, c)).count();
@@ -512,6 +527,9 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, keep_asides: bool) -
                 parts.push(c);
                 continue;
             }
+            if displaced != NONE && is_ancestor(dom, c, displaced) {
+                continue;
+            }
             let mut s = if scored[ci] { score[ci] } else { 0.0 };
             if !best_names.is_empty() && *dom.nodes[ci].names == *best_names {
                 s += best_s * 0.2;
@@ -546,6 +564,78 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, keep_asides: bool) -
         };
     }
     Extracted { text, article }
+}
+
+/// A candidate near the headline replaces a winner elsewhere on the page when it scores at
+/// least this share of the winner.
+const HEADLINE_SHARE: f64 = 0.2;
+
+/// The page's headline: the first heading without a link, of three or more words, that the
+/// page title contains (a heading that only contains the title, "About The Daily News", is
+/// site furniture named after it). It may sit in a removed page header.
+fn headline(dom: &Dom, page: &str, title: &str) -> Option<u32> {
+    if title.is_empty() {
+        return None;
+    }
+    let mut s = String::new();
+    (1..dom.nodes.len()).find_map(|i| {
+        let t = dom.tag(i as u32)?;
+        if !t.is_heading() || has_link(dom, i as u32) {
+            return None;
+        }
+        s.clear();
+        inline_text(dom, page, i as u32, &mut s);
+        let h = words(&s);
+        (h.split(' ').count() >= 3 && title.contains(&h)).then_some(i as u32)
+    })
+}
+
+/// When the winner lies away from the page's headline (a short article beside a long comment
+/// thread, footer or teaser column), the best-scoring candidate with some text in the nearest
+/// of the headline's block ancestors (up to the fourth) that holds one: `(node, score)`. None
+/// when the winner holds the headline or sits in one of those ancestors first, or when there
+/// is no headline.
+fn headline_candidate(
+    dom: &Dom,
+    page: &str,
+    st: &Stats,
+    title: &str,
+    best: u32,
+    finals: &[(f64, u32)],
+) -> Option<(u32, f64)> {
+    let h = headline(dom, page, title)?;
+    if is_ancestor(dom, best, h) {
+        return None;
+    }
+    let mut a = dom.nodes[h as usize].parent;
+    let mut blocks = 0;
+    while a != NONE && a != 0 && blocks < 4 {
+        if is_ancestor(dom, a, best) {
+            return None;
+        }
+        if dom.tag(a).is_some_and(Tag::is_block) {
+            blocks += 1;
+            let found = finals
+                .iter()
+                .filter(|&&(_, c)| {
+                    st.len[c as usize] >= 250
+                        && density(st, c as usize) < 0.5
+                        && is_ancestor(dom, a, c)
+                })
+                .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
+            if let Some(&(s, c)) = found {
+                return Some((c, s));
+            }
+        }
+        a = dom.nodes[a as usize].parent;
+    }
+    None
+}
+
+/// True when an `<a>` element is in the subtree of `n`.
+fn has_link(dom: &Dom, n: u32) -> bool {
+    dom.children(n)
+        .any(|c| dom.tag(c) == Some(Tag::A) || has_link(dom, c))
 }
 
 fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
@@ -926,6 +1016,31 @@ mod tests {
         );
         let text = run(&page);
         assert!(text.contains(PROSE) && !text.contains("sidebar"), "{text}");
+    }
+
+    /// A short article beside a longer block of prose elsewhere on the page (an author
+    /// profile, an unnamed comment list): the candidate under the headline wins, unless the
+    /// page has no heading matching its title.
+    #[test]
+    fn short_article_under_its_headline_beats_longer_prose_elsewhere() {
+        let profile = "Our columnist has written about city politics, schools and the harbour for thirty years, and before that she covered courts, councils and elections across the region.";
+        let page = |h1: &str| {
+            format!(
+                r#"<html><body><div id="main"><div class="head"><h1>{h1}</h1><p>By Ann Lee</p></div>
+                <div class="body"><p>{PROSE} The harbour bridge, long debated, will link the old port district with the new housing estates to the north, officials said, and work starts in May.</p></div></div>
+                <div id="side"><div class="about">{}</div></div></body></html>"#,
+                format!("<p>{profile}</p>").repeat(12)
+            )
+        };
+        let title = Some("Council approves harbour bridge | Daily Post");
+        let with = page("Council approves harbour bridge");
+        let text = extract(&Dom::parse(&with, 1 << 20), &with, title).text;
+        assert!(text.contains("harbour bridge, long debated"), "{text}");
+        assert!(!text.contains("Our columnist"), "{text}");
+        // Without a matching heading the longer block wins, as it did before.
+        let without = page("Latest");
+        let text = extract(&Dom::parse(&without, 1 << 20), &without, title).text;
+        assert!(text.contains("Our columnist"), "{text}");
     }
 
     #[test]
