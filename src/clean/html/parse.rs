@@ -374,6 +374,21 @@ fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 impl Builder {
+    /// Closes an unclosed `<head>` when it is the innermost open element but for unknown
+    /// ones: `<base>`, `<basefont>` or a stray `<mbox>` are never closed (unknown end tags are
+    /// ignored), and the body after them must not end up inside the head.
+    fn leave_head(&mut self) {
+        let known = self
+            .stack
+            .iter()
+            .rposition(|&n| self.dom.tag(n) != Some(Tag::Other));
+        if let Some(i) = known {
+            if self.dom.tag(self.stack[i]) == Some(Tag::Head) {
+                self.stack.truncate(i);
+            }
+        }
+    }
+
     fn top_tag(&self) -> Tag {
         let top = *self.stack.last().unwrap_or(&0);
         self.dom.tag(top).unwrap_or(Tag::Root)
@@ -410,9 +425,8 @@ impl Builder {
     fn text(&mut self, s: &[u8], start: usize, end: usize) {
         if start < end {
             // Running text cannot be in the head: it starts the body.
-            if self.top_tag() == Tag::Head && s[start..end].iter().any(|b| !b.is_ascii_whitespace())
-            {
-                self.stack.pop();
+            if s[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
+                self.leave_head();
             }
             self.append(Kind::Text(start, end), "".into(), false, NONE);
         }
@@ -439,13 +453,11 @@ impl Builder {
         // Body content ends an unclosed head, as in browsers: a page whose `<head>` is never
         // closed (or is cut off by a broken tag) must not hide its body inside it. Unknown
         // tags (`<base>` among them) do not count.
-        if self.top_tag() == Head
-            && !matches!(
-                tag,
-                Title | Meta | Link | Script | Style | Noscript | Template | Other
-            )
-        {
-            self.stack.pop();
+        if !matches!(
+            tag,
+            Title | Meta | Link | Script | Style | Noscript | Template | Other
+        ) {
+            self.leave_head();
         }
         if tag.closes_p() {
             self.close(
@@ -798,6 +810,17 @@ mod tests {
             shape("<head><link><script></script></head><body><p>a"),
             "Root(Head(Link()Script())Body(P(T)))"
         );
+        // Unknown elements are never closed: `<base>` or a stray `<mbox>` in an unclosed
+        // head took the body with them.
+        assert_eq!(
+            shape("<head><title>t</title><base href=/><div><p>a"),
+            "Root(Head(Title(T)Other())Div(P(T)))"
+        );
+        assert_eq!(
+            shape("<head><mbox><table><tr><td>a"),
+            "Root(Head(Other())Table(Tr(Td(T))))"
+        );
+        assert_eq!(shape("<head><base>Loose text"), "Root(Head(Other())T)");
     }
 
     #[test]
