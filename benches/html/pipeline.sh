@@ -6,6 +6,9 @@
 # pipeline dropped counting as empty output. Prints the rejection reasons, the pipeline's score
 # and the html stage's own score on the same pages.
 #
+# With WARC=1 the pages go in as a gzipped WARC of HTTP responses with an image response after
+# each (benches/html/to_warc.py), and the output is matched to the pages by `url`.
+#
 # usage: benches/html/pipeline.sh DEV.jsonl [MIN_PAGE_BYTES] [corpusmill run flags...]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -16,8 +19,13 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 (cd "$ROOT" && cargo build --release --quiet --example html_eval && cargo build --release --quiet)
 printf '[input]\nhtml_key = "html"\n[entities]\nenabled = false\n' >"$OUT/run.toml"
+INPUT=$DEV
+if [ -n "${WARC:-}" ]; then
+  INPUT=$OUT/pages.warc.gz
+  python3 "$ROOT/benches/html/to_warc.py" "$DEV" "$INPUT"
+fi
 code=0
-"$ROOT/target/release/corpusmill" run --no-progress --config "$OUT/run.toml" --input "$DEV" \
+"$ROOT/target/release/corpusmill" run --no-progress --config "$OUT/run.toml" --input "$INPUT" \
   --output "$OUT/run" "$@" 2>/dev/null || code=$?
 # Exit code 2 reports recoverable input errors (listed in errors.jsonl); anything else failed.
 [ "$code" -le 2 ] || exit "$code"
@@ -30,7 +38,9 @@ with open(outs, "w") as f:
     for part in sorted(glob.glob(run + "/part-*.jsonl.zst")):
         for l in lines(part):
             v = json.loads(l)
-            f.write(json.dumps({"id": v["id"], "out": v.get("text", "")}) + "\n")
+            # From a WARC, the page's own id is the last part of its url.
+            page = v["url"].rsplit("/", 1)[1] if v.get("url", "").startswith("http://dev.example/") else v["id"]
+            f.write(json.dumps({"id": page, "out": v.get("text", "")}) + "\n")
 why = collections.Counter()
 for side in ("rejected", "duplicates"):
     for path in glob.glob(f"{run}/{side}.jsonl.zst"):
