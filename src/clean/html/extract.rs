@@ -909,6 +909,18 @@ const UI_LINES: &[&str] = &[
 ];
 
 fn is_ui_line(t: &str) -> bool {
+    // Accessibility skip links, alone or in a row: "Skip to main | Skip to sidebar" (a link
+    // label of up to four words, not a sentence that starts so).
+    if t.len() <= 80 {
+        let skip = |p: &str| {
+            let p = p.trim().to_lowercase();
+            (p.starts_with("skip to ") || p.starts_with("jump to "))
+                && p.split_whitespace().count() <= 4
+        };
+        if t.split('|').all(skip) {
+            return true;
+        }
+    }
     if t.len() > 24 {
         return false;
     }
@@ -1158,12 +1170,19 @@ mod tests {
     fn control_and_ad_label_lines_are_dropped() {
         let page = format!(
             r#"<html><body><div class="article"><p>{PROSE}</p><div>Advertisement</div>
-            <p>{PROSE} Two.</p><div>Print Email</div><div>Report this comment</div><p>Search: a phrase</p></div></body></html>"#
+            <p>{PROSE} Two.</p><div>Print Email</div><div>Report this comment</div><p>Search: a phrase</p>
+            <div>Skip to main | Skip to sidebar</div><p>Skip to the end: they won.</p></div></body></html>"#
         );
         let text = run(&page);
         assert!(text.contains("spring. Two."), "{text}");
         assert!(text.contains("Search: a phrase"), "{text}");
-        for junk in ["Advertisement", "Print Email", "Report this"] {
+        assert!(text.contains("Skip to the end: they won."), "{text}");
+        for junk in [
+            "Advertisement",
+            "Print Email",
+            "Report this",
+            "Skip to main",
+        ] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
     }
