@@ -16,6 +16,7 @@
 
 pub mod extract;
 pub mod meta;
+pub mod mojibake;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};
@@ -163,6 +164,13 @@ impl Html {
         if !looks_like_html(&page) {
             return reject("not_html", 0.0, 1.0);
         }
+        let page = match mojibake::repair(&page) {
+            Some(fixed) => {
+                counters.add(NAME, "mojibake_repaired", 1);
+                fixed
+            }
+            None => page,
+        };
         let p = self.page(&page);
         drop(page);
         if p.truncated {
@@ -259,6 +267,21 @@ mod tests {
             r#","author":"Ann Lee","html_lang":"en""#
         );
         assert!(d.html.is_none());
+    }
+
+    #[test]
+    fn garbled_utf8_is_decoded_again() {
+        // UTF-8 read as windows-1252 upstream: "It’s" arrives as "Itâ€™s".
+        let page = "<html><body><article><p>It\u{e2}\u{20ac}\u{2122}s the caf\u{c3}\u{a9}\u{e2}\u{20ac}\u{2122}s best year, the owner said on Monday.</p></article></body></html>";
+        let mut d = doc(page);
+        let mut c = Counters::default();
+        assert_eq!(stage().process(&mut d, &mut c), Verdict::Keep);
+        assert!(
+            d.text.starts_with("It\u{2019}s the caf\u{e9}\u{2019}s"),
+            "{}",
+            d.text
+        );
+        assert_eq!(c.get("html", "mojibake_repaired"), 1);
     }
 
     #[test]
