@@ -124,11 +124,16 @@ pub struct Page {
     pub truncated: bool,
     /// True when a content container was found.
     pub article: bool,
+    /// True when the page was UTF-8 read as Latin-1 or windows-1252 and was decoded again
+    /// ([`mojibake::repair`]).
+    pub repaired: bool,
 }
 
 impl Html {
     /// Extracts text and metadata from a page (no size checks).
     pub fn page(&self, page: &str) -> Page {
+        let fixed = mojibake::repair(page);
+        let page = fixed.as_deref().unwrap_or(page);
         let dom = parse::Dom::parse(page, self.max_nodes);
         let meta = meta::read(&dom, page);
         let ex = extract::extract(&dom, page, meta.title.as_deref());
@@ -137,6 +142,7 @@ impl Html {
             meta,
             truncated: dom.truncated,
             article: ex.article,
+            repaired: fixed.is_some(),
         }
     }
 
@@ -164,17 +170,13 @@ impl Html {
         if !looks_like_html(&page) {
             return reject("not_html", 0.0, 1.0);
         }
-        let page = match mojibake::repair(&page) {
-            Some(fixed) => {
-                counters.add(NAME, "mojibake_repaired", 1);
-                fixed
-            }
-            None => page,
-        };
         let p = self.page(&page);
         drop(page);
         if p.truncated {
             counters.add(NAME, "node_cap", 1);
+        }
+        if p.repaired {
+            counters.add(NAME, "mojibake_repaired", 1);
         }
         if !p.article {
             counters.add(NAME, "no_article_container", 1);
