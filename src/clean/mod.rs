@@ -10,6 +10,7 @@ pub mod lang;
 pub mod length;
 pub mod lexicon;
 pub mod lines;
+pub mod mojibake;
 pub mod normalize;
 pub mod profile;
 pub mod quality;

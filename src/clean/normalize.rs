@@ -1,6 +1,7 @@
 //! Text normalization: the first per-document stage.
 //!
-//! Decodes stray HTML entities, applies Unicode NFC, unifies newlines, turns Unicode spaces and
+//! Decodes again text whose UTF-8 was read as Latin-1 or windows-1252 upstream
+//! ([`super::mojibake`]), decodes stray HTML entities, applies Unicode NFC, unifies newlines, turns Unicode spaces and
 //! tabs into plain spaces, collapses runs of spaces, strips control and zero-width characters,
 //! trims line ends and keeps at most one blank line between paragraphs. Every later stage (and
 //! the exact-dedup key) sees text in this form.
@@ -23,6 +24,9 @@ pub struct NormalizeConfig {
     pub decode_html_entities: bool,
     /// Apply Unicode NFC (default true).
     pub nfc: bool,
+    /// Decode again a text whose UTF-8 was read as Latin-1 or windows-1252 upstream ("Itâ€™s"
+    /// for "It’s"), when all its non-ASCII characters fit that misreading (default true).
+    pub repair_mojibake: bool,
 }
 
 impl Default for NormalizeConfig {
@@ -31,6 +35,7 @@ impl Default for NormalizeConfig {
             enabled: true,
             decode_html_entities: true,
             nfc: true,
+            repair_mojibake: true,
         }
     }
 }
@@ -41,6 +46,7 @@ impl NormalizeConfig {
         Ok(Normalize {
             decode_html_entities: self.decode_html_entities,
             nfc: self.nfc,
+            repair_mojibake: self.repair_mojibake,
         })
     }
 }
@@ -50,6 +56,7 @@ impl NormalizeConfig {
 pub struct Normalize {
     decode_html_entities: bool,
     nfc: bool,
+    repair_mojibake: bool,
 }
 
 impl Default for Normalize {
@@ -57,6 +64,7 @@ impl Default for Normalize {
         NormalizeConfig::default().build().unwrap_or(Normalize {
             decode_html_entities: true,
             nfc: true,
+            repair_mojibake: true,
         })
     }
 }
@@ -94,6 +102,12 @@ impl Stage for Normalize {
     }
 
     fn process(&self, doc: &mut Doc, counters: &mut Counters) -> Verdict {
+        if self.repair_mojibake {
+            if let Some(fixed) = super::mojibake::repair(&doc.text) {
+                counters.add("normalize", "mojibake_repaired", 1);
+                doc.text = fixed;
+            }
+        }
         if let Cow::Owned(out) = self.normalize_cow(&doc.text) {
             if out != doc.text {
                 counters.add("normalize", "docs_changed", 1);
@@ -380,6 +394,28 @@ mod tests {
         fn clean_check_agrees_with_rewrite(s in "[a b\\n\\t\\r\u{a0}\u{200b}\u{1}é.]{0,40}") {
             proptest::prop_assert_eq!(is_clean(&s), whitespace(&s) == s);
         }
+    }
+
+    #[test]
+    fn garbled_utf8_is_decoded_again_unless_switched_off() {
+        // "It’s £5 — café" as UTF-8 read by a windows-1252 decoder.
+        let garbled =
+            "It\u{e2}\u{20ac}\u{2122}s \u{c2}\u{a3}5 \u{e2}\u{20ac}\u{201d} caf\u{c3}\u{a9}";
+        let run = |cfg: NormalizeConfig| {
+            let mut d = Doc::from_text("x", garbled);
+            let mut c = Counters::default();
+            cfg.build().unwrap().process(&mut d, &mut c);
+            (d.text, c.get("normalize", "mojibake_repaired"))
+        };
+        assert_eq!(
+            run(NormalizeConfig::default()),
+            ("It\u{2019}s \u{a3}5 \u{2014} caf\u{e9}".to_string(), 1)
+        );
+        let off = NormalizeConfig {
+            repair_mojibake: false,
+            ..NormalizeConfig::default()
+        };
+        assert_eq!(run(off), (garbled.to_string(), 0));
     }
 
     #[test]

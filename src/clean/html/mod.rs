@@ -16,7 +16,6 @@
 
 pub mod extract;
 pub mod meta;
-pub mod mojibake;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};
@@ -125,14 +124,14 @@ pub struct Page {
     /// True when a content container was found.
     pub article: bool,
     /// True when the page was UTF-8 read as Latin-1 or windows-1252 and was decoded again
-    /// ([`mojibake::repair`]).
+    /// ([`super::mojibake::repair`]).
     pub repaired: bool,
 }
 
 impl Html {
     /// Extracts text and metadata from a page (no size checks).
     pub fn page(&self, page: &str) -> Page {
-        let fixed = mojibake::repair(page);
+        let fixed = super::mojibake::repair(page);
         let page = fixed.as_deref().unwrap_or(page);
         let dom = parse::Dom::parse(page, self.max_nodes);
         let meta = meta::read(&dom, page);
