@@ -35,9 +35,7 @@ fn byte_of(c: char) -> Option<u8> {
 pub fn repair(page: &str) -> Option<String> {
     // The misread lead bytes (U+00C2..=U+00F4) are all written 0xC3 0x82..=0xB4 in UTF-8: a
     // text without a 0xC3 byte (ASCII, "£5 at 20°", CJK) is skipped at memchr speed.
-    if memchr::memchr(0xc3, page.as_bytes()).is_none() {
-        return None;
-    }
+    memchr::memchr(0xc3, page.as_bytes())?;
     let mut pairs = 0;
     let mut prev = '\0';
     for c in page.chars() {
