@@ -1,9 +1,10 @@
 //! Text normalization: the first per-document stage.
 //!
 //! Decodes again text whose UTF-8 was read as Latin-1 or windows-1252 upstream
-//! ([`super::mojibake`]), decodes stray HTML entities, applies Unicode NFC, unifies newlines, turns Unicode spaces and
-//! tabs into plain spaces, collapses runs of spaces, strips control and zero-width characters,
-//! trims line ends and keeps at most one blank line between paragraphs. Every later stage (and
+//! ([`super::mojibake`]; in [`Stage::process`], which counts it), decodes stray HTML
+//! entities, applies Unicode NFC, unifies newlines, turns Unicode spaces and tabs into plain
+//! spaces, collapses runs of spaces, strips control and zero-width characters, trims line ends
+//! and keeps at most one blank line between paragraphs. Every later stage (and
 //! the exact-dedup key) sees text in this form.
 
 use std::borrow::Cow;
