@@ -69,7 +69,9 @@ enum NerCommand {
     /// CoNLL-2003 English train and dev files and the 2,225-article BBC News JSONL, which are not
     /// distributed with corpusmill; models/README.md has the exact command and sources):
     /// corpusmill ner train --train CONLL/train.conll --dev CONLL/dev.conll
-    ///   --cluster-text BBC/articles.jsonl.zst --gazetteer loc=models/gazetteers/loc.txt
+    ///   --cluster-text BBC/articles.jsonl.zst
+    ///   --embedding-clusters models/embeddings/glove-clusters.tsv.zst
+    ///   --gazetteer loc=models/gazetteers/loc.txt
     ///   --gazetteer per_first=models/gazetteers/per_first.txt
     ///   --gazetteer per_last=models/gazetteers/per_last.txt --output models/ner-en.bin.zst
     Train {
