@@ -69,6 +69,10 @@ pub struct Doc {
     /// The web page to extract `text` from (the `input.html_key` field, or a WARC response),
     /// until the `html` stage replaces it by its main text.
     pub html: Option<String>,
+    /// The `html` stage wrote `text` from a web page: its lines are the page's blocks
+    /// (paragraphs, headings, list items, table cells, code lines), not lines of plain text, so
+    /// the line rules and quality rules built for plain-text dumps judge it differently.
+    pub from_html: bool,
     /// Site grouping key: the configured source field, else the host of `url`.
     pub site: Option<String>,
     /// The input record's other fields, as their original JSON, written back untouched.
@@ -103,6 +107,7 @@ impl Doc {
             date: None,
             author: None,
             html: None,
+            from_html: false,
             site: None,
             record: Passthrough::default(),
             original_text: None,

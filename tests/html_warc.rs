@@ -358,3 +358,71 @@ fn warc_output_is_the_same_for_any_thread_count() {
     }
     assert_eq!(outs[0], outs[1]);
 }
+
+/// An article with a subheading, a list and a code sample, as a technical news page has them.
+/// The extractor keeps one line per block; the plain-text rules would read those lines as
+/// paragraphs and remove the subheadings and list items (very short lines without
+/// punctuation) or drop the whole article (a share of lines ending in "..." above 0.3).
+#[test]
+fn extracted_structure_survives_the_plain_text_rules() {
+    let page = r#"<html><head><title>Game servers can be crashed with one packet</title></head><body>
+<nav><a href="/">Home</a> <a href="/tech">Tech</a></nav>
+<article><h1>Game servers can be crashed with one packet</h1>
+<p>A flaw in a popular online game makes it easy for just about anyone to crash the server hosting the game, according to a programmer who has released code that exploits the weakness.</p>
+<p>The bug resides in the networking internals of the game's protocol. The client is allowed to send the server nested data, and the server tries to read all of it before it checks the size.</p>
+<h2>Nested lists</h2>
+<p>The attack sends lists within lists, down to five levels. This is what the payload looks like:</p>
+<pre>root: {
+list: [
+list: [
+list: [
+]
+...
+]
+...
+]
+...
+}</pre>
+<h2>Affected versions</h2>
+<ul><li>Release builds</li><li>Beta builds</li><li>Legacy servers</li></ul>
+<p>The developer said he had reported the problem to the publisher two years ago and that the fix is not hard: the server should limit how deep and how large such data may be.</p>
+</article><footer>Copyright 2015</footer></body></html>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("page.jsonl");
+    std::fs::write(
+        &input,
+        serde_json::json!({"id": "code", "html": page}).to_string(),
+    )
+    .unwrap();
+    let run_with = |html_rules: bool| {
+        let out = dir.path().join(format!("out-{html_rules}"));
+        let mut c = config(&[&input], &out);
+        c.input.html_key = "html".into();
+        c.entities.enabled = false;
+        c.quality.line_rules_on_html = html_rules;
+        c.line_rules.short_on_html = html_rules;
+        let s = run(&c, &NoProgress).unwrap();
+        (records_by_id(&out), s)
+    };
+    let (got, s) = run_with(false);
+    let text = got["code"]["text"].as_str().unwrap();
+    for line in [
+        "Nested lists",
+        "Affected versions",
+        "Beta builds",
+        "list: [",
+        "...",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} kept:\n{text}");
+    }
+    assert!(!text.contains("Home"), "navigation left out:\n{text}");
+    assert_eq!(
+        s.stats.counters["quality"]["line_rules_skipped_html"], 1,
+        "{:?}",
+        s.stats.counters
+    );
+    // With the plain-text rules applied to the page, the article is lost.
+    let (got, s) = run_with(true);
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(s.stats.rejected["quality"]["gopher_ellipsis_lines"], 1);
+}

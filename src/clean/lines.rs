@@ -11,7 +11,9 @@
 //!   `keyword_max_words` words (or two distinct phrases on a line of at most `policy_max_words`
 //!   words), a bare byline ("By Jane Doe"), or a line of at most `short_max_words` words with no
 //!   terminal punctuation and no digits (C4's rule, restricted to very short lines). Always
-//!   removed.
+//!   removed, except the last rule on text the `html` stage extracted (`short_on_html`): there a
+//!   short line is a heading, list item, table cell or code line the extractor kept as part of
+//!   the article, and menus and buttons are already gone.
 //! * **title-like** — no terminal punctuation, at most `title_max_words` words, no digits, not a
 //!   list item: a headline, caption or related-story link. Removed only where it cannot be body:
 //!   at the head or tail of the document (edge peeling) or right after a navigation heading.
@@ -78,6 +80,10 @@ pub struct LineRulesConfig {
     /// Lines of at most this many words with no terminal punctuation and no digits are removed
     /// anywhere (default 3; 0 switches the rule off).
     pub short_max_words: usize,
+    /// Apply the `short_max_words` rule to text the `html` stage extracted from a web page
+    /// (default false: its short lines are the article's headings, list items, table cells and
+    /// code lines; the extractor already left menus and buttons out).
+    pub short_on_html: bool,
     /// Lines of at most this many words with no terminal punctuation count as title-like and
     /// are removed at the document's head and tail and after navigation headings (default 15).
     pub title_max_words: usize,
@@ -111,6 +117,7 @@ impl Default for LineRulesConfig {
             keyword_max_words: 15,
             policy_max_words: 40,
             short_max_words: 3,
+            short_on_html: false,
             title_max_words: 15,
             peel_edges: true,
             appeal_block_density: 0.08,
@@ -173,6 +180,7 @@ impl LineRulesConfig {
             keyword_max_words: self.keyword_max_words,
             policy_max_words: self.policy_max_words,
             short_max_words: self.short_max_words,
+            short_on_html: self.short_on_html,
             title_max_words: self.title_max_words,
             peel_edges: self.peel_edges && !disabled[rule_index("edge_title")],
             appeal_block: !disabled[rule_index("appeal_block")],
@@ -197,6 +205,7 @@ pub struct LineRules {
     keyword_max_words: usize,
     policy_max_words: usize,
     short_max_words: usize,
+    short_on_html: bool,
     title_max_words: usize,
     peel_edges: bool,
     appeal_block: bool,
@@ -246,6 +255,18 @@ impl LineRules {
         text: &str,
         counts: &mut [u64; RULES.len()],
     ) -> (Option<String>, bool) {
+        self.clean_lines(text, false, counts)
+    }
+
+    /// [`LineRules::clean_checked`] for text the `html` stage extracted when `from_html` (the
+    /// very-short-line rule then applies only with `short_on_html`).
+    pub fn clean_lines(
+        &self,
+        text: &str,
+        from_html: bool,
+        counts: &mut [u64; RULES.len()],
+    ) -> (Option<String>, bool) {
+        let short = !self.disabled[SHORT] && (!from_html || self.short_on_html);
         let mut lines = Vec::with_capacity(64);
         let mut buf = [0u8; MAX_MATCH_BYTES];
         let bytes = text.as_bytes();
@@ -253,7 +274,7 @@ impl LineRules {
         while pos <= bytes.len() {
             let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
             let line = &text[pos..end];
-            let (class, words) = self.classify(line, &mut buf);
+            let (class, words) = self.classify(line, short, &mut buf);
             lines.push(Line {
                 start: pos,
                 end,
@@ -322,8 +343,9 @@ impl LineRules {
         undone
     }
 
-    /// Classifies one line; returns the class and the word count.
-    fn classify(&self, line: &str, buf: &mut [u8; MAX_MATCH_BYTES]) -> (Class, usize) {
+    /// Classifies one line (`short`: apply the very-short-line rule); returns the class and
+    /// the word count.
+    fn classify(&self, line: &str, short: bool, buf: &mut [u8; MAX_MATCH_BYTES]) -> (Class, usize) {
         let b = line.as_bytes();
         if b.is_empty() {
             return (Class::Blank, 0);
@@ -366,7 +388,7 @@ impl LineRules {
         // A line ending in a colon introduces what follows ("The winners were:").
         let intro = b.last() == Some(&b':');
         if !terminal && !intro && !digits && !list_item {
-            if words <= self.short_max_words && !self.disabled[SHORT] {
+            if words <= self.short_max_words && short {
                 return (Class::Boiler(SHORT as u8), words);
             }
             if words <= self.title_max_words {
@@ -735,7 +757,7 @@ impl Stage for LineRules {
             return Verdict::Keep;
         }
         let mut counts = [0u64; RULES.len()];
-        let (cleaned, distrusted) = self.clean_checked(&doc.text, &mut counts);
+        let (cleaned, distrusted) = self.clean_lines(&doc.text, doc.from_html, &mut counts);
         if let Some(t) = cleaned {
             doc.text = t;
         }

@@ -214,3 +214,25 @@ fn chinese_paragraphs_are_prose() {
     assert!(ends_terminal("「你好！」".as_bytes()));
     assert!(!ends_terminal("国家统计局发布最新数据".as_bytes()));
 }
+
+/// A subheading is a very short line without punctuation: removed from plain text, kept in
+/// text the html stage extracted unless `short_on_html` asks for the plain-text rule.
+#[test]
+fn short_lines_of_extracted_pages_are_structure() {
+    let text = format!("{P1}\n\nFeature detection\n\n{P2}");
+    let mut counts = [0u64; RULES.len()];
+    let (out, _) = rules().clean_lines(&text, false, &mut counts);
+    assert_eq!(out.as_deref(), Some(format!("{P1}\n\n{P2}").as_str()));
+    assert_eq!(count(&counts, "short_no_punct"), 1);
+    let mut counts = [0u64; RULES.len()];
+    let (out, _) = rules().clean_lines(&text, true, &mut counts);
+    assert_eq!(out, None, "nothing removed");
+    let strict = LineRulesConfig {
+        short_on_html: true,
+        ..LineRulesConfig::default()
+    }
+    .build()
+    .unwrap();
+    let (out, _) = strict.clean_lines(&text, true, &mut counts);
+    assert!(out.is_some_and(|t| !t.contains("Feature detection")));
+}

@@ -41,6 +41,15 @@ pub struct QualityConfig {
     /// FineWeb line punctuation and short lines) judge a document: a share of two or three
     /// lines is not evidence. Profile: news 5, web 1 (the published rules).
     pub min_lines_for_line_rules: usize,
+    /// Judge text the `html` stage extracted from a web page by the line-structure rules too
+    /// (Gopher bullet and ellipsis lines, FineWeb line punctuation, short lines and newlines
+    /// per word, and the shares of duplicate lines and paragraphs counted by element; default
+    /// false). Those rules read plain text whose lines are paragraphs; an extracted page has one
+    /// line per heading, list item, table cell or code line, so an article with a code sample,
+    /// a chart or a results table would fail them. A document one of them would have dropped
+    /// is counted as `quality.line_rules_skipped_html`; the character-share repetition rules
+    /// and every word rule still apply.
+    pub line_rules_on_html: bool,
 }
 
 impl Default for QualityConfig {
@@ -53,6 +62,7 @@ impl Default for QualityConfig {
             fineweb: FineWebConfig::default(),
             word_rule_languages: vec!["eng".into()],
             min_lines_for_line_rules: 1,
+            line_rules_on_html: false,
         }
     }
 }
@@ -463,7 +473,13 @@ impl Quality {
 
     /// Checks one text; returns the first failing rule.
     pub fn check(&self, text: &str) -> Verdict {
-        self.judge(text).0
+        self.judge(text, false).0
+    }
+
+    /// [`Self::check`] for text the `html` stage extracted from a web page: the line-structure
+    /// rules apply only with `line_rules_on_html`.
+    pub fn check_html(&self, text: &str) -> Verdict {
+        self.judge(text, true).0
     }
 
     /// True when `text` is identified as a language outside `word_rule_languages` (the word
@@ -476,17 +492,31 @@ impl Quality {
                 .is_some_and(|l| l.score >= MIN_LANG_SCORE && !self.word_langs.contains(&l.code))
     }
 
-    /// [`Self::check`], also saying whether word rules were skipped for the document's
-    /// language.
-    fn judge(&self, text: &str) -> (Verdict, bool) {
+    /// [`Self::check`] (`from_html`: the text came from the `html` stage), also saying whether
+    /// word rules were skipped for the document's language and whether line-structure rules
+    /// that failed were skipped because the text came from a web page.
+    fn judge(&self, text: &str, from_html: bool) -> (Verdict, bool, bool) {
         // Identified at most once, and only when a word rule fails.
         let mut other: Option<bool> = None;
         let mut skip_word_rule = || *other.get_or_insert_with(|| self.other_language(text));
-        let v = self.rules(text, &mut skip_word_rule);
-        (v, other == Some(true))
+        let skip_lines = from_html && !self.cfg.line_rules_on_html;
+        let mut line_skipped = false;
+        let mut skip_line_rule = || {
+            line_skipped |= skip_lines;
+            skip_lines
+        };
+        let v = self.rules(text, &mut skip_word_rule, &mut skip_line_rule);
+        (v, other == Some(true), line_skipped)
     }
 
-    fn rules(&self, text: &str, skip_word_rule: &mut dyn FnMut() -> bool) -> Verdict {
+    /// The rules in order; `skip_word_rule` and `skip_line_rule` are asked only when a word
+    /// rule or a line-structure rule fails, and say whether to let the document pass it.
+    fn rules(
+        &self,
+        text: &str,
+        skip_word_rule: &mut dyn FnMut() -> bool,
+        skip_line_rule: &mut dyn FnMut() -> bool,
+    ) -> Verdict {
         let c = &self.cfg;
         if c.c4.enabled {
             let b = text.as_bytes();
@@ -553,11 +583,11 @@ impl Quality {
             let line_rules = s.lines >= c.min_lines_for_line_rules;
             let lines = s.lines.max(1) as f64;
             let r = s.bullet_lines as f64 / lines;
-            if line_rules && r > g.max_bullet_lines_ratio {
+            if line_rules && r > g.max_bullet_lines_ratio && !skip_line_rule() {
                 return drop("gopher_bullet_lines", r, g.max_bullet_lines_ratio);
             }
             let r = s.ellipsis_lines as f64 / lines;
-            if line_rules && r > g.max_ellipsis_lines_ratio {
+            if line_rules && r > g.max_ellipsis_lines_ratio && !skip_line_rule() {
                 return drop("gopher_ellipsis_lines", r, g.max_ellipsis_lines_ratio);
             }
             let r = s.alpha_words as f64 / words;
@@ -577,33 +607,38 @@ impl Quality {
             let line_rules = s.lines >= c.min_lines_for_line_rules;
             let lines = s.lines as f64;
             let r = s.punct_lines as f64 / lines;
-            if line_rules && r < f.min_line_punct_ratio {
+            if line_rules && r < f.min_line_punct_ratio && !skip_line_rule() {
                 return drop("fineweb_line_punct_ratio", r, f.min_line_punct_ratio);
             }
             let r = s.short_lines as f64 / lines;
-            if line_rules && r > f.max_short_line_ratio {
+            if line_rules && r > f.max_short_line_ratio && !skip_line_rule() {
                 return drop("fineweb_short_line_ratio", r, f.max_short_line_ratio);
             }
             let r = s.newlines as f64 / words;
-            if r > f.max_newline_word_ratio {
+            if r > f.max_newline_word_ratio && !skip_line_rule() {
                 return drop("fineweb_newline_word_ratio", r, f.max_newline_word_ratio);
             }
         }
         if c.gopher_repetition.enabled {
-            if let Some(v) = self.repetition(text, &hashed) {
+            if let Some(v) = self.repetition(text, &hashed, skip_line_rule) {
                 return v;
             }
         }
         Verdict::Keep
     }
 
-    fn repetition(&self, text: &str, words: &[(u64, u32)]) -> Option<Verdict> {
+    fn repetition(
+        &self,
+        text: &str,
+        words: &[(u64, u32)],
+        skip_line_rule: &mut dyn FnMut() -> bool,
+    ) -> Option<Verdict> {
         let r = &self.cfg.gopher_repetition;
         let len = text.len().max(1) as f64;
         let mut scratch = repetition::Scratch::default();
         let (n, d, bytes) = repetition::duplicates_in(&mut scratch, paragraphs(text));
         let v = d as f64 / n.max(1) as f64;
-        if v > r.max_dup_para_frac {
+        if v > r.max_dup_para_frac && !skip_line_rule() {
             return Some(drop("gopher_dup_para_frac", v, r.max_dup_para_frac));
         }
         let v = bytes as f64 / len;
@@ -616,7 +651,7 @@ impl Quality {
         }
         let (n, d, bytes) = repetition::duplicates_in(&mut scratch, text.split('\n'));
         let v = d as f64 / n.max(1) as f64;
-        if v > r.max_dup_line_frac {
+        if v > r.max_dup_line_frac && !skip_line_rule() {
             return Some(drop("gopher_dup_line_frac", v, r.max_dup_line_frac));
         }
         let v = bytes as f64 / len;
@@ -780,9 +815,12 @@ impl Stage for Quality {
         if !self.cfg.enabled {
             return Verdict::Keep;
         }
-        let (v, skipped) = self.judge(&doc.text);
+        let (v, skipped, lines_skipped) = self.judge(&doc.text, doc.from_html);
         if skipped {
             counters.add("quality", "word_rules_skipped_lang", 1);
+        }
+        if lines_skipped {
+            counters.add("quality", "line_rules_skipped_html", 1);
         }
         v
     }

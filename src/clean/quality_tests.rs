@@ -233,3 +233,24 @@ fn line_share_rules_need_enough_lines() {
         matches!(news.check(&lines.join("\n")), Verdict::Drop(d) if d.rule == "gopher_ellipsis_lines")
     );
 }
+
+/// The line-structure rules judge plain text only, unless `line_rules_on_html`: an extracted
+/// page with a code sample has many lines ending in "..." and short lines by construction.
+#[test]
+fn line_structure_rules_skip_extracted_pages() {
+    let code = "list: [\n...\n]\n".repeat(8);
+    let text = format!("{BBC}\n{code}");
+    let plain = rule(&text).expect("a line-structure rule drops it as plain text");
+    assert_eq!(plain, "fineweb_short_line_ratio");
+    assert_eq!(q().check_html(&text), Verdict::Keep);
+    let strict = QualityConfig {
+        line_rules_on_html: true,
+        ..QualityConfig::default()
+    }
+    .build()
+    .unwrap();
+    assert!(matches!(strict.check_html(&text), Verdict::Drop(d) if d.rule == plain));
+    // The character-share repetition rules still apply to pages.
+    let doubled = format!("{BBC}\n{BBC}");
+    assert!(matches!(q().check_html(&doubled), Verdict::Drop(_)));
+}

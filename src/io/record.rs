@@ -325,6 +325,7 @@ impl RecordFormat {
             original_text,
             text,
             html,
+            from_html: false,
             title,
             date,
             author,

@@ -184,6 +184,7 @@ impl Html {
             return reject("no_text", 0.0, 1.0);
         }
         doc.text = p.text;
+        doc.from_html = true;
         let m = p.meta;
         if doc.title.is_none() {
             if let Some(t) = m.title {
