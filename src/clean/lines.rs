@@ -469,7 +469,9 @@ fn dedupe(text: &str, lines: &mut [Line]) {
         if l.removed.is_some() || l.words < REPEAT_MIN_WORDS || l.class == Class::Blank {
             continue;
         }
-        let h = xxhash_rust::xxh3::xxh3_64(&text.as_bytes()[l.start..l.end]);
+        // A re-sent paragraph may differ from the first copy only in its final full stop.
+        let line = text[l.start..l.end].trim_end_matches(['.', '!', '?', ' ']);
+        let h = xxhash_rust::xxh3::xxh3_64(line.as_bytes());
         if seen.contains(&h) {
             l.removed = Some(REPEAT as u8);
         } else {

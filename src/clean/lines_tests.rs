@@ -236,3 +236,23 @@ fn short_lines_of_extracted_pages_are_structure() {
     let (out, _) = strict.clean_lines(&text, true, &mut counts);
     assert!(out.is_some_and(|t| !t.contains("Feature detection")));
 }
+
+/// A re-sent paragraph that differs from the first copy only in its final full stop is a
+/// repeat; one that differs inside is not.
+#[test]
+fn resent_paragraph_without_its_full_stop_is_a_repeat() {
+    let r = LineRulesConfig {
+        dedupe_paragraphs: true,
+        ..LineRulesConfig::default()
+    }
+    .build()
+    .unwrap();
+    let first = "The dead soldiers were named as Captain Rowdy Inman and Sergeant Benjamin Portell";
+    let text = format!("{P1}\n{first}\n{first}.\n{P2}");
+    let mut counts = [0u64; RULES.len()];
+    let out = r.clean(&text, &mut counts).unwrap();
+    assert_eq!(out, format!("{P1}\n{first}\n{P2}"));
+    assert_eq!(count(&counts, "repeated_paragraph"), 1);
+    let other = format!("{P1}\n{first}\n{first} of the regiment.\n{P2}");
+    assert_eq!(r.clean(&other, &mut counts), None);
+}
