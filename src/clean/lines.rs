@@ -20,8 +20,8 @@
 //! * **body** — everything else; kept, except inside an appeal block.
 //!
 //! **Repeated paragraphs** (`dedupe_paragraphs`, on in the news profile): a line of at least
-//! [`REPEAT_MIN_WORDS`] words that repeats an earlier line of the same document verbatim (an
-//! agency re-sending a paragraph) is removed, so the article is kept with each paragraph once
+//! [`REPEAT_MIN_WORDS`] words that repeats an earlier line of the same document verbatim, or
+//! but for a final full stop (an agency re-sending a paragraph), is removed, so the article is kept with each paragraph once
 //! instead of being dropped by the repetition filters.
 //!
 //! **Distrust**: when the position rules (edge peeling, lines after navigation headings) would
@@ -461,8 +461,8 @@ const EDGE: usize = 9;
 const APPEAL: usize = 10;
 const REPEAT: usize = 11;
 
-/// Marks later verbatim repeats of kept lines of at least [`REPEAT_MIN_WORDS`] words as
-/// removed by `repeated_paragraph`.
+/// Marks later repeats of kept lines of at least [`REPEAT_MIN_WORDS`] words (verbatim, or but
+/// for final `.`, `!` or `?`) as removed by `repeated_paragraph`.
 fn dedupe(text: &str, lines: &mut [Line]) {
     let mut seen: Vec<u64> = Vec::new();
     for l in lines.iter_mut() {
