@@ -21,8 +21,8 @@
 //!
 //! **Repeated paragraphs** (`dedupe_paragraphs`, on in the news profile): a line of at least
 //! [`REPEAT_MIN_WORDS`] words that repeats an earlier line of the same document verbatim, or
-//! but for a final full stop (an agency re-sending a paragraph), is removed, so the article is kept with each paragraph once
-//! instead of being dropped by the repetition filters.
+//! but for a final full stop (an agency re-sending a paragraph), is removed, so the article is
+//! kept with each paragraph once instead of being dropped by the repetition filters.
 //!
 //! **Distrust**: when the position rules (edge peeling, lines after navigation headings) would
 //! remove more than `max_prose_removed` of the words of the lines that carry no boilerplate
