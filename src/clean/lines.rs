@@ -245,22 +245,13 @@ impl LineRules {
     /// Cleans `text`, returning the new text (None when nothing was removed) and adding the
     /// number of removed lines per rule to `counts` (indexed like [`RULES`]).
     pub fn clean(&self, text: &str, counts: &mut [u64; RULES.len()]) -> Option<String> {
-        self.clean_checked(text, counts).0
+        self.clean_checked(text, false, counts).0
     }
 
     /// [`LineRules::clean`], also saying whether the position rules were distrusted for this
-    /// document (see the module docs).
+    /// document (see the module docs). `from_html`: the text was extracted by the `html` stage
+    /// (the very-short-line rule then applies only with `short_on_html`).
     pub fn clean_checked(
-        &self,
-        text: &str,
-        counts: &mut [u64; RULES.len()],
-    ) -> (Option<String>, bool) {
-        self.clean_lines(text, false, counts)
-    }
-
-    /// [`LineRules::clean_checked`] for text the `html` stage extracted when `from_html` (the
-    /// very-short-line rule then applies only with `short_on_html`).
-    pub fn clean_lines(
         &self,
         text: &str,
         from_html: bool,
@@ -759,7 +750,7 @@ impl Stage for LineRules {
             return Verdict::Keep;
         }
         let mut counts = [0u64; RULES.len()];
-        let (cleaned, distrusted) = self.clean_lines(&doc.text, doc.from_html, &mut counts);
+        let (cleaned, distrusted) = self.clean_checked(&doc.text, doc.from_html, &mut counts);
         if let Some(t) = cleaned {
             doc.text = t;
         }

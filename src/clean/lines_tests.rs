@@ -221,11 +221,11 @@ fn chinese_paragraphs_are_prose() {
 fn short_lines_of_extracted_pages_are_structure() {
     let text = format!("{P1}\n\nFeature detection\n\n{P2}");
     let mut counts = [0u64; RULES.len()];
-    let (out, _) = rules().clean_lines(&text, false, &mut counts);
+    let (out, _) = rules().clean_checked(&text, false, &mut counts);
     assert_eq!(out.as_deref(), Some(format!("{P1}\n\n{P2}").as_str()));
     assert_eq!(count(&counts, "short_no_punct"), 1);
     let mut counts = [0u64; RULES.len()];
-    let (out, _) = rules().clean_lines(&text, true, &mut counts);
+    let (out, _) = rules().clean_checked(&text, true, &mut counts);
     assert_eq!(out, None, "nothing removed");
     let strict = LineRulesConfig {
         short_on_html: true,
@@ -233,7 +233,7 @@ fn short_lines_of_extracted_pages_are_structure() {
     }
     .build()
     .unwrap();
-    let (out, _) = strict.clean_lines(&text, true, &mut counts);
+    let (out, _) = strict.clean_checked(&text, true, &mut counts);
     assert!(out.is_some_and(|t| !t.contains("Feature detection")));
 }
 
