@@ -446,6 +446,10 @@ const T_XGAZ_R: u64 = 42;
 const T_EC: u64 = 43;
 const T_EC_L: u64 = 44;
 const T_EC_R: u64 = 45;
+const T_D_LMAJ: u64 = 46;
+const T_D_LANY: u64 = 47;
+const T_D_TOPIC: u64 = 48;
+const T_D_TOPIC_EC: u64 = 49;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
@@ -613,17 +617,33 @@ pub fn dynamic_rows(info: &WordInfo, p1: u8, p2: u8, bits: u32) -> [u32; 4] {
 #[derive(Debug, Default)]
 pub struct DocContext {
     counts: HashedMap<[u16; 4]>,
+    /// The same by lowercase form, from tokens outside all-caps sentences: what running text
+    /// said about the words of a headline or dateline ("LEICESTERSHIRE").
+    lower: HashedMap<[u16; 4]>,
+    /// Lowercase form of the document's first word (its topic in a news wire: "SOCCER").
+    first: u64,
+    /// Whether each token is in an all-caps sentence.
+    caps: Vec<bool>,
 }
 
 impl DocContext {
     /// Rebuilds the context from first-pass `tags` of the document's tokens.
-    pub fn build(&mut self, infos: &[WordInfo], tags: &[u8]) {
+    /// `caps[i]` says whether token `i` is in an all-caps sentence.
+    pub fn build(&mut self, infos: &[WordInfo], tags: &[u8], caps: &[bool]) {
         self.counts.clear();
-        for (info, &t) in infos.iter().zip(tags) {
+        self.lower.clear();
+        self.caps.clear();
+        self.caps.extend_from_slice(caps);
+        self.first = infos.iter().find(|i| i.alpha).map_or(0, |i| i.lw);
+        for ((info, &t), &cap) in infos.iter().zip(tags).zip(caps) {
             if t != 0 && info.alpha {
                 let (ty, _) = split_tag(t);
                 let c = self.counts.entry(info.w).or_insert([0; 4]);
                 c[ty] = c[ty].saturating_add(1);
+                if !cap {
+                    let c = self.lower.entry(info.lw).or_insert([0; 4]);
+                    c[ty] = c[ty].saturating_add(1);
+                }
             }
         }
     }
@@ -656,6 +676,28 @@ impl DocContext {
             }
             out.push(row(f(T_D_MAJ, best as u64), bits));
             out.push(row(f(T_D_MAJ_SH, mix(best as u64, infos[i].shape)), bits));
+        }
+        if self.caps[i] || infos[i].upper {
+            if let Some(c) = self.lower.get(&infos[i].lw) {
+                let mut best = 0;
+                for ty in 0..4 {
+                    if c[ty] > 0 {
+                        out.push(row(f(T_D_LANY, ty as u64), bits));
+                    }
+                    if c[ty] > c[best] {
+                        best = ty;
+                    }
+                }
+                out.push(row(f(T_D_LMAJ, best as u64), bits));
+            }
+        }
+        if infos[i].cap || infos[i].upper {
+            let me = &infos[i];
+            out.push(row(f(T_D_TOPIC, mix(self.first, u64::from(me.xgaz))), bits));
+            out.push(row(
+                f(T_D_TOPIC_EC, mix(self.first, u64::from(me.ecl >> 16))),
+                bits,
+            ));
         }
     }
 }
@@ -760,6 +802,39 @@ mod tests {
         let e = word_info("Joë", &mut buf);
         assert_eq!(d.suf[1], e.suf[1]);
         assert_eq!(d.shape, word_info("Abc", &mut buf).shape);
+    }
+
+    #[test]
+    fn headline_words_hear_what_running_text_said() {
+        let mut buf = String::new();
+        let words = [
+            "SOCCER", "-", "LEEDS", "WIN", "Leeds", "beat", "Arsenal", ".",
+        ];
+        let infos: Vec<WordInfo> = words.iter().map(|w| word_info(w, &mut buf)).collect();
+        let caps = [true, true, true, true, false, false, false, false];
+        let org = tag(1, Pos::U);
+        let tags = [0, 0, 0, 0, org, 0, org, 0];
+        let mut doc = DocContext::default();
+        doc.build(&infos, &tags, &caps);
+        let rows_of = |i: usize, sent: Range<usize>| {
+            let mut out = Vec::new();
+            doc.rows(&infos, &tags, &sent, i, 20, &mut out);
+            out
+        };
+        // The headline's LEEDS is never tagged itself; its lowercase form is ORG in the body.
+        let leeds = rows_of(2, 0..4);
+        assert!(leeds.contains(&row(f(T_D_LMAJ, 1), 20)));
+        assert!(leeds.contains(&row(f(T_D_LANY, 1), 20)));
+        // WIN has no entity reading anywhere: no lowercase-history rows.
+        let win = rows_of(3, 0..4);
+        assert!(!win
+            .iter()
+            .any(|r| (0..4).any(|ty| *r == row(f(T_D_LANY, ty), 20))));
+        // Capitalized words carry the document's first word; lowercase ones do not.
+        let soccer = word_info("soccer", &mut buf).lw;
+        let topic = row(f(T_D_TOPIC, mix(soccer, u64::from(infos[6].xgaz))), 20);
+        assert!(rows_of(6, 4..8).contains(&topic));
+        assert!(!rows_of(5, 4..8).contains(&topic));
     }
 
     #[test]

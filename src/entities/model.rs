@@ -341,7 +341,7 @@ impl Resources {
 
     /// Builds the second-pass document rows from first-pass tags in `p.tags1`.
     pub(crate) fn prepare_doc(&self, sentences: &[Range<usize>], p: &mut Prepared) {
-        p.doc.build(&p.infos, &p.tags1);
+        p.doc.build(&p.infos, &p.tags1, &p.caps);
         p.rows2.clear();
         p.offs2.clear();
         p.offs2.push(0);
