@@ -665,30 +665,12 @@ impl DocContext {
         out.push(row(f(T_D_OWN_L, mix(u64::from(l), own)), bits));
         out.push(row(f(T_D_OWN_R, mix(own, u64::from(r))), bits));
         if let Some(c) = self.counts.get(&infos[i].w) {
-            let mut best = 0;
-            for ty in 0..4 {
-                if c[ty] > 0 {
-                    out.push(row(f(T_D_ANY, ty as u64), bits));
-                }
-                if c[ty] > c[best] {
-                    best = ty;
-                }
-            }
-            out.push(row(f(T_D_MAJ, best as u64), bits));
-            out.push(row(f(T_D_MAJ_SH, mix(best as u64, infos[i].shape)), bits));
+            let best = history_rows(c, T_D_ANY, T_D_MAJ, bits, out);
+            out.push(row(f(T_D_MAJ_SH, mix(best, infos[i].shape)), bits));
         }
         if self.caps[i] || infos[i].upper {
             if let Some(c) = self.lower.get(&infos[i].lw) {
-                let mut best = 0;
-                for ty in 0..4 {
-                    if c[ty] > 0 {
-                        out.push(row(f(T_D_LANY, ty as u64), bits));
-                    }
-                    if c[ty] > c[best] {
-                        best = ty;
-                    }
-                }
-                out.push(row(f(T_D_LMAJ, best as u64), bits));
+                history_rows(c, T_D_LANY, T_D_LMAJ, bits, out);
             }
         }
         if infos[i].cap || infos[i].upper {
@@ -700,6 +682,22 @@ impl DocContext {
             ));
         }
     }
+}
+
+/// Pushes a row of template `any` for each entity type in the counts `c` and one of template
+/// `maj` for the most frequent type (the first on ties), which it returns.
+fn history_rows(c: &[u16; 4], any: u64, maj: u64, bits: u32, out: &mut Vec<u32>) -> u64 {
+    let mut best = 0;
+    for ty in 0..4 {
+        if c[ty] > 0 {
+            out.push(row(f(any, ty as u64), bits));
+        }
+        if c[ty] > c[best] {
+            best = ty;
+        }
+    }
+    out.push(row(f(maj, best as u64), bits));
+    best as u64
 }
 
 /// Lowercase words that may join capitalized words into one name ("Ministry of Defense").
