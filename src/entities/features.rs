@@ -620,7 +620,8 @@ pub struct DocContext {
     /// The same by lowercase form, from tokens outside all-caps sentences: what running text
     /// said about the words of a headline or dateline ("LEICESTERSHIRE").
     lower: HashedMap<[u16; 4]>,
-    /// Lowercase form of the document's first word (its topic in a news wire: "SOCCER").
+    /// Lowercase form of the document's slug, the first word when a dash follows it ("SOCCER -
+    /// ...", "Tennis - ..."): a wire story's topic. 0 when the document has none.
     first: u64,
     /// Whether each token is in an all-caps sentence.
     caps: Vec<bool>,
@@ -634,7 +635,13 @@ impl DocContext {
         self.lower.clear();
         self.caps.clear();
         self.caps.extend_from_slice(caps);
-        self.first = infos.iter().find(|i| i.alpha).map_or(0, |i| i.lw);
+        // Only a wire story's slug ("SOCCER - ...", "Tennis - ..."): the first word of an
+        // ordinary title is arbitrary and would only add noise.
+        let dash = hash_str("-");
+        self.first = match infos {
+            [a, b, ..] if a.alpha && b.w == dash => a.lw,
+            _ => 0,
+        };
         for ((info, &t), &cap) in infos.iter().zip(tags).zip(caps) {
             if t != 0 && info.alpha {
                 let (ty, _) = split_tag(t);
@@ -673,7 +680,7 @@ impl DocContext {
                 history_rows(c, T_D_LANY, T_D_LMAJ, bits, out);
             }
         }
-        if infos[i].cap || infos[i].upper {
+        if self.first != 0 && (infos[i].cap || infos[i].upper) {
             let me = &infos[i];
             out.push(row(f(T_D_TOPIC, mix(self.first, u64::from(me.xgaz))), bits));
             out.push(row(
@@ -828,11 +835,23 @@ mod tests {
         assert!(!win
             .iter()
             .any(|r| (0..4).any(|ty| *r == row(f(T_D_LANY, ty), 20))));
-        // Capitalized words carry the document's first word; lowercase ones do not.
+        // Capitalized words carry the slug; lowercase ones do not.
         let soccer = word_info("soccer", &mut buf).lw;
         let topic = row(f(T_D_TOPIC, mix(soccer, u64::from(infos[6].xgaz))), 20);
         assert!(rows_of(6, 4..8).contains(&topic));
         assert!(!rows_of(5, 4..8).contains(&topic));
+        // A document that opens with an ordinary title has no slug: no topic rows at all.
+        let title = ["Soccer", "fans", "cheer", "Leeds", "."];
+        let infos: Vec<WordInfo> = title.iter().map(|w| word_info(w, &mut buf)).collect();
+        let tags = [0, 0, 0, org, 0];
+        doc.build(&infos, &tags, &[false; 5]);
+        let mut out = Vec::new();
+        doc.rows(&infos, &tags, &(0..5), 3, 20, &mut out);
+        let soccer_topic = row(f(T_D_TOPIC, mix(soccer, u64::from(infos[3].xgaz))), 20);
+        assert!(!out.contains(&soccer_topic));
+        assert!(!out
+            .iter()
+            .any(|&r| r == row(f(T_D_TOPIC_EC, mix(soccer, 0)), 20)));
     }
 
     #[test]
