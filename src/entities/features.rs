@@ -623,8 +623,6 @@ pub struct DocContext {
     /// Lowercase form of the document's slug, the first word when a dash follows it ("SOCCER -
     /// ...", "Tennis - ..."): a wire story's topic. 0 when the document has none.
     first: u64,
-    /// Whether each token is in an all-caps sentence.
-    caps: Vec<bool>,
 }
 
 impl DocContext {
@@ -633,8 +631,6 @@ impl DocContext {
     pub fn build(&mut self, infos: &[WordInfo], tags: &[u8], caps: &[bool]) {
         self.counts.clear();
         self.lower.clear();
-        self.caps.clear();
-        self.caps.extend_from_slice(caps);
         // Only a wire story's slug ("SOCCER - ...", "Tennis - ..."): the first word of an
         // ordinary title is arbitrary and would only add noise.
         let dash = hash_str("-");
@@ -675,7 +671,9 @@ impl DocContext {
             let best = history_rows(c, T_D_ANY, T_D_MAJ, bits, out);
             out.push(row(f(T_D_MAJ_SH, mix(best, infos[i].shape)), bits));
         }
-        if self.caps[i] || infos[i].upper {
+        // Every word of an all-caps sentence is upper case, and so is an acronym in running
+        // text, whose own history is also in `lower`.
+        if infos[i].upper {
             if let Some(c) = self.lower.get(&infos[i].lw) {
                 history_rows(c, T_D_LANY, T_D_LMAJ, bits, out);
             }
