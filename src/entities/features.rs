@@ -622,7 +622,7 @@ pub struct DocContext {
     lower: HashedMap<[u16; 4]>,
     /// Lowercase form of the document's slug, the first word when a dash follows it ("SOCCER -
     /// ...", "Tennis - ..."): a wire story's topic. 0 when the document has none.
-    first: u64,
+    slug: u64,
 }
 
 impl DocContext {
@@ -634,7 +634,7 @@ impl DocContext {
         // Only a wire story's slug ("SOCCER - ...", "Tennis - ..."): the first word of an
         // ordinary title is arbitrary and would only add noise.
         let dash = hash_str("-");
-        self.first = match infos {
+        self.slug = match infos {
             [a, b, ..] if a.alpha && b.w == dash => a.lw,
             _ => 0,
         };
@@ -678,11 +678,11 @@ impl DocContext {
                 history_rows(c, T_D_LANY, T_D_LMAJ, bits, out);
             }
         }
-        if self.first != 0 && (infos[i].cap || infos[i].upper) {
+        if self.slug != 0 && (infos[i].cap || infos[i].upper) {
             let me = &infos[i];
-            out.push(row(f(T_D_TOPIC, mix(self.first, u64::from(me.xgaz))), bits));
+            out.push(row(f(T_D_TOPIC, mix(self.slug, u64::from(me.xgaz))), bits));
             out.push(row(
-                f(T_D_TOPIC_EC, mix(self.first, u64::from(me.ecl >> 16))),
+                f(T_D_TOPIC_EC, mix(self.slug, u64::from(me.ecl >> 16))),
                 bits,
             ));
         }
@@ -847,9 +847,11 @@ mod tests {
         doc.rows(&infos, &tags, &(0..5), 3, 20, &mut out);
         let soccer_topic = row(f(T_D_TOPIC, mix(soccer, u64::from(infos[3].xgaz))), 20);
         assert!(!out.contains(&soccer_topic));
-        assert!(!out
-            .iter()
-            .any(|&r| r == row(f(T_D_TOPIC_EC, mix(soccer, 0)), 20)));
+        let soccer_topic_ec = row(
+            f(T_D_TOPIC_EC, mix(soccer, u64::from(infos[3].ecl >> 16))),
+            20,
+        );
+        assert!(!out.contains(&soccer_topic_ec));
     }
 
     #[test]
