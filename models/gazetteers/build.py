@@ -27,12 +27,20 @@ for s in json.load(open(os.path.join(geo, "us_states.json"))).values():
     places.add(s["name"])
 for c in json.load(open(os.path.join(geo, "continents.json"))).values():
     places.add(c["asciiName"])
+
+
+def exonym(name):
+    """An alternate name worth listing: one ASCII word, not a code ("CLT", "AFA") or a stub
+    ("Ba" for Bath, "Ea" for Tripoli), which would match acronyms of companies and bodies."""
+    return name.isascii() and ok(name) and " " not in name.strip() and not name.isupper() and len(name) >= 4
+
+
 for c in json.load(open(os.path.join(geo, "cities15000.json"))).values():
     if ok(c["name"]):
         places.add(c["name"])
     # English exonyms of large cities ("Munich", "Cologne"): ASCII alternate names only.
     if c["population"] >= 100_000:
-        places.update(a for a in c["alternatenames"] if a.isascii() and ok(a) and " " not in a.strip())
+        places.update(a for a in c["alternatenames"] if exonym(a))
 
 
 def title(name):
