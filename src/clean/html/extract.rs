@@ -179,11 +179,22 @@ fn junk_tag(t: Tag) -> bool {
     )
 }
 
+/// `names` without "commentar" ("commentary", "commentaries"): an opinion piece, which the
+/// fragment "comment" of reader discussion must not match.
+fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
+    if names.contains("commentar") {
+        names.replace("commentar", " ").into()
+    } else {
+        names.into()
+    }
+}
+
 /// Class weight of a container, as in readability: +25 for content names, -25 for furniture.
 fn class_weight(names: &str) -> f64 {
     if names.is_empty() {
         return 0.0;
     }
+    let names = &*editorial(names);
     let mut w = 0.0;
     if has_any(names, STRONG_JUNK) || has_any(names, WEAK_JUNK) || is_ad_name(names) {
         w -= 25.0;
@@ -222,10 +233,19 @@ fn visible_len(s: &str) -> (u32, u32) {
     (n, commas)
 }
 
-/// `keep_asides`: `<aside>` elements are not dropped by their tag (the second attempt on a
-/// page whose first attempt left no text: some templates put the post in an `<aside>`).
-fn measure(dom: &Dom, page: &str, keep_asides: bool) -> Stats {
-    let junk_tag = |t: Tag| junk_tag(t) && !(keep_asides && t == Tag::Aside);
+/// How much of the furniture removal a later attempt on a page that gave no text leaves out.
+#[derive(Clone, Copy, Default)]
+struct Relax {
+    /// `<aside>` elements are not dropped by their tag: some templates put the post in one.
+    asides: bool,
+    /// Elements are not dropped for furniture names, only for discussion ones: feature flags
+    /// and layout names on the article's own containers (`enable-pin-share`,
+    /// `kb-overflow-hidden`, `elementor-widget-container`) name no furniture.
+    names: bool,
+}
+
+fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
+    let junk_tag = |t: Tag| junk_tag(t) && !(relax.asides && t == Tag::Aside);
     let n = dom.nodes.len();
     // Pass 1: raw text per subtree, hard junk excluded, to size the class-based removal.
     let mut raw = vec![0u32; n];
@@ -265,7 +285,7 @@ fn measure(dom: &Dom, page: &str, keep_asides: bool) -> Stats {
                 removed[i] = true;
                 continue;
             }
-            let names = &*node.names;
+            let names = &*editorial(&node.names);
             let header_junk = t == Tag::Header && raw[i] < 400;
             if names.is_empty() && !header_junk {
                 continue;
@@ -281,6 +301,9 @@ fn measure(dom: &Dom, page: &str, keep_asides: bool) -> Stats {
                     || (has_any(part, WEAK_JUNK) && !content())
             };
             let discussion = has_any(names, DISCUSSION);
+            if relax.names && !discussion && !header_junk {
+                continue;
+            }
             let junk_name = !names.is_empty()
                 && (discussion
                     || furniture(class)
@@ -382,22 +405,38 @@ pub struct Extracted {
 /// headline) is left out: it is metadata, not body text.
 ///
 /// When nothing is left and the page has `<aside>` elements, they are kept in a second
-/// attempt: a page with its post in an `<aside>` gives its text rather than nothing.
+/// attempt: a page with its post in an `<aside>` gives its text rather than nothing. When
+/// that leaves nothing either, a last attempt ignores furniture names (not discussion ones):
+/// a class on the article's own container (`enable-pin-share`, `is-paywall`) named it
+/// furniture.
 pub fn extract(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
-    let ex = extract_with(dom, page, title, false);
-    let has_aside = || {
-        dom.nodes
-            .iter()
-            .any(|n| matches!(n.kind, Kind::Element(Tag::Aside)))
-    };
-    if ex.text.is_empty() && has_aside() {
-        return extract_with(dom, page, title, true);
+    let ex = extract_with(dom, page, title, Relax::default());
+    if !ex.text.is_empty() {
+        return ex;
     }
-    ex
+    let has_aside = dom
+        .nodes
+        .iter()
+        .any(|n| matches!(n.kind, Kind::Element(Tag::Aside)));
+    if has_aside {
+        let relax = Relax {
+            asides: true,
+            names: false,
+        };
+        let ex = extract_with(dom, page, title, relax);
+        if !ex.text.is_empty() {
+            return ex;
+        }
+    }
+    let relax = Relax {
+        asides: false,
+        names: true,
+    };
+    extract_with(dom, page, title, relax)
 }
 
-fn extract_with(dom: &Dom, page: &str, title: Option<&str>, keep_asides: bool) -> Extracted {
-    let st = measure(dom, page, keep_asides);
+fn extract_with(dom: &Dom, page: &str, title: Option<&str>, relax: Relax) -> Extracted {
+    let st = measure(dom, page, relax);
     let title = title.map(words).unwrap_or_default();
     let mut r = Render {
         dom,
@@ -630,6 +669,15 @@ fn headline_candidate(
     let h = headline(dom, page, title)?;
     if is_ancestor(dom, best, h) {
         return None;
+    }
+    // A winner inside the headline's own `<article>` is that article's body, however deep
+    // the template nests it; the lead paragraph beside the headline must not replace it.
+    let mut a = dom.nodes[h as usize].parent;
+    while a != NONE && a != 0 {
+        if dom.tag(a) == Some(Tag::Article) && is_ancestor(dom, a, best) {
+            return None;
+        }
+        a = dom.nodes[a as usize].parent;
     }
     let mut a = dom.nodes[h as usize].parent;
     let mut blocks = 0;
@@ -1046,6 +1094,91 @@ mod tests {
         );
         let text = run(&page);
         assert!(text.contains(PROSE) && !text.contains("sidebar"), "{text}");
+    }
+
+    /// A class that flags a feature on the article's own container (`enable-pin-share`) or
+    /// its layout (`kb-overflow-hidden`) removed the whole article, which held under half of
+    /// the page's paragraphs (a long comment thread beside it): the page now gives the
+    /// article, with the comments and the navigation still out; a page whose article is
+    /// found anyway still loses its share bar.
+    #[test]
+    fn article_named_like_furniture_is_kept_when_nothing_else_is_left() {
+        let comments: String = (0..4)
+            .map(|i| format!("<li><p>{PROSE} Reader comment {i}.</p></li>"))
+            .collect();
+        let links: String = (0..40)
+            .map(|i| {
+                format!("<li><a href=/s{i}>Another story from the same site, number {i}</a></li>")
+            })
+            .collect();
+        for class in ["enable-pin-share", "kb-overflow-hidden"] {
+            let page = format!(
+                r#"<html><body><div><ul>{links}</ul></div>
+                <div class="{class}"><h1>Budget news</h1><p>{PROSE}</p><p>{PROSE} Second.</p></div>
+                <ol class="comment-list">{comments}</ol></body></html>"#
+            );
+            let text = run(&page);
+            assert!(
+                text.contains(PROSE) && text.contains("Second."),
+                "{class}: {text}"
+            );
+            assert!(
+                !text.contains("Reader comment") && !text.contains("Another story"),
+                "{class}: {text}"
+            );
+        }
+        let page = format!(
+            r#"<html><body><article><p>{PROSE}</p><p>{PROSE} Second.</p>
+            <div class="share-bar"><p>{PROSE} Share this story.</p></div></article></body></html>"#
+        );
+        let text = run(&page);
+        assert!(
+            text.contains("Second.") && !text.contains("Share this"),
+            "{text}"
+        );
+    }
+
+    /// A template that nests the article's body far from its headline, in the same
+    /// `<article>`: the lead paragraph beside the headline does not replace the body.
+    #[test]
+    fn body_in_the_headlines_article_is_not_replaced_by_the_lead() {
+        let lead = format!("{PROSE} {PROSE} {PROSE} Lead.");
+        let body: String = (0..3)
+            .map(|i| format!("<p>{PROSE} Body {i}.</p>"))
+            .collect();
+        let page = format!(
+            r#"<html><body><article><div class="top"><div><div><div><div>
+            <h1>Council agrees library funding</h1><p class="teaser">{lead}</p>
+            </div></div></div></div></div>
+            <div class="con"><div><div><div><div>{body}</div></div></div></div></div>
+            </article></body></html>"#
+        );
+        let dom = Dom::parse(&page, 1 << 20);
+        let text = extract(
+            &dom,
+            &page,
+            Some("Council agrees library funding - Example"),
+        )
+        .text;
+        assert!(
+            text.contains("Body 0.") && text.contains("Body 2."),
+            "{text}"
+        );
+    }
+
+    /// An opinion piece (`class="commentary"`) is not a reader discussion.
+    #[test]
+    fn commentary_is_an_article_not_reader_comments() {
+        let comments: String = (0..4)
+            .map(|i| format!("<li><p>{PROSE} Reader comment {i}.</p></li>"))
+            .collect();
+        let page = format!(
+            r#"<html><body><div class="news commentary article"><p>{PROSE}</p>
+            <p>{PROSE} Second.</p></div><ol class="comment-list">{comments}</ol></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("Second."), "{text}");
+        assert!(!text.contains("Reader comment"), "{text}");
     }
 
     /// A short article beside a longer block of prose elsewhere on the page (an author
