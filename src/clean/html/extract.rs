@@ -22,7 +22,13 @@
 //!
 //! When the winner holds little text (no article structure), the whole page body is rendered
 //! with the same filters instead.
+//!
+//! A page that states its own text (JSON-LD `articleBody`, [`super::claimed`]) has the result
+//! checked against the statement: the element holding most of the stated text replaces a
+//! choice that holds little of it, and a page whose markup does not show the text at all
+//! (rendered by scripts) gives the stated text instead of a meagre extraction.
 
+use super::claimed::Claimed;
 use super::parse::{Dom, Kind, Tag, NONE};
 
 /// Class or id fragments of reader discussion: removed however long.
@@ -399,6 +405,20 @@ pub struct Extracted {
     pub text: String,
     /// True when a content container was found (false: the whole body was rendered).
     pub article: bool,
+    /// How the page's own statement of its text changed the result.
+    pub claim: ClaimUse,
+}
+
+/// What the page's JSON-LD `articleBody` did to an extraction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClaimUse {
+    /// Nothing: no such statement, or the extraction already held it.
+    #[default]
+    Unused,
+    /// The element holding the stated text was extracted instead of the scorer's choice.
+    Holder,
+    /// The markup does not show the text (scripts render it) and the statement is the text.
+    Text,
 }
 
 /// Extracts the main text of a parsed page. A heading that repeats `title` (the page's
@@ -409,8 +429,83 @@ pub struct Extracted {
 /// that leaves nothing either, a last attempt ignores furniture names (not discussion ones):
 /// a class on the article's own container (`enable-pin-share`, `is-paywall`) named it
 /// furniture.
-pub fn extract(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
-    let ex = extract_with(dom, page, title, Relax::default());
+///
+/// A page that states its article text (JSON-LD `articleBody`, [`Claimed`]) has the result
+/// checked against it: when the extracted text holds under half of the claimed text's word
+/// pairs and one element of the page holds most of them, that element is extracted instead,
+/// if that covers the claim much better and is not much longer than it.
+pub fn extract(dom: &Dom, page: &str, title: Option<&str>, claimed: Option<&Claimed>) -> Extracted {
+    let ex = extract_plain(dom, page, title);
+    match claimed {
+        Some(claim) => check_claim(dom, page, title, claim, ex),
+        None => ex,
+    }
+}
+
+/// The extracted text holds at least this share of the claimed word pairs: it stands.
+const CLAIM_KEEP: f64 = 0.5;
+/// The page shows at least this share of the claimed word pairs, or the claim is not about
+/// what the page shows (another article, a body rendered by scripts).
+const CLAIM_ON_PAGE: f64 = 0.5;
+/// A claim the page does not show replaces an extraction covering less than this of it.
+const CLAIM_SCRIPTED: f64 = 0.3;
+/// The element taken instead holds at least this share of the claimed word pairs found.
+const CLAIM_HOLDER: f64 = 0.8;
+/// ... and its text covers at least this much more of the claim than the first result.
+const CLAIM_GAIN: f64 = 0.2;
+
+fn check_claim(
+    dom: &Dom,
+    page: &str,
+    title: Option<&str>,
+    claim: &Claimed,
+    ex: Extracted,
+) -> Extracted {
+    let cov = claim.coverage(&ex.text);
+    if cov >= CLAIM_KEEP {
+        return ex;
+    }
+    let (hits, distinct) = claim.hits(dom, page);
+    if (distinct as f64) < CLAIM_ON_PAGE * claim.distinct_pairs() as f64 {
+        // The page's markup does not show the text (a body rendered by scripts from data in
+        // the page): when what was extracted is little and not the claim either, the
+        // claimed text is the article a browser shows.
+        let chars = ex.text.chars().filter(|c| !c.is_whitespace()).count();
+        if cov < CLAIM_SCRIPTED && chars * 2 < claim.chars {
+            return Extracted {
+                text: finish(claim.text.clone()),
+                article: true,
+                claim: ClaimUse::Text,
+            };
+        }
+        return ex;
+    }
+    let holder = claim.holder(dom, &hits, CLAIM_HOLDER);
+    if holder == 0 {
+        return ex;
+    }
+    // Captions and subheadings make the page's text somewhat longer than the claim; a
+    // holder far longer is a whole column of teasers or the page.
+    let limit = 2 * claim.chars + 300;
+    let relaxed = Relax {
+        asides: true,
+        names: true,
+    };
+    for relax in [Relax::default(), relaxed] {
+        let cand = extract_with(dom, page, title, relax, holder);
+        let chars = cand.text.chars().filter(|c| !c.is_whitespace()).count();
+        if claim.coverage(&cand.text) >= cov + CLAIM_GAIN && chars <= limit {
+            return Extracted {
+                claim: ClaimUse::Holder,
+                ..cand
+            };
+        }
+    }
+    ex
+}
+
+fn extract_plain(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
+    let ex = extract_with(dom, page, title, Relax::default(), NONE);
     if !ex.text.is_empty() {
         return ex;
     }
@@ -423,7 +518,7 @@ pub fn extract(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
             asides: true,
             names: false,
         };
-        let ex = extract_with(dom, page, title, relax);
+        let ex = extract_with(dom, page, title, relax, NONE);
         if !ex.text.is_empty() {
             return ex;
         }
@@ -432,10 +527,18 @@ pub fn extract(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
         asides: false,
         names: true,
     };
-    extract_with(dom, page, title, relax)
+    extract_with(dom, page, title, relax, NONE)
 }
 
-fn extract_with(dom: &Dom, page: &str, title: Option<&str>, relax: Relax) -> Extracted {
+/// One extraction attempt; `forced` (unless `NONE`) is the winning container, chosen by the
+/// caller, instead of the best-scoring one.
+fn extract_with(
+    dom: &Dom,
+    page: &str,
+    title: Option<&str>,
+    relax: Relax,
+    forced: u32,
+) -> Extracted {
     let st = measure(dom, page, relax);
     let title = title.map(words).unwrap_or_default();
     let mut r = Render {
@@ -497,9 +600,13 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, relax: Relax) -> Ext
             best = i as u32;
         }
     }
+    if forced != NONE {
+        best = forced;
+        best_score = score[forced as usize];
+    }
     // The winner it replaces must not come back as a sibling of the new one.
     let mut displaced = NONE;
-    if best != NONE {
+    if best != NONE && forced == NONE {
         if let Some((c, s)) = headline_candidate(dom, page, &st, &r.title, best, &finals) {
             if s >= HEADLINE_SHARE * best_score {
                 displaced = best;
@@ -515,6 +622,7 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, relax: Relax) -> Ext
         return Extracted {
             text: finish(out),
             article,
+            claim: ClaimUse::Unused,
         };
     }
     // An ancestor holding several strong alternatives is the real container (not after the
@@ -527,7 +635,7 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, relax: Relax) -> Ext
         .filter(|(s, _)| *s >= 0.75 * best_score)
         .map(|(_, i)| *i)
         .collect();
-    if alts.len() >= 2 && displaced == NONE {
+    if alts.len() >= 2 && displaced == NONE && forced == NONE {
         let mut a = dom.nodes[best as usize].parent;
         while a != NONE && a != 0 {
             let holds = alts.iter().filter(|&&c| is_ancestor(dom, a, c)).count();
@@ -556,7 +664,9 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, relax: Relax) -> Ext
     let best_names = &*dom.nodes[best as usize].names;
     let parent = dom.nodes[best as usize].parent;
     let mut parts = Vec::new();
-    if parent != NONE {
+    // A forced container is the element holding the page's own statement of its text: its
+    // neighbours are what the statement leaves out.
+    if parent != NONE && forced == NONE {
         for c in dom.children(parent) {
             let ci = c as usize;
             if st.removed[ci] {
@@ -593,16 +703,21 @@ fn extract_with(dom: &Dom, page: &str, title: Option<&str>, relax: Relax) -> Ext
     }
     let mut text = finish(out);
     let body_len = st.len[0] as usize;
-    if text.len() < 200 && body_len > 2 * text.len() {
+    if forced == NONE && text.len() < 200 && body_len > 2 * text.len() {
         let mut all = String::new();
         r.render(0, &mut all);
         text = finish(all);
         return Extracted {
             text,
             article: false,
+            claim: ClaimUse::Unused,
         };
     }
-    Extracted { text, article }
+    Extracted {
+        text,
+        article,
+        claim: ClaimUse::Unused,
+    }
 }
 
 /// A candidate near the headline replaces a winner elsewhere on the page when it scores at
@@ -1015,7 +1130,7 @@ mod tests {
 
     fn run(page: &str) -> String {
         let dom = Dom::parse(page, 1 << 20);
-        extract(&dom, page, Some("Budget news | Example")).text
+        extract(&dom, page, Some("Budget news | Example"), None).text
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
@@ -1158,6 +1273,7 @@ mod tests {
             &dom,
             &page,
             Some("Council agrees library funding - Example"),
+            None,
         )
         .text;
         assert!(
@@ -1184,6 +1300,83 @@ mod tests {
     /// A short article beside a longer block of prose elsewhere on the page (an author
     /// profile, an unnamed comment list): the candidate under the headline wins, unless the
     /// page has no heading matching its title.
+    /// Extraction with the page's JSON-LD `articleBody`, as the stage runs it.
+    fn run_claimed(page: &str) -> String {
+        let dom = Dom::parse(page, 1 << 20);
+        let claim = super::super::claimed::article_body(&dom).and_then(Claimed::new);
+        extract(&dom, page, Some("Budget news | Example"), claim.as_ref()).text
+    }
+
+    fn ld(body: &str) -> String {
+        let json = serde_json::json!({"@type": "NewsArticle", "articleBody": body});
+        format!(r#"<script type="application/ld+json">{json}</script>"#)
+    }
+
+    const STORY: &str = "The harbour bridge, long debated, will link the old port district with the new housing estates to the north, officials said, and work starts in May. Residents of the estates have waited for a direct crossing since the ferry was cut, and shop owners in the port district expect more trade.";
+
+    #[test]
+    fn claimed_body_moves_the_extraction_to_the_element_that_holds_it() {
+        // A long block of prose without a telling name outscores the short story.
+        let profile: String = (0..12)
+            .map(|i| format!("<p>Our columnist has written about city politics, schools and the harbour for {i} years, and before that she covered courts, councils and elections across the region.</p>"))
+            .collect();
+        // Two long paragraphs with few commas: they score below the profile's many short ones.
+        let para = |k: usize| {
+            (0..8)
+                .map(|i| format!("Part {k}.{i} of the report says the bridge will carry {i} thousand cars a day to the port."))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (p1, p2) = (para(1), para(2));
+        let body = format!(
+            r#"<div id="a"><div class="x1"><p>{p1}</p><p>{p2}</p></div></div><div id="b"><div class="x2">{profile}</div></div>"#
+        );
+        // Without the claim the block of short paragraphs is the article.
+        let text = run(&format!("<html><body>{body}</body></html>"));
+        assert!(text.contains("Our columnist"), "{text}");
+        assert!(!text.contains("Part 1.0"), "{text}");
+        let claim = format!("{p1}\n\n{p2}");
+        let with = format!(
+            "<html><head>{}</head><body>{body}</body></html>",
+            ld(&claim)
+        );
+        let text = run_claimed(&with);
+        assert_eq!(text, format!("{p1}\n{p2}"));
+    }
+
+    #[test]
+    fn claim_the_page_does_not_show_replaces_only_a_meagre_extraction() {
+        let story = format!("{STORY} {PROSE} {STORY}");
+        // The body is rendered by scripts: the markup holds a teaser line and menus.
+        let scripted = format!(
+            "<html><head>{}</head><body><nav><a href=/>Home</a></nav><div class=teaser><p>Bridge approved, with work to start in May.</p></div></body></html>",
+            ld(&story)
+        );
+        let text = run_claimed(&scripted);
+        assert!(
+            text.starts_with("The harbour bridge, long debated"),
+            "{text}"
+        );
+        // A page showing an article of its own keeps it, whatever another claim says.
+        let other = format!(
+            r#"<html><head>{}</head><body><div class="story"><p>{PROSE}</p><p>{PROSE} Again, the committee met.</p><p>{PROSE} And once more.</p><p>{PROSE} Finally.</p></div></body></html>"#,
+            ld(&story)
+        );
+        let text = run_claimed(&other);
+        assert!(text.contains("Finally."), "{text}");
+        assert!(!text.contains("harbour bridge"), "{text}");
+        // A claim the extraction already covers changes nothing.
+        let same = format!(
+            r#"<html><head>{}</head><body><div class="story"><p>{STORY}</p><p>{PROSE}</p><p>{STORY}</p></div><div class=x><p>{PROSE} Aside.</p></div></body></html>"#,
+            ld(&story)
+        );
+        let dom = Dom::parse(&same, 1 << 20);
+        assert_eq!(
+            run_claimed(&same),
+            extract(&dom, &same, Some("Budget news | Example"), None).text
+        );
+    }
+
     #[test]
     fn short_article_under_its_headline_beats_longer_prose_elsewhere() {
         let profile = "Our columnist has written about city politics, schools and the harbour for thirty years, and before that she covered courts, councils and elections across the region.";
@@ -1197,14 +1390,14 @@ mod tests {
         };
         let title = Some("Council approves harbour bridge | Daily Post");
         let with = page("Council approves harbour bridge");
-        let text = extract(&Dom::parse(&with, 1 << 20), &with, title).text;
+        let text = extract(&Dom::parse(&with, 1 << 20), &with, title, None).text;
         assert!(text.contains("harbour bridge, long debated"), "{text}");
         assert!(!text.contains("Our columnist"), "{text}");
         // Without a matching heading the longer block wins, as it did before; a linked
         // heading is a teaser, not the headline.
         for h1 in ["Latest", "<a href=/x>Council approves harbour bridge</a>"] {
             let without = page(h1);
-            let text = extract(&Dom::parse(&without, 1 << 20), &without, title).text;
+            let text = extract(&Dom::parse(&without, 1 << 20), &without, title, None).text;
             assert!(text.contains("Our columnist"), "{text}");
         }
     }

@@ -14,6 +14,7 @@
 //! counted (`node_cap`). A payload that is not HTML (binary bytes, no markup) is rejected as
 //! `not_html`, and a page with no text left as `no_text`.
 
+pub mod claimed;
 pub mod extract;
 pub mod meta;
 pub mod parse;
@@ -123,6 +124,8 @@ pub struct Page {
     pub truncated: bool,
     /// True when a content container was found.
     pub article: bool,
+    /// How the page's JSON-LD `articleBody` changed the extraction.
+    pub claim: extract::ClaimUse,
     /// True when the page was UTF-8 read as Latin-1 or windows-1252 and was decoded again
     /// ([`super::mojibake::repair`]).
     pub repaired: bool,
@@ -135,12 +138,14 @@ impl Html {
         let page = fixed.as_deref().unwrap_or(page);
         let dom = parse::Dom::parse(page, self.max_nodes);
         let meta = meta::read(&dom, page);
-        let ex = extract::extract(&dom, page, meta.title.as_deref());
+        let claim = claimed::article_body(&dom).and_then(claimed::Claimed::new);
+        let ex = extract::extract(&dom, page, meta.title.as_deref(), claim.as_ref());
         Page {
             text: ex.text,
             meta,
             truncated: dom.truncated,
             article: ex.article,
+            claim: ex.claim,
             repaired: fixed.is_some(),
         }
     }
@@ -176,6 +181,11 @@ impl Html {
         }
         if p.repaired {
             counters.add(NAME, "mojibake_repaired", 1);
+        }
+        match p.claim {
+            extract::ClaimUse::Unused => {}
+            extract::ClaimUse::Holder => counters.add(NAME, "article_body_holder", 1),
+            extract::ClaimUse::Text => counters.add(NAME, "article_body_text", 1),
         }
         if !p.article {
             counters.add(NAME, "no_article_container", 1);
@@ -284,6 +294,24 @@ mod tests {
             d.text
         );
         assert_eq!(c.get("html", "mojibake_repaired"), 1);
+    }
+
+    #[test]
+    fn page_rendered_by_scripts_gives_its_json_ld_article_body() {
+        let body: String = (0..12)
+            .map(|i| format!("Paragraph {i} of the story tells what the council decided on bridge {i} on day {i}. "))
+            .collect();
+        let json = serde_json::json!({"@type": "NewsArticle", "articleBody": body});
+        let page = format!(
+            r#"<html><head><script type="application/ld+json">{json}</script></head><body><div id=app><p>Loading the story, please wait a moment.</p></div></body></html>"#
+        );
+        let mut d = doc(&page);
+        let mut c = Counters::default();
+        assert_eq!(stage().process(&mut d, &mut c), Verdict::Keep);
+        assert!(d.text.starts_with("Paragraph 0 of the story"), "{}", d.text);
+        assert!(d.text.ends_with("on bridge 11 on day 11."), "{}", d.text);
+        assert_eq!(c.get("html", "article_body_text"), 1);
+        assert_eq!(c.get("html", "article_body_holder"), 0);
     }
 
     #[test]

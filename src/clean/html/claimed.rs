@@ -1,0 +1,227 @@
+//! The article text a page states about itself: the JSON-LD `articleBody` of news and blog
+//! templates.
+//!
+//! The field is not trusted as output: it is often a teaser, holds markup or doubly escaped
+//! entities, or is stale. It serves as a check on the extraction: word pairs of the claimed
+//! text that the extracted text lacks point to the element that holds them (see
+//! [`super::extract::extract`]).
+
+use super::parse::{Dom, Kind, NONE};
+use std::collections::HashMap;
+
+/// A claimed text shorter than this (characters) is a teaser, and says nothing about where
+/// the article is.
+pub const MIN_CHARS: usize = 400;
+
+/// The longest `articleBody` of the page's JSON-LD scripts, entities decoded and markup
+/// removed; `None` when there is none.
+pub fn article_body(dom: &Dom) -> Option<String> {
+    let mut best: Option<String> = None;
+    for raw in &dom.json_ld {
+        if !raw.contains("articleBody") {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(raw.trim()) else {
+            continue;
+        };
+        let mut queue = vec![&v];
+        let mut seen = 0;
+        while let Some(v) = queue.pop() {
+            seen += 1;
+            if seen > 256 {
+                break;
+            }
+            match v {
+                serde_json::Value::Array(a) => queue.extend(a.iter()),
+                serde_json::Value::Object(o) => {
+                    for (k, x) in o {
+                        match x {
+                            serde_json::Value::String(s)
+                                if k == "articleBody"
+                                    && best.as_ref().is_none_or(|b| b.len() < s.len()) =>
+                            {
+                                best = Some(s.clone());
+                            }
+                            serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                                queue.push(x)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    best.map(|b| plain(&b))
+}
+
+/// Markup and entities out: `&lt;p&gt;` (escaped twice in some templates) and `<p>` alike.
+fn plain(s: &str) -> String {
+    let mut s = html_escape::decode_html_entities(s).into_owned();
+    if s.contains('&') {
+        s = html_escape::decode_html_entities(&s).into_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find('>') {
+            Some(j) if tag => {
+                // A tag boundary separates words (`<br>`, `</p><p>`).
+                out.push(' ');
+                rest = &after[j + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Hashes of the lowercased alphanumeric words of `s`, in order, continuing from `prev`
+/// (the previous word's hash, 0 at the start); `f` gets each consecutive pair's hash.
+fn pairs(s: &str, prev: &mut u64, mut f: impl FnMut(u64)) {
+    for w in s.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        // FNV-1a over the lowercased characters.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for c in w.chars().flat_map(char::to_lowercase) {
+            h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        if *prev != 0 {
+            f(prev.rotate_left(23) ^ h.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        }
+        *prev = h;
+    }
+}
+
+/// The word pairs of a claimed article text.
+pub struct Claimed {
+    /// Pair hash to its index in `seen` vectors.
+    index: HashMap<u64, u32>,
+    /// Characters of the claimed text.
+    pub chars: usize,
+    /// The claimed text itself, entities decoded and markup removed.
+    pub text: String,
+}
+
+impl Claimed {
+    /// `None` when the text is too short to say where the article is.
+    pub fn new(text: String) -> Option<Claimed> {
+        let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+        if chars < MIN_CHARS {
+            return None;
+        }
+        let mut index = HashMap::new();
+        let mut prev = 0;
+        pairs(&text, &mut prev, |h| {
+            let n = index.len() as u32;
+            index.entry(h).or_insert(n);
+        });
+        (index.len() >= 40).then_some(Claimed { index, chars, text })
+    }
+
+    /// Share of the claimed text's distinct word pairs that `text` holds.
+    pub fn coverage(&self, text: &str) -> f64 {
+        let mut seen = vec![false; self.index.len()];
+        let mut prev = 0;
+        pairs(text, &mut prev, |h| {
+            if let Some(&i) = self.index.get(&h) {
+                seen[i as usize] = true;
+            }
+        });
+        seen.iter().filter(|&&s| s).count() as f64 / self.index.len().max(1) as f64
+    }
+
+    /// Word pairs of the claimed text in each subtree of the page (text in document order,
+    /// entities decoded), and the distinct ones on the whole page.
+    pub fn hits(&self, dom: &Dom, page: &str) -> (Vec<u32>, usize) {
+        let n = dom.nodes.len();
+        let mut hits = vec![0u32; n];
+        let mut seen = vec![false; self.index.len()];
+        let mut prev = 0;
+        for (i, node) in dom.nodes.iter().enumerate() {
+            let Kind::Text(s, e) = node.kind else {
+                continue;
+            };
+            let raw = &page[s..e];
+            let decoded;
+            let text = if raw.contains('&') {
+                decoded = html_escape::decode_html_entities(raw);
+                &*decoded
+            } else {
+                raw
+            };
+            let mut k = 0;
+            pairs(text, &mut prev, |h| {
+                if let Some(&j) = self.index.get(&h) {
+                    k += 1;
+                    seen[j as usize] = true;
+                }
+            });
+            hits[i] = k;
+        }
+        for i in (1..n).rev() {
+            let p = dom.nodes[i].parent;
+            if p != NONE {
+                hits[p as usize] += hits[i];
+            }
+        }
+        (hits, seen.iter().filter(|&&s| s).count())
+    }
+
+    /// The smallest element holding `share` of the claimed word pairs found on the page
+    /// (`hits` from [`Claimed::hits`]); the root when no single child holds that much.
+    pub fn holder(&self, dom: &Dom, hits: &[u32], share: f64) -> u32 {
+        let need = (hits[0] as f64 * share).ceil() as u32;
+        let mut a = 0u32;
+        loop {
+            let next = dom.children(a).find(|&c| {
+                matches!(dom.nodes[c as usize].kind, Kind::Element(_))
+                    && hits[c as usize] >= need.max(1)
+            });
+            match next {
+                Some(c) => a = c,
+                None => return a,
+            }
+        }
+    }
+
+    /// Number of distinct word pairs in the claimed text.
+    pub fn distinct_pairs(&self) -> usize {
+        self.index.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_read_from_nested_json_ld_without_markup_or_entities() {
+        let page = r#"<html><head><script type="application/ld+json">{"@graph":[{"@type":"WebPage"},{"@type":"NewsArticle","articleBody":"&lt;p&gt;Tom &amp;amp; Ann&lt;/p&gt;&lt;p&gt;met.</p>"}]}</script></head><body></body></html>"#;
+        let dom = Dom::parse(page, 1 << 20);
+        assert_eq!(article_body(&dom).as_deref(), Some(" Tom & Ann  met. "));
+        let page = "<html><body><p>No data.</p></body></html>";
+        assert_eq!(article_body(&Dom::parse(page, 1 << 20)), None);
+    }
+
+    #[test]
+    fn coverage_counts_distinct_pairs_of_the_claim() {
+        let words: Vec<String> = (0..150).map(|i| format!("w{i}")).collect();
+        let claim = Claimed::new(words.join(" ")).expect("long enough");
+        assert_eq!(claim.distinct_pairs(), 149);
+        assert!((claim.coverage(&words.join(" ").to_uppercase()) - 1.0).abs() < 1e-9);
+        let half = claim.coverage(&words[..75].join(" "));
+        assert!((half - 74.0 / 149.0).abs() < 1e-9, "{half}");
+        assert!(Claimed::new("too short".into()).is_none());
+    }
+}
