@@ -21,37 +21,13 @@ pub fn article_body(dom: &Dom) -> Option<String> {
         if !raw.contains("articleBody") {
             continue;
         }
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(raw.trim()) else {
-            continue;
-        };
-        let mut queue = vec![&v];
-        let mut seen = 0;
-        while let Some(v) = queue.pop() {
-            seen += 1;
-            if seen > 256 {
-                break;
-            }
-            match v {
-                serde_json::Value::Array(a) => queue.extend(a.iter()),
-                serde_json::Value::Object(o) => {
-                    for (k, x) in o {
-                        match x {
-                            serde_json::Value::String(s)
-                                if k == "articleBody"
-                                    && best.as_ref().is_none_or(|b| b.len() < s.len()) =>
-                            {
-                                best = Some(s.clone());
-                            }
-                            serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
-                                queue.push(x)
-                            }
-                            _ => {}
-                        }
-                    }
+        super::meta::ld_objects(raw, true, 256, |o| {
+            if let Some(serde_json::Value::String(s)) = o.get("articleBody") {
+                if best.as_ref().is_none_or(|b| b.len() < s.len()) {
+                    best = Some(s.clone());
                 }
-                _ => {}
             }
-        }
+        });
     }
     best.map(|b| plain(&b))
 }
@@ -152,16 +128,10 @@ impl Claimed {
             let Kind::Text(s, e) = node.kind else {
                 continue;
             };
-            let raw = &page[s..e];
-            let decoded;
-            let text = if raw.contains('&') {
-                decoded = html_escape::decode_html_entities(raw);
-                &*decoded
-            } else {
-                raw
-            };
+            // Borrowed unless the text holds an entity.
+            let text = html_escape::decode_html_entities(&page[s..e]);
             let mut k = 0;
-            pairs(text, &mut prev, |h| {
+            pairs(&text, &mut prev, |h| {
                 if let Some(&j) = self.index.get(&h) {
                     k += 1;
                     seen[j as usize] = true;

@@ -115,8 +115,14 @@ pub fn read(dom: &Dom, page: &str) -> Meta {
     m
 }
 
-/// Fills `m` from one JSON-LD script (an object, an array, or an `@graph`), first value wins.
-fn json_ld(raw: &str, m: &mut Meta) {
+/// Calls `f` on each object of a JSON-LD script (an object, an array, or an `@graph`; with
+/// `deep`, also the objects nested in any value), in document order, at most `limit` values.
+pub(super) fn ld_objects(
+    raw: &str,
+    deep: bool,
+    limit: usize,
+    mut f: impl FnMut(&serde_json::Map<String, serde_json::Value>),
+) {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(raw.trim()) else {
         return;
     };
@@ -124,29 +130,38 @@ fn json_ld(raw: &str, m: &mut Meta) {
     let mut seen = 0;
     while let Some(v) = queue.pop() {
         seen += 1;
-        if seen > 64 {
+        if seen > limit {
             return;
         }
         match v {
             serde_json::Value::Array(a) => queue.extend(a.iter().rev()),
             serde_json::Value::Object(o) => {
-                if let Some(g) = o.get("@graph") {
+                f(o);
+                if deep {
+                    queue.extend(o.values().rev().filter(|x| x.is_array() || x.is_object()));
+                } else if let Some(g) = o.get("@graph") {
                     queue.push(g);
-                }
-                let s = |k: &str| o.get(k).and_then(|x| x.as_str()).and_then(clean);
-                if m.title.is_none() {
-                    m.title = s("headline");
-                }
-                if m.date.is_none() {
-                    m.date = s("datePublished");
-                }
-                if m.author.is_none() {
-                    m.author = o.get("author").and_then(author_names);
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Fills `m` from one JSON-LD script (an object, an array, or an `@graph`), first value wins.
+fn json_ld(raw: &str, m: &mut Meta) {
+    ld_objects(raw, false, 64, |o| {
+        let s = |k: &str| o.get(k).and_then(|x| x.as_str()).and_then(clean);
+        if m.title.is_none() {
+            m.title = s("headline");
+        }
+        if m.date.is_none() {
+            m.date = s("datePublished");
+        }
+        if m.author.is_none() {
+            m.author = o.get("author").and_then(author_names);
+        }
+    });
 }
 
 fn author_names(v: &serde_json::Value) -> Option<String> {
