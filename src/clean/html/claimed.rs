@@ -60,9 +60,8 @@ fn plain(s: &str) -> String {
     out
 }
 
-/// Hashes of the lowercased alphanumeric words of `s`, in order, continuing from `prev`
-/// (the previous word's hash, 0 at the start); `f` gets each consecutive pair's hash.
-fn pairs(s: &str, prev: &mut u64, mut f: impl FnMut(u64)) {
+/// Calls `f` with a hash of each lowercased alphanumeric word of `s`, in order.
+pub(super) fn word_hashes(s: &str, mut f: impl FnMut(u64)) {
     for w in s.split(|c: char| !c.is_alphanumeric()) {
         if w.is_empty() {
             continue;
@@ -72,11 +71,19 @@ fn pairs(s: &str, prev: &mut u64, mut f: impl FnMut(u64)) {
         for c in w.chars().flat_map(char::to_lowercase) {
             h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
         }
+        f(h);
+    }
+}
+
+/// Hashes of the consecutive word pairs of `s`, continuing from `prev` (the previous word's
+/// hash, 0 at the start).
+fn pairs(s: &str, prev: &mut u64, mut f: impl FnMut(u64)) {
+    word_hashes(s, |h| {
         if *prev != 0 {
             f(prev.rotate_left(23) ^ h.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         }
         *prev = h;
-    }
+    });
 }
 
 /// The word pairs of a claimed article text.

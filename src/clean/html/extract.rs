@@ -25,8 +25,9 @@
 //!
 //! A page that states its own text (JSON-LD `articleBody`, [`super::claimed`]) has the result
 //! checked against the statement: the element holding most of the stated text replaces a
-//! choice that holds little of it, and a page whose markup does not show the text at all
-//! (rendered by scripts) gives the stated text instead of a meagre extraction.
+//! choice that holds little of it, and a page where no element gives the text (rendered or
+//! unhidden by scripts) gives the stated text instead of a meagre extraction. Last, a line
+//! that only repeats lines after it (a caption made of the lead paragraphs) is left out.
 
 use super::claimed::Claimed;
 use super::parse::{Dom, Kind, Tag, NONE};
@@ -436,10 +437,12 @@ pub enum ClaimUse {
 /// if that covers the claim much better and is not much longer than it.
 pub fn extract(dom: &Dom, page: &str, title: Option<&str>, claimed: Option<&Claimed>) -> Extracted {
     let ex = extract_plain(dom, page, title);
-    match claimed {
+    let mut ex = match claimed {
         Some(claim) => check_claim(dom, page, title, claim, ex),
         None => ex,
-    }
+    };
+    ex.text = final_text(ex.text);
+    ex
 }
 
 /// The extracted text holds at least this share of the claimed word pairs: it stands.
@@ -447,7 +450,8 @@ const CLAIM_KEEP: f64 = 0.5;
 /// The page shows at least this share of the claimed word pairs, or the claim is not about
 /// what the page shows (another article, a body rendered by scripts).
 const CLAIM_ON_PAGE: f64 = 0.5;
-/// A claim the page does not show replaces an extraction covering less than this of it.
+/// A claim no element of the page gives replaces an extraction covering less than this of
+/// it (and under half its length).
 const CLAIM_SCRIPTED: f64 = 0.3;
 /// The element taken instead holds at least this share of the claimed word pairs found.
 const CLAIM_HOLDER: f64 = 0.8;
@@ -465,43 +469,45 @@ fn check_claim(
     if cov >= CLAIM_KEEP {
         return ex;
     }
+    // Little text that is not the claim either: when no element of the page gives the
+    // claimed text (a body rendered by scripts from data in the page, or hidden until they
+    // run), the claimed text is the article a browser shows.
+    let chars = ex.text.chars().filter(|c| !c.is_whitespace()).count();
+    let meagre = cov < CLAIM_SCRIPTED && chars * 2 < claim.chars;
+    let stated = || Extracted {
+        text: finish(claim.text.clone()),
+        article: true,
+        claim: ClaimUse::Text,
+    };
     let (hits, distinct) = claim.hits(dom, page);
     if (distinct as f64) < CLAIM_ON_PAGE * claim.distinct_pairs() as f64 {
-        // The page's markup does not show the text (a body rendered by scripts from data in
-        // the page): when what was extracted is little and not the claim either, the
-        // claimed text is the article a browser shows.
-        let chars = ex.text.chars().filter(|c| !c.is_whitespace()).count();
-        if cov < CLAIM_SCRIPTED && chars * 2 < claim.chars {
-            return Extracted {
-                text: finish(claim.text.clone()),
-                article: true,
-                claim: ClaimUse::Text,
-            };
-        }
-        return ex;
+        return if meagre { stated() } else { ex };
     }
     let holder = claim.holder(dom, &hits, CLAIM_HOLDER);
-    if holder == 0 {
-        return ex;
-    }
-    // Captions and subheadings make the page's text somewhat longer than the claim; a
-    // holder far longer is a whole column of teasers or the page.
-    let limit = 2 * claim.chars + 300;
-    let relaxed = Relax {
-        asides: true,
-        names: true,
-    };
-    for relax in [Relax::default(), relaxed] {
-        let cand = extract_with(dom, page, title, relax, holder);
-        let chars = cand.text.chars().filter(|c| !c.is_whitespace()).count();
-        if claim.coverage(&cand.text) >= cov + CLAIM_GAIN && chars <= limit {
-            return Extracted {
-                claim: ClaimUse::Holder,
-                ..cand
-            };
+    if holder != 0 {
+        // Captions and subheadings make the page's text somewhat longer than the claim; a
+        // holder far longer is a whole column of teasers or the page.
+        let limit = 2 * claim.chars + 300;
+        let relaxed = Relax {
+            asides: true,
+            names: true,
+        };
+        for relax in [Relax::default(), relaxed] {
+            let cand = extract_with(dom, page, title, relax, holder);
+            let chars = cand.text.chars().filter(|c| !c.is_whitespace()).count();
+            if claim.coverage(&cand.text) >= cov + CLAIM_GAIN && chars <= limit {
+                return Extracted {
+                    claim: ClaimUse::Holder,
+                    ..cand
+                };
+            }
         }
     }
-    ex
+    if meagre {
+        stated()
+    } else {
+        ex
+    }
 }
 
 fn extract_plain(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
@@ -1093,7 +1099,7 @@ fn is_ui_line(t: &str) -> bool {
     UI_LINES.contains(&k.as_str())
 }
 
-/// Starts a line of preformatted text in the rendered string (removed by [`finish`]).
+/// Starts a line of preformatted text in the rendered string (removed by [`final_text`]).
 const PRE_LINE: char = '\0';
 
 /// Trims each line, drops empty lines, control labels and repeats of long lines (not in
@@ -1112,16 +1118,121 @@ fn finish(s: String) -> String {
         }
         if !pre
             && (t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes()))
-                || is_ui_line(t))
+                || is_ui_line(t)
+                || is_url_line(t))
         {
             continue;
         }
         if !out.is_empty() {
             out.push('\n');
         }
+        if pre {
+            out.push(PRE_LINE);
+        }
         out.push_str(t);
     }
     out
+}
+
+/// The final text: near copies ([`near_copies`]) out and the marks of preformatted lines
+/// removed.
+fn final_text(text: String) -> String {
+    let lines: Vec<(&str, bool)> = text
+        .lines()
+        .map(|l| match l.strip_prefix(PRE_LINE) {
+            Some(rest) => (rest, true),
+            None => (l, false),
+        })
+        .collect();
+    let keep = near_copies(&lines);
+    let mut out = String::with_capacity(text.len());
+    for (&(t, _), keep) in lines.iter().zip(keep) {
+        if keep {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(t);
+        }
+    }
+    out
+}
+
+/// A line of two or more web addresses that make up half its characters: structured data
+/// a theme prints as text (image address, size, author, image address, date), not prose.
+fn is_url_line(t: &str) -> bool {
+    let (mut urls, mut url_chars, mut chars) = (0, 0, 0);
+    for w in t.split_whitespace() {
+        chars += w.len();
+        if w.contains("://") || w.starts_with("www.") {
+            urls += 1;
+            url_chars += w.len();
+        }
+    }
+    urls >= 2 && url_chars * 2 >= chars
+}
+
+/// A line with at least this many word 5-grams can be a near copy.
+const NEAR_COPY_GRAMS: usize = 8;
+/// Words at the end of a near copy that its source may lack: a photo credit, "(screen grab)".
+const NEAR_COPY_TAIL: usize = 4;
+
+/// Which lines to keep: a line (not preformatted) whose every word, but for the last four,
+/// lies in a word 5-gram of the lines after it (the four only where the copied words end one
+/// of those lines) is a near copy of them, and goes: a photo
+/// caption or a standfirst repeating the lead paragraphs ("S1 S2 (screen grab)" before S1
+/// and S2), a teaser before its article. The later copy, in the running text, stays. Lines
+/// built on one template ("X is streaming on Netflix and ...") differ in their first words
+/// and stay.
+fn near_copies(lines: &[(&str, bool)]) -> Vec<bool> {
+    let mut later = std::collections::HashSet::new();
+    // The last 5-gram of each of those lines.
+    let mut ends = std::collections::HashSet::new();
+    let mut keep = vec![true; lines.len()];
+    let mut grams = Vec::new();
+    for (k, &(t, pre)) in lines.iter().enumerate().rev() {
+        grams.clear();
+        let mut last = [0u64; 5];
+        let mut n = 0usize;
+        super::claimed::word_hashes(t, |h| {
+            last.rotate_left(1);
+            last[4] = h;
+            n += 1;
+            if n >= 5 {
+                let g = last
+                    .iter()
+                    .fold(0u64, |g, &w| g.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ w);
+                grams.push(g);
+            }
+        });
+        if !pre && grams.len() >= NEAR_COPY_GRAMS {
+            // Words covered by a 5-gram found later: gram i covers words i..i + 5.
+            let mut covered_to = 0usize;
+            let mut last_found = 0u64;
+            let mut copy = true;
+            for (i, g) in grams.iter().enumerate() {
+                if later.contains(g) {
+                    covered_to = i + 5;
+                    last_found = *g;
+                } else if covered_to <= i {
+                    // Word i is in no found gram so far, and later grams start after it.
+                    copy = false;
+                    break;
+                }
+            }
+            // Uncovered last words are a credit only where the copied text ends a line of its
+            // own: "PROSE Body 0." before "PROSE Body 2." is another line, not a copy.
+            let tail_ok = covered_to >= n || ends.contains(&last_found);
+            if copy && covered_to + NEAR_COPY_TAIL >= n && tail_ok {
+                keep[k] = false;
+                continue;
+            }
+        }
+        if let Some(&g) = grams.last() {
+            ends.insert(g);
+        }
+        later.extend(grams.iter().copied());
+    }
+    keep
 }
 
 #[cfg(test)]
@@ -1469,6 +1580,38 @@ mod tests {
         let text = run(&page);
         assert_eq!(text.matches("The committee met").count(), 1, "{text}");
         assert_eq!(text.matches("Short.").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn caption_repeating_the_lead_goes_and_template_lines_stay() {
+        let s1 = "St. Louis Park appears to be the first city in the state to have elected a mayor this young.";
+        let s2 = "Nadia Mohamed, 27, won with 58% of the vote in Tuesday's municipal election, defeating the other candidate.";
+        let page = format!(
+            r#"<html><body><div class="article"><figure><img src=a.jpg><figcaption>{s1} {s2} (screen grab)</figcaption></figure>
+            <p>{s1}</p><p>{s2}</p><p>{PROSE}</p>
+            <p>Faces Places is currently streaming on Netflix and available to rent on Google Play and YouTube.</p>
+            <p>Lady Bird is currently streaming on Netflix and available to rent on Google Play and YouTube.</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(!text.contains("(screen grab)"), "{text}");
+        assert!(text.starts_with(s1), "{text}");
+        assert_eq!(text.matches("Nadia Mohamed").count(), 1, "{text}");
+        assert!(text.contains("Faces Places is"), "{text}");
+        assert!(text.contains("Lady Bird is"), "{text}");
+    }
+
+    #[test]
+    fn lines_of_web_addresses_go_and_a_cited_address_stays() {
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p><p>The full report is at https://example.org/report.pdf for readers.</p>
+            <span>https://example.org/img/a.jpg 890 1484 Ann Lee https://example.org/logo.png Ann Lee2022-11-24 09:17</span></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(
+            text.contains("The full report is at https://example.org/report.pdf"),
+            "{text}"
+        );
+        assert!(!text.contains("logo.png"), "{text}");
     }
 
     #[test]

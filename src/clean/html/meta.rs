@@ -123,8 +123,21 @@ pub(super) fn ld_objects(
     limit: usize,
     mut f: impl FnMut(&serde_json::Map<String, serde_json::Value>),
 ) {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(raw.trim()) else {
-        return;
+    let v = match serde_json::from_str::<serde_json::Value>(raw.trim()) {
+        Ok(v) => v,
+        // Raw line breaks and tabs inside strings are invalid JSON, and common in
+        // templates' `articleBody`: read them as spaces.
+        Err(_) if raw.chars().any(char::is_control) => {
+            let spaced: String = raw
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            match serde_json::from_str::<serde_json::Value>(spaced.trim()) {
+                Ok(v) => v,
+                Err(_) => return,
+            }
+        }
+        Err(_) => return,
     };
     let mut queue = vec![&v];
     let mut seen = 0;
@@ -255,6 +268,15 @@ mod tests {
         assert_eq!(m.date.as_deref(), Some("2024-05-01T10:00:00Z"));
         assert_eq!(m.author.as_deref(), Some("Ann Lee, Bo Chan"));
         assert_eq!(m.lang.as_deref(), Some("de"));
+    }
+
+    #[test]
+    fn json_ld_with_raw_line_breaks_in_strings_is_read() {
+        let page = "<html><head><script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"headline\":\"Snow on\n the panels\",\"datePublished\":\"2021-02-08\"}</script></head><body></body></html>";
+        let dom = Dom::parse(page, 1 << 20);
+        let m = read(&dom, page);
+        assert_eq!(m.title.as_deref(), Some("Snow on the panels"));
+        assert_eq!(m.date.as_deref(), Some("2021-02-08"));
     }
 
     #[test]
