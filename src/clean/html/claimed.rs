@@ -7,6 +7,7 @@
 //! [`super::extract::extract`]).
 
 use super::parse::{Dom, Kind, NONE};
+use crate::hash::BuildXx;
 use std::collections::HashMap;
 
 /// A claimed text shorter than this (characters) is a teaser, and says nothing about where
@@ -68,8 +69,14 @@ pub(super) fn word_hashes(s: &str, mut f: impl FnMut(u64)) {
         }
         // FNV-1a over the lowercased characters.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for c in w.chars().flat_map(char::to_lowercase) {
-            h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
+        if w.is_ascii() {
+            for b in w.bytes() {
+                h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
+            }
+        } else {
+            for c in w.chars().flat_map(char::to_lowercase) {
+                h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
+            }
         }
         f(h);
     }
@@ -89,7 +96,7 @@ fn pairs(s: &str, prev: &mut u64, mut f: impl FnMut(u64)) {
 /// The word pairs of a claimed article text.
 pub struct Claimed {
     /// Pair hash to its index in `seen` vectors.
-    index: HashMap<u64, u32>,
+    index: HashMap<u64, u32, BuildXx>,
     /// Characters of the claimed text.
     pub chars: usize,
     /// The claimed text itself, entities decoded and markup removed.
@@ -103,7 +110,7 @@ impl Claimed {
         if chars < MIN_CHARS {
             return None;
         }
-        let mut index = HashMap::new();
+        let mut index = HashMap::with_hasher(BuildXx);
         let mut prev = 0;
         pairs(&text, &mut prev, |h| {
             let n = index.len() as u32;

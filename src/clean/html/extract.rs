@@ -1184,9 +1184,9 @@ const NEAR_COPY_TAIL: usize = 4;
 /// built on one template ("X is streaming on Netflix and ...") differ in their first words
 /// and stay.
 fn near_copies(lines: &[(&str, bool)]) -> Vec<bool> {
-    let mut later = std::collections::HashSet::new();
+    let mut later = std::collections::HashSet::with_hasher(crate::hash::BuildXx);
     // The last 5-gram of each of those lines.
-    let mut ends = std::collections::HashSet::new();
+    let mut ends = std::collections::HashSet::with_hasher(crate::hash::BuildXx);
     let mut keep = vec![true; lines.len()];
     let mut grams = Vec::new();
     for (k, &(t, pre)) in lines.iter().enumerate().rev() {
