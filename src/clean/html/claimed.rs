@@ -14,6 +14,11 @@ use std::collections::HashMap;
 /// the article is.
 pub const MIN_CHARS: usize = 400;
 
+/// Characters of `s` that are not whitespace: how long a text is, however it is laid out.
+pub fn visible_chars(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace()).count()
+}
+
 /// The longest `articleBody` of the page's JSON-LD scripts, entities decoded and markup
 /// removed; `None` when there is none.
 pub fn article_body(dom: &Dom) -> Option<String> {
@@ -106,7 +111,7 @@ pub struct Claimed {
 impl Claimed {
     /// `None` when the text is too short to say where the article is.
     pub fn new(text: String) -> Option<Claimed> {
-        let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+        let chars = visible_chars(&text);
         if chars < MIN_CHARS {
             return None;
         }

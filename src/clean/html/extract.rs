@@ -29,7 +29,7 @@
 //! unhidden by scripts) gives the stated text instead of a meagre extraction. Last, a line
 //! that only repeats lines after it (a caption made of the lead paragraphs) is left out.
 
-use super::claimed::Claimed;
+use super::claimed::{visible_chars, Claimed};
 use super::parse::{Dom, Kind, Tag, NONE};
 
 /// Class or id fragments of reader discussion: removed however long.
@@ -418,7 +418,8 @@ pub enum ClaimUse {
     Unused,
     /// The element holding the stated text was extracted instead of the scorer's choice.
     Holder,
-    /// The markup does not show the text (scripts render it) and the statement is the text.
+    /// No element of the page gives the stated text (scripts render or unhide it) and the
+    /// extraction was meagre: the statement is the text.
     Text,
 }
 
@@ -434,7 +435,9 @@ pub enum ClaimUse {
 /// A page that states its article text (JSON-LD `articleBody`, [`Claimed`]) has the result
 /// checked against it: when the extracted text holds under half of the claimed text's word
 /// pairs and one element of the page holds most of them, that element is extracted instead,
-/// if that covers the claim much better and is not much longer than it.
+/// if that covers the claim much better and is not much longer than it; when no element
+/// gives the claimed text and the extraction is meagre, the claimed text is the result.
+/// Last, lines that only repeat the lines after them go (`near_copies`).
 pub fn extract(dom: &Dom, page: &str, title: Option<&str>, claimed: Option<&Claimed>) -> Extracted {
     let ex = extract_plain(dom, page, title);
     let mut ex = match claimed {
@@ -472,7 +475,7 @@ fn check_claim(
     // Little text that is not the claim either: when no element of the page gives the
     // claimed text (a body rendered by scripts from data in the page, or hidden until they
     // run), the claimed text is the article a browser shows.
-    let chars = ex.text.chars().filter(|c| !c.is_whitespace()).count();
+    let chars = visible_chars(&ex.text);
     let meagre = cov < CLAIM_SCRIPTED && chars * 2 < claim.chars;
     let stated = || Extracted {
         text: finish(claim.text.clone()),
@@ -494,7 +497,7 @@ fn check_claim(
         };
         for relax in [Relax::default(), relaxed] {
             let cand = extract_with(dom, page, title, relax, holder);
-            let chars = cand.text.chars().filter(|c| !c.is_whitespace()).count();
+            let chars = visible_chars(&cand.text);
             if claim.coverage(&cand.text) >= cov + CLAIM_GAIN && chars <= limit {
                 return Extracted {
                     claim: ClaimUse::Holder,
