@@ -19,23 +19,21 @@ pub fn visible_chars(s: &str) -> usize {
     s.chars().filter(|c| !c.is_whitespace()).count()
 }
 
-/// The longest `articleBody` of the page's JSON-LD scripts, entities decoded and markup
-/// removed; `None` when there is none.
-pub fn article_body(dom: &Dom) -> Option<String> {
-    let mut best: Option<String> = None;
-    for raw in &dom.json_ld {
-        if !raw.contains("articleBody") {
-            continue;
-        }
-        super::meta::ld_objects(raw, true, 256, |o| {
+/// The longest `articleBody` of the page's parsed JSON-LD scripts
+/// ([`super::meta::json_ld_values`]), entities decoded and markup removed; `None` when
+/// there is none.
+pub fn article_body(json_ld: &[serde_json::Value]) -> Option<String> {
+    let mut best: Option<&str> = None;
+    for v in json_ld {
+        super::meta::ld_objects(v, true, 256, |o| {
             if let Some(serde_json::Value::String(s)) = o.get("articleBody") {
-                if best.as_ref().is_none_or(|b| b.len() < s.len()) {
-                    best = Some(s.clone());
+                if best.is_none_or(|b| b.len() < s.len()) {
+                    best = Some(s);
                 }
             }
         });
     }
-    best.map(|b| plain(&b))
+    best.map(plain)
 }
 
 /// Markup and entities out: `&lt;p&gt;` (escaped twice in some templates) and `<p>` alike.
@@ -198,9 +196,11 @@ mod tests {
     fn body_is_read_from_nested_json_ld_without_markup_or_entities() {
         let page = r#"<html><head><script type="application/ld+json">{"@graph":[{"@type":"WebPage"},{"@type":"NewsArticle","articleBody":"&lt;p&gt;Tom &amp;amp; Ann&lt;/p&gt;&lt;p&gt;met.</p>"}]}</script></head><body></body></html>"#;
         let dom = Dom::parse(page, 1 << 20);
-        assert_eq!(article_body(&dom).as_deref(), Some(" Tom & Ann  met. "));
+        let ld = super::super::meta::json_ld_values(&dom);
+        assert_eq!(article_body(&ld).as_deref(), Some(" Tom & Ann  met. "));
         let page = "<html><body><p>No data.</p></body></html>";
-        assert_eq!(article_body(&Dom::parse(page, 1 << 20)), None);
+        let ld = super::super::meta::json_ld_values(&Dom::parse(page, 1 << 20));
+        assert_eq!(article_body(&ld), None);
     }
 
     #[test]

@@ -1417,7 +1417,8 @@ mod tests {
     /// Extraction with the page's JSON-LD `articleBody`, as the stage runs it.
     fn run_claimed(page: &str) -> String {
         let dom = Dom::parse(page, 1 << 20);
-        let claim = super::super::claimed::article_body(&dom).and_then(Claimed::new);
+        let ld = super::super::meta::json_ld_values(&dom);
+        let claim = super::super::claimed::article_body(&ld).and_then(Claimed::new);
         extract(&dom, page, Some("Budget news | Example"), claim.as_ref()).text
     }
 

@@ -29,11 +29,16 @@ fn clean(s: &str) -> Option<String> {
 
 /// Reads the metadata of a parsed page.
 pub fn read(dom: &Dom, page: &str) -> Meta {
+    read_with(dom, page, &json_ld_values(dom))
+}
+
+/// [`read`] with the page's JSON-LD already parsed ([`json_ld_values`]).
+pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
     let mut m = Meta::default();
     let (mut og_title, mut title_el, mut time_el, mut meta_date, mut meta_author) =
         (None, None, None, None, None);
     let mut ld = Meta::default();
-    for doc in &dom.json_ld {
+    for doc in scripts {
         json_ld(doc, &mut ld);
     }
     for (i, node) in dom.nodes.iter().enumerate() {
@@ -115,31 +120,36 @@ pub fn read(dom: &Dom, page: &str) -> Meta {
     m
 }
 
-/// Calls `f` on each object of a JSON-LD script (an object, an array, or an `@graph`; with
-/// `deep`, also the objects nested in any value), in document order, at most `limit` values.
-pub(super) fn ld_objects(
-    raw: &str,
+/// The page's JSON-LD scripts, parsed; a script that is not JSON is left out. Raw line
+/// breaks and tabs inside strings are invalid JSON, and common in templates' `articleBody`:
+/// such a script is read with them as spaces.
+pub fn json_ld_values(dom: &Dom) -> Vec<serde_json::Value> {
+    dom.json_ld
+        .iter()
+        .filter_map(|raw| match serde_json::from_str(raw.trim()) {
+            Ok(v) => Some(v),
+            Err(_) if raw.chars().any(char::is_control) => {
+                let spaced: String = raw
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect();
+                serde_json::from_str(spaced.trim()).ok()
+            }
+            Err(_) => None,
+        })
+        .collect()
+}
+
+/// Calls `f` on each object of a parsed JSON-LD script (an object, an array, or an
+/// `@graph`; with `deep`, also the objects nested in any value), in document order, at most
+/// `limit` values.
+pub(super) fn ld_objects<'a>(
+    v: &'a serde_json::Value,
     deep: bool,
     limit: usize,
-    mut f: impl FnMut(&serde_json::Map<String, serde_json::Value>),
+    mut f: impl FnMut(&'a serde_json::Map<String, serde_json::Value>),
 ) {
-    let v = match serde_json::from_str::<serde_json::Value>(raw.trim()) {
-        Ok(v) => v,
-        // Raw line breaks and tabs inside strings are invalid JSON, and common in
-        // templates' `articleBody`: read them as spaces.
-        Err(_) if raw.chars().any(char::is_control) => {
-            let spaced: String = raw
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            match serde_json::from_str::<serde_json::Value>(spaced.trim()) {
-                Ok(v) => v,
-                Err(_) => return,
-            }
-        }
-        Err(_) => return,
-    };
-    let mut queue = vec![&v];
+    let mut queue = vec![v];
     let mut seen = 0;
     while let Some(v) = queue.pop() {
         seen += 1;
@@ -162,8 +172,8 @@ pub(super) fn ld_objects(
 }
 
 /// Fills `m` from one JSON-LD script (an object, an array, or an `@graph`), first value wins.
-fn json_ld(raw: &str, m: &mut Meta) {
-    ld_objects(raw, false, 64, |o| {
+fn json_ld(v: &serde_json::Value, m: &mut Meta) {
+    ld_objects(v, false, 64, |o| {
         let s = |k: &str| o.get(k).and_then(|x| x.as_str()).and_then(clean);
         if m.title.is_none() {
             m.title = s("headline");

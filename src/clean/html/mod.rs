@@ -137,8 +137,10 @@ impl Html {
         let fixed = super::mojibake::repair(page);
         let page = fixed.as_deref().unwrap_or(page);
         let dom = parse::Dom::parse(page, self.max_nodes);
-        let meta = meta::read(&dom, page);
-        let claim = claimed::article_body(&dom).and_then(claimed::Claimed::new);
+        // Each JSON-LD script is parsed once, for the metadata and the stated article text.
+        let json_ld = meta::json_ld_values(&dom);
+        let meta = meta::read_with(&dom, page, &json_ld);
+        let claim = claimed::article_body(&json_ld).and_then(claimed::Claimed::new);
         let ex = extract::extract(&dom, page, meta.title.as_deref(), claim.as_ref());
         Page {
             text: ex.text,
