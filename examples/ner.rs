@@ -3,7 +3,8 @@
 //! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
 //! `train` variants come from environment switches: `EPOCHS=N`, `BITS=N`, `SEED=N`, `DROP=P`,
 //! `EMB=FILE` (other embedding clusters),
-//! `ONEPASS`, `NOGAZ`, `GREEDY` and `NOCLUSTERS` (no BBC-text clusters).
+//! `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text clusters) and `NOEXTRA` (CoNLL
+//! train only, without `models/extra/wikigold.conll`).
 use std::path::PathBuf;
 
 use corpusmill::entities::{conll, train};
@@ -17,6 +18,7 @@ fn main() -> anyhow::Result<()> {
                 "../shared/data/conll/dev.conll".into(),
             );
             o.verbose = true;
+            o.extra_train = vec!["models/extra/wikigold.conll".into()];
             o.cluster_text = vec!["../shared/data/bbc/articles.jsonl.zst".into()];
             o.embedding_clusters = Some("models/embeddings/glove-clusters.tsv.zst".into());
             for kind in ["loc", "per_first", "per_last"] {
@@ -46,6 +48,9 @@ fn main() -> anyhow::Result<()> {
             }
             if std::env::var("GREEDY").is_ok() {
                 o.viterbi = false;
+            }
+            if std::env::var("NOEXTRA").is_ok() {
+                o.extra_train.clear();
             }
             if std::env::var("NOCLUSTERS").is_ok() {
                 o.cluster_text.clear();

@@ -68,16 +68,18 @@ enum NerCommand {
     /// The shipped model is reproduced byte for byte by (from the repository root, with the
     /// CoNLL-2003 English train and dev files and the 2,225-article BBC News JSONL, which are not
     /// distributed with corpusmill; models/README.md has the exact command and sources):
-    /// corpusmill ner train --train CONLL/train.conll --dev CONLL/dev.conll
-    ///   --cluster-text BBC/articles.jsonl.zst
+    /// corpusmill ner train --train CONLL/train.conll --train models/extra/wikigold.conll
+    ///   --dev CONLL/dev.conll --cluster-text BBC/articles.jsonl.zst
     ///   --embedding-clusters models/embeddings/glove-clusters.tsv.zst
     ///   --gazetteer loc=models/gazetteers/loc.txt
     ///   --gazetteer per_first=models/gazetteers/per_first.txt
     ///   --gazetteer per_last=models/gazetteers/per_last.txt --output models/ner-en.bin.zst
     Train {
-        /// CoNLL training file (token POS chunk tag, IOB2).
-        #[arg(long, value_name = "FILE")]
-        train: PathBuf,
+        /// CoNLL training file (token, optional POS and chunk columns, IOB tag last).
+        /// Repeatable: the files' documents are read in order and trained on together (the
+        /// shipped model adds models/extra/wikigold.conll to the CoNLL-2003 train file).
+        #[arg(long, value_name = "FILE", required = true)]
+        train: Vec<PathBuf>,
         /// CoNLL development file.
         #[arg(long, value_name = "FILE")]
         dev: PathBuf,
@@ -110,9 +112,9 @@ enum NerCommand {
         /// CoNLL file with gold tags in the last column.
         #[arg(long, value_name = "FILE")]
         conll: PathBuf,
-        /// CoNLL file whose entity names count as seen (the training file).
+        /// CoNLL file whose entity names count as seen (the training file). Repeatable.
         #[arg(long, value_name = "FILE")]
-        seen: Option<PathBuf>,
+        seen: Vec<PathBuf>,
         /// Model file (default: the model built into the binary).
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
@@ -678,7 +680,12 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             seed,
             output,
         } => {
-            let mut opts = train::TrainOptions::new(tr, dev);
+            let mut files = tr.into_iter();
+            let first = files
+                .next()
+                .context("ner train: --train needs a CoNLL file")?;
+            let mut opts = train::TrainOptions::new(first, dev);
+            opts.extra_train = files.collect();
             opts.cluster_text = cluster_text;
             opts.embedding_clusters = embedding_clusters;
             opts.gazetteers = gazetteer;
@@ -707,11 +714,16 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             let model = load(model)?;
             let docs =
                 conll::read_conll(&path).with_context(|| format!("reading {}", path.display()))?;
-            let seen = match seen {
-                Some(p) => Some(
-                    conll::read_conll(&p).with_context(|| format!("reading {}", p.display()))?,
-                ),
-                None => None,
+            let seen = if seen.is_empty() {
+                None
+            } else {
+                let mut docs = Vec::new();
+                for p in &seen {
+                    docs.extend(
+                        conll::read_conll(p).with_context(|| format!("reading {}", p.display()))?,
+                    );
+                }
+                Some(docs)
             };
             print!("{}", eval::evaluate(&model, &docs, seen.as_deref()));
         }

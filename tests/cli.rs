@@ -173,6 +173,39 @@ fn ner_eval_and_tag_work_from_the_command_line() {
     }
 }
 
+/// `ner train --train` is repeatable (the shipped model adds a second gold file): the
+/// report counts the tokens of every file.
+#[test]
+fn ner_train_reads_every_train_file() {
+    let small =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/entities_small.conll");
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = |o: &std::process::Output| -> usize {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        let rest = out.split("trained on ").nth(1).expect("report line");
+        rest.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let run = |files: &[&std::path::Path]| {
+        let mut c = bin();
+        c.args(["ner", "train", "--epochs", "2", "--dev"])
+            .arg(&small);
+        for f in files {
+            c.arg("--train").arg(f);
+        }
+        c.arg("-o")
+            .arg(dir.path().join("m.bin.zst"))
+            .output()
+            .unwrap()
+    };
+    let one = tokens(&run(&[&small]));
+    let two = tokens(&run(&[&small, &small]));
+    assert_eq!(two, 2 * one);
+    let none = run(&[]);
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--train"));
+}
+
 /// `ner eval` prints per-type scores, the unseen-name scores with `--seen`, and a confusion
 /// table whose rows are the gold types plus spurious predictions (issue #15: PER/ORG errors
 /// must be visible).

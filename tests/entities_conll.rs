@@ -108,6 +108,48 @@ fn greedy_training_still_works_and_differs() {
 }
 
 #[test]
+fn extra_training_files_join_the_training_documents() {
+    // The shipped model trains on CoNLL-2003 train plus a second gold file; `extra_train`
+    // must read each file's documents in order, exactly as if they were one file.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(SMALL).unwrap();
+    let docs: Vec<&str> = text.split("-DOCSTART-").filter(|d| !d.is_empty()).collect();
+    assert_eq!(docs.len(), 3);
+    let first = dir.path().join("first.conll");
+    let second = dir.path().join("second.conll");
+    std::fs::write(&first, format!("-DOCSTART-{}", docs[0])).unwrap();
+    std::fs::write(
+        &second,
+        format!("-DOCSTART-{}-DOCSTART-{}", docs[1], docs[2]),
+    )
+    .unwrap();
+    let mut whole = TrainOptions::new(SMALL.into(), SMALL.into());
+    whole.epochs = 3;
+    whole.hash_bits = 16;
+    let mut split = whole.clone();
+    split.train = first.clone();
+    split.extra_train = vec![second.clone()];
+    let (a, ra) = train(&whole).unwrap();
+    let (b, rb) = train(&split).unwrap();
+    assert_eq!(ra.train_tokens, rb.train_tokens);
+    assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
+    // Without the second file the model is trained on less and differs.
+    split.extra_train.clear();
+    let (c, rc) = train(&split).unwrap();
+    assert!(rc.train_tokens < ra.train_tokens);
+    assert_ne!(a.to_bytes().unwrap(), c.to_bytes().unwrap());
+    // An extra file without tokens is an error that names it.
+    let empty = dir.path().join("empty.conll");
+    std::fs::write(&empty, "\n\n").unwrap();
+    split.extra_train = vec![empty];
+    let err = train(&split).unwrap_err().to_string();
+    assert!(
+        err.contains("empty.conll") && err.contains("no tokens"),
+        "{err}"
+    );
+}
+
+#[test]
 fn unknown_gazetteer_kind_is_an_error() {
     let mut opts = TrainOptions::new(SMALL.into(), SMALL.into());
     opts.gazetteers = vec![("cities".into(), SMALL.into())];

@@ -34,6 +34,9 @@ use super::viterbi::{transitions, viterbi_path};
 pub struct TrainOptions {
     /// CoNLL training file.
     pub train: PathBuf,
+    /// More labelled CoNLL files, read after `train` (gold text of other domains: the shipped
+    /// model adds `models/extra/wikigold.conll`); their documents join the training folds.
+    pub extra_train: Vec<PathBuf>,
     /// CoNLL development file, used only to pick the number of epochs and to report F1.
     pub dev: PathBuf,
     /// Unlabeled text files (plain text, or `.jsonl`/`.jsonl.zst` with a `text` field) that
@@ -71,6 +74,7 @@ impl TrainOptions {
     pub fn new(train: PathBuf, dev: PathBuf) -> TrainOptions {
         TrainOptions {
             train,
+            extra_train: Vec::new(),
             dev,
             cluster_text: Vec::new(),
             embedding_clusters: None,
@@ -459,14 +463,18 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     }
     let folds = opts.folds.max(2);
     let dropout = (opts.word_dropout.clamp(0.0, 1.0) * 1000.0).round() as u64;
-    let train_docs = read_conll(&opts.train)?;
-    let dev_docs = read_conll(&opts.dev)?;
-    if train_docs.is_empty() {
-        return Err(crate::Error::Input(format!(
-            "{}: no tokens found (expected a CoNLL file)",
-            opts.train.display()
-        )));
+    let mut train_docs = Vec::new();
+    for path in std::iter::once(&opts.train).chain(&opts.extra_train) {
+        let docs = read_conll(path)?;
+        if docs.is_empty() {
+            return Err(crate::Error::Input(format!(
+                "{}: no tokens found (expected a CoNLL file)",
+                path.display()
+            )));
+        }
+        train_docs.extend(docs);
     }
+    let dev_docs = read_conll(&opts.dev)?;
     let train_tokens = train_docs.iter().map(|d| d.words.len()).sum();
     let clusters: HashedMap<u64> = clusters::learn(&train_docs, &opts.cluster_text, opts.verbose)?;
     let ext = external_gazetteer(&opts.gazetteers)?;
