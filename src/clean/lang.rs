@@ -187,6 +187,30 @@ impl LangId {
         self.identify_counted(text).0
     }
 
+    /// `text` (its first `max_bytes`) identified among `langs` only (codes; unknown ones are
+    /// left out): a text between two related languages (Danish and Norwegian, Serbian and
+    /// Croatian) gets a low confidence from [`Self::identify`] even when it is clearly
+    /// neither English nor German.
+    pub fn identify_among(&self, text: &str, langs: &[&str]) -> Option<Lang> {
+        let allow: Vec<whatlang::Lang> = langs
+            .iter()
+            .filter_map(|c| whatlang::Lang::from_code(*c))
+            .collect();
+        if allow.len() < 2 {
+            return None;
+        }
+        let mut end = text.len().min(self.max_bytes);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        whatlang::Detector::with_allowlist(allow)
+            .detect(&text[..end])
+            .map(|info| Lang {
+                code: info.lang().code(),
+                score: info.confidence(),
+            })
+    }
+
     /// [`Self::identify`], also saying whether the function-word fast path decided.
     fn identify_counted(&self, text: &str) -> (Option<Lang>, bool) {
         let mut end = text.len().min(self.max_bytes);

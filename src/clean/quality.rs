@@ -311,6 +311,10 @@ impl QualityConfig {
 /// names or numbers gets a language guess, not a confident one.
 const MIN_LANG_SCORE: f64 = 0.5;
 
+/// The confidence a low-confidence guess must reach when asked again among itself and the
+/// word-rule languages only.
+const MIN_AMONG_SCORE: f64 = 0.8;
+
 /// The quality-filter stage.
 #[derive(Clone, Debug)]
 pub struct Quality {
@@ -333,6 +337,9 @@ struct Stats {
     words: usize,
     content_words: usize,
     content_bytes: usize,
+    /// The part of `content_words` and `content_bytes` from words with Han or kana.
+    ideo_words: usize,
+    ideo_bytes: usize,
     alpha_words: usize,
     stop_words: usize,
     hashes: usize,
@@ -430,6 +437,10 @@ impl Quality {
                 if content > 0 {
                     s.content_words += n;
                     s.content_bytes += content;
+                    if ideographs > 0 {
+                        s.ideo_words += n;
+                        s.ideo_bytes += content;
+                    }
                 }
                 if flags & ALPHA != 0 {
                     s.alpha_words += n;
@@ -485,11 +496,26 @@ impl Quality {
     /// True when `text` is identified as a language outside `word_rule_languages` (the word
     /// rules do not apply to it).
     fn other_language(&self, text: &str) -> bool {
-        !self.word_langs.is_empty()
-            && self
-                .lang_id
-                .identify(text)
-                .is_some_and(|l| l.score >= MIN_LANG_SCORE && !self.word_langs.contains(&l.code))
+        if self.word_langs.is_empty() {
+            return false;
+        }
+        match self.lang_id.identify(text) {
+            Some(l) if self.word_langs.contains(&l.code) => false,
+            Some(l) if l.score >= MIN_LANG_SCORE => true,
+            // A guess between related languages (Norwegian read as Danish) is unsure which
+            // of them, not whether it is a word-rule language: asked again among the guess
+            // and the word-rule languages, it must win clearly, and the text must read as
+            // prose (most words in lowercase), not as a list of names that any language
+            // profile fits.
+            Some(l) => {
+                let mut among = vec![l.code];
+                among.extend_from_slice(&self.word_langs);
+                let again = self.lang_id.identify_among(text, &among);
+                again.is_some_and(|m| m.code == l.code && m.score >= MIN_AMONG_SCORE)
+                    && mostly_lowercase(text)
+            }
+            None => false,
+        }
     }
 
     /// [`Self::check`] (`from_html`: the text came from the `html` stage), also saying whether
@@ -565,11 +591,15 @@ impl Quality {
                     g.max_words as f64,
                 );
             }
-            let mean = s.content_bytes as f64 / s.content_words.max(1) as f64;
-            if mean < g.min_mean_word_length && !skip_word_rule() {
+            // Word length is a measure of text written with spaces: words with Han or kana
+            // (one word per character) are left out of it, so an English article quoting
+            // Japanese is measured by its English, and text with no spaced words is not.
+            let spaced = s.content_words - s.ideo_words;
+            let mean = (s.content_bytes - s.ideo_bytes) as f64 / spaced.max(1) as f64;
+            if spaced > 0 && mean < g.min_mean_word_length && !skip_word_rule() {
                 return drop("gopher_mean_word_length_low", mean, g.min_mean_word_length);
             }
-            if mean > g.max_mean_word_length && !skip_word_rule() {
+            if spaced > 0 && mean > g.max_mean_word_length && !skip_word_rule() {
                 return drop("gopher_mean_word_length_high", mean, g.max_mean_word_length);
             }
             let r = s.hashes as f64 / words;
@@ -703,6 +733,20 @@ impl Quality {
         }
         None
     }
+}
+
+/// True when most of the first 2,000 words of `text` that start with a letter start with a
+/// lowercase one: running prose, in a language with letter case.
+fn mostly_lowercase(text: &str) -> bool {
+    let (mut lower, mut upper) = (0usize, 0usize);
+    for w in text.split_whitespace().take(2000) {
+        match w.chars().find(|c| c.is_alphabetic()) {
+            Some(c) if c.is_lowercase() => lower += 1,
+            Some(c) if c.is_uppercase() => upper += 1,
+            _ => {}
+        }
+    }
+    lower > upper
 }
 
 /// [`CLASS`] bit: the byte counts towards a word's content (ASCII letter or digit, or the

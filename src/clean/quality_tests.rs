@@ -254,3 +254,54 @@ fn line_structure_rules_skip_extracted_pages() {
     let doubled = format!("{BBC}\n{BBC}");
     assert!(matches!(q().check_html(&doubled), Verdict::Drop(_)));
 }
+
+/// Norwegian, which the identifier confuses with Danish (a low-confidence guess between the
+/// two), is still not English: the English word rules do not judge it. A list of names, which
+/// any language profile fits, is still judged by them.
+#[test]
+fn related_languages_skip_the_english_word_rules() {
+    let norwegian = "Det har vært en annerledes sommer for fotballskolene rundt om i landet. \
+        Mange klubber var bekymret for at færre barn skulle melde seg på etter en lang periode \
+        med stengte baner og avlyste treninger.\n\n\
+        Likevel viser ferske tall at nesten femti tusen barn har deltatt i løpet av sommeren, \
+        og det er vi veldig glade for, sier generalsekretæren i forbundet. Barneidretten er \
+        viktig for samhold, mestring og fysisk aktivitet, og derfor har vi jobbet hardt for å \
+        holde tilbudet oppe.\n\n\
+        Fotballskolene ble arrangert med strenge smittevernregler. Foreldrene måtte holde \
+        avstand, og trenerne delte barna inn i mindre grupper enn vanlig. Neste år håper \
+        arrangørene å kunne ønske enda flere velkommen tilbake til banene.";
+    let mut counters = Counters::default();
+    let mut doc = Doc::from_text("nor", norwegian);
+    assert!(
+        matches!(q().process(&mut doc, &mut counters), Verdict::Keep),
+        "dropped by {:?}",
+        q().check(norwegian)
+    );
+    assert_eq!(counters.get("quality", "word_rules_skipped_lang"), 1);
+    let names = "Paulo Ferreira, Robben, Lampard, Cole, Terry, Gallas, Makelele, Tiago, Duff, \
+        Drogba, Gudjohnsen. "
+        .repeat(6);
+    assert_eq!(rule(&names), Some("gopher_stop_words"));
+}
+
+/// Words of Han and kana characters count one per character, so they are left out of the mean
+/// word length: an English article quoting Japanese at length is measured by its English.
+#[test]
+fn quoted_japanese_does_not_shorten_english_words() {
+    let quote = "\u{307f}\u{3093}\u{306a}\u{306b}\u{77e5}\u{3063}\u{3066}\u{304a}\u{3044}\u{3066}\u{6b32}\u{3057}\u{3044}\u{3093}\u{3060}\u{3051}\u{3069}\u{3001}\u{76ee}\u{306e}\u{524d}\u{3067}\u{898b}\u{3064}\u{3051}\u{308b}\u{3053}\u{3068}\u{304c}\u{3042}\u{308b}\u{3093}\u{3067}\u{3059}\u{3088}\u{3002}";
+    // Twelve different lines: the quote rotated by one character each time.
+    let chars: Vec<char> = quote.chars().collect();
+    let lines: Vec<String> = (0..12)
+        .map(|i| chars[i..].iter().chain(&chars[..i]).collect())
+        .collect();
+    let text = format!("{BBC}\n\n{}", lines.join("\n\n"));
+    assert_eq!(rule(&text), None);
+    // Counted as one-letter words, the quotes would have brought the mean under 3.
+    let han: usize = text
+        .chars()
+        .filter(|c| ('\u{3040}'..='\u{9fff}').contains(c))
+        .count();
+    let spaced: usize = BBC.split_whitespace().count();
+    let letters: usize = BBC.chars().filter(|c| c.is_alphanumeric()).count();
+    assert!(((letters + han) as f64 / (spaced + han) as f64) < 3.0);
+}

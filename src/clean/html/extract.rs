@@ -1105,11 +1105,13 @@ fn is_ui_line(t: &str) -> bool {
 /// Starts a line of preformatted text in the rendered string (removed by [`final_text`]).
 const PRE_LINE: char = '\0';
 
-/// Trims each line, drops empty lines, control labels and repeats of long lines (not in
-/// preformatted text, where code repeats lines on purpose).
+/// Trims each line, drops empty lines, control labels, repeats of long lines and a line that
+/// repeats the one just written ("Loading..." placeholders in a row, in any language); not in
+/// preformatted text, where code repeats lines on purpose.
 fn finish(s: String) -> String {
     let mut out = String::with_capacity(s.len());
     let mut seen = std::collections::HashSet::new();
+    let mut last = 0..0;
     for line in s.lines() {
         let (line, pre) = match line.strip_prefix(PRE_LINE) {
             Some(rest) => (rest, true),
@@ -1119,11 +1121,16 @@ fn finish(s: String) -> String {
         if t.is_empty() {
             continue;
         }
+        if !pre && out.get(last.clone()) == Some(t) {
+            continue;
+        }
         if !pre
             && (t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes()))
                 || is_ui_line(t)
                 || is_url_line(t))
         {
+            // The lines on either side of a dropped one are not in a row.
+            last = 0..0;
             continue;
         }
         if !out.is_empty() {
@@ -1132,6 +1139,7 @@ fn finish(s: String) -> String {
         if pre {
             out.push(PRE_LINE);
         }
+        last = out.len()..out.len() + t.len();
         out.push_str(t);
     }
     out
@@ -1248,6 +1256,34 @@ mod tests {
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
+
+    /// A line repeating the line just before it is a placeholder or a doubled label, written
+    /// once; the same line further on stays.
+    #[test]
+    fn a_line_repeated_in_a_row_is_written_once() {
+        let page = format!(
+            "<html><body><div class=\"article-body\"><p>{PROSE}</p><p>Obteniendo...</p><p>Obteniendo...</p><p>Obteniendo...</p><p>The second paragraph of the story says more about the wing and its books.</p><p>Yes</p><p>No</p><p>Yes</p></div></body></html>"
+        );
+        let text = run(&page);
+        assert_eq!(text.matches("Obteniendo...").count(), 1, "{text}");
+        assert_eq!(text.matches("Yes").count(), 2, "{text}");
+    }
+
+    /// A post held as a client-side template inside the element marked `itemprop=
+    /// "articleBody"` (Blogger) is the article; a template anywhere else stays unread.
+    #[test]
+    fn template_inside_the_article_body_is_read() {
+        let page = format!(
+            "<html><body><div class=\"post\"><h2>Budget news</h2><div class=\"post-body\"><div class=\"post-content\" itemprop=\"articleBody\">\n<script type=\"text/template\">\n<span class=\"byline\">Posted by A. Writer</span><p>{PROSE}</p><p>The second paragraph of the post says more about the wing and its books.</p>\n</script>\n</div></div></div><script type=\"text/template\"><p>{{{{comment.body}}}} was said by {{{{comment.author}}}} about the post above, at length and with feeling.</p></script><div class=\"footer\">Footer text</div></body></html>"
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE), "{text}");
+        assert!(text.contains("The second paragraph"), "{text}");
+        assert!(!text.contains("comment.body"), "{text}");
+        // Without the article-body mark the template is script, not text.
+        let bare = page.replace(" itemprop=\"articleBody\"", "");
+        assert!(!run(&bare).contains(PROSE));
+    }
 
     /// Preformatted text (a plain-text RFC, a poem, code) keeps its line breaks; the unwrap
     /// stage later joins hard-wrapped prose.

@@ -389,6 +389,21 @@ impl Builder {
         }
     }
 
+    /// True for a `<script type="text/template">` (or `text/html`) opened directly inside an
+    /// element with `itemprop="articleBody"`: the page says the template is its article text.
+    fn template_body(&self, attrs: &[(String, String)]) -> bool {
+        let top = *self.stack.last().unwrap_or(&0);
+        attrs.iter().any(|(k, v)| {
+            k == "type"
+                && ["text/template", "text/html"]
+                    .iter()
+                    .any(|t| v.trim().eq_ignore_ascii_case(t))
+        }) && self
+            .dom
+            .attr(top, "itemprop")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("articlebody"))
+    }
+
     fn top_tag(&self) -> Tag {
         let top = *self.stack.last().unwrap_or(&0);
         self.dom.tag(top).unwrap_or(Tag::Root)
@@ -591,6 +606,12 @@ impl Builder {
             text_start = end;
             if closing {
                 self.end_tag(tag);
+                continue;
+            }
+            if tag == Tag::Script && self.template_body(&attrs) {
+                // The markup of a client-side template inside the element the page marks as
+                // its article body (Blogger renders posts so): parsed as that element's
+                // content; the `</script>` after it closes nothing.
                 continue;
             }
             let ld_json = tag == Tag::Script
