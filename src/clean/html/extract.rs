@@ -167,6 +167,7 @@ fn junk_tag(t: Tag) -> bool {
             | Tag::Style
             | Tag::Noscript
             | Tag::Template
+            | Tag::Rt
             | Tag::Svg
             | Tag::Math
             | Tag::Iframe
@@ -1256,6 +1257,22 @@ mod tests {
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
+
+    /// Ruby annotations (the readings printed above Japanese characters) are not running
+    /// text, closed or not.
+    #[test]
+    fn ruby_annotations_are_left_out() {
+        let body = "<ruby>\u{6cd5}\u{5f8b}<rt>\u{307b}\u{3046}\u{308a}\u{3064}</rt></ruby>\u{304c}<ruby>\u{89aa}<rp>(</rp><rt>\u{304a}\u{3084}<rp>)</rp></ruby>\u{3002}";
+        let page = format!(
+            "<html><body><div class=\"article-body\"><p>{PROSE}</p><p>{body}</p><p>{PROSE} Last.</p></div></body></html>"
+        );
+        let text = run(&page);
+        assert!(
+            text.contains("\u{6cd5}\u{5f8b}\u{304c}\u{89aa}\u{3002}"),
+            "{text}"
+        );
+        assert!(text.contains("Last."), "{text}");
+    }
 
     /// A line repeating the line just before it is a placeholder or a doubled label, written
     /// once; the same line further on stays.

@@ -80,6 +80,10 @@ pub enum Tag {
     Summary,
     Dialog,
     Menu,
+    Ruby,
+    /// `<rt>` or `<rp>`: a ruby annotation (the reading printed above Japanese characters),
+    /// not running text.
+    Rt,
     Other,
 }
 
@@ -159,6 +163,8 @@ impl Tag {
             b"summary" => Tag::Summary,
             b"dialog" => Tag::Dialog,
             b"menu" => Tag::Menu,
+            b"ruby" => Tag::Ruby,
+            b"rt" | b"rp" => Tag::Rt,
             _ => Tag::Other,
         }
     }
@@ -183,7 +189,14 @@ impl Tag {
     pub fn is_block(self) -> bool {
         !matches!(
             self,
-            Tag::A | Tag::Time | Tag::Label | Tag::Other | Tag::Img | Tag::Option
+            Tag::A
+                | Tag::Time
+                | Tag::Label
+                | Tag::Other
+                | Tag::Img
+                | Tag::Option
+                | Tag::Ruby
+                | Tag::Rt
         )
     }
 
@@ -498,6 +511,10 @@ impl Builder {
             }
             Option => {
                 self.close(&[Option], &[Select]);
+            }
+            Rt => {
+                // An unclosed `<rt>` ends at the next annotation (and at `</ruby>`).
+                self.close(&[Rt], &[Ruby]);
             }
             Body => {
                 // A body inside an unclosed head (or a second head) is the body.
