@@ -188,13 +188,33 @@ fn junk_tag(t: Tag) -> bool {
 }
 
 /// `names` without "commentar" ("commentary", "commentaries"): an opinion piece, which the
-/// fragment "comment" of reader discussion must not match.
+/// fragment "comment" of reader discussion must not match; and without state flags ending in
+/// "promoted" (Drupal's `node--promoted` on every article promoted to the front page), which
+/// the fragment "promo" must not match (`promoted-stories` still does).
 fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
-    if names.contains("commentar") {
-        names.replace("commentar", " ").into()
-    } else {
-        names.into()
+    let mut out = std::borrow::Cow::Borrowed(names);
+    if out.contains("commentar") {
+        out = out.replace("commentar", " ").into();
     }
+    if out.contains("promoted") {
+        out = out
+            .split(' ')
+            .filter(|t| !t.ends_with("promoted"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into();
+    }
+    out
+}
+
+/// `names` without the slideshow words: for an element that holds the page's `<h1>`, a
+/// "photogallery" class names the article's layout, not a gallery beside it.
+fn without_media(names: &str) -> String {
+    let mut out = names.to_string();
+    for w in ["slideshow", "gallery", "carousel"] {
+        out = out.replace(w, " ");
+    }
+    out
 }
 
 /// Class weight of a container, as in readability: +25 for content names, -25 for furniture.
@@ -260,8 +280,16 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
     let mut raw_link = vec![0u32; n];
     // Text inside `<p>` elements: where a page keeps its prose.
     let mut para = vec![0u32; n];
+    // Whether the subtree holds an `<h1>`.
+    let mut h1 = vec![false; n];
     for i in (0..n).rev() {
         let node = &dom.nodes[i];
+        if node.kind == Kind::Element(Tag::H1) {
+            h1[i] = true;
+        }
+        if h1[i] && node.parent != NONE {
+            h1[node.parent as usize] = true;
+        }
         let (v, l, p) = match node.kind {
             Kind::Text(s, e) => (visible_len(&page[s..e]).0, 0, 0),
             Kind::Element(t) if junk_tag(t) || node.hidden => (0, 0, 0),
@@ -293,7 +321,13 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                 removed[i] = true;
                 continue;
             }
-            let names = &*editorial(&node.names);
+            let names = editorial(&node.names);
+            let names = if h1[i] && has_any(&names, &["slideshow", "gallery", "carousel"]) {
+                std::borrow::Cow::Owned(without_media(&names))
+            } else {
+                names
+            };
+            let names = &*names;
             let header_junk = t == Tag::Header && raw[i] < 400;
             if names.is_empty() && !header_junk {
                 continue;
@@ -1257,6 +1291,33 @@ mod tests {
     }
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
+
+    /// Drupal marks every article promoted to the front page `node--promoted`: a state, not
+    /// a promotion box, while a `promoted-stories` block still is one.
+    #[test]
+    fn a_promoted_article_is_not_a_promo() {
+        let page = format!(
+            "<html><body><article class=\"node node--type-article node--promoted\"><h1>Budget news</h1><div class=\"node__content\"><p>{PROSE}</p><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></div></article><div class=\"promoted-stories\"><p>Ten things you never knew about libraries, and the one that will surprise you most of all.</p></div><div class=\"view-content\">{}</div></body></html>",
+            "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE), "{text}");
+        assert!(!text.contains("Ten things"), "{text}");
+    }
+
+    /// An element named for a photo gallery that holds the page's `<h1>` is the article's
+    /// frame (thw.de wraps its news so); a gallery without the headline is still furniture.
+    #[test]
+    fn a_gallery_holding_the_headline_is_the_article() {
+        let page = format!(
+            "<html><body><div id=\"main\"><div class=\"photogallery\"><h1>Budget news</h1><div class=\"abstract\"><p>{PROSE}</p></div><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></div><div class=\"gallery\"><p>A photo of the old reading room, taken in the spring of 1962 by a visitor from abroad.</p></div></div><div class=\"view-content\">{}</div></body></html>",
+            "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE), "{text}");
+        assert!(text.contains("The second paragraph"), "{text}");
+        assert!(!text.contains("old reading room"), "{text}");
+    }
 
     /// Ruby annotations (the readings printed above Japanese characters) are not running
     /// text, closed or not.
