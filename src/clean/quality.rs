@@ -735,8 +735,9 @@ impl Quality {
     }
 }
 
-/// True when most of the first 2,000 words of `text` that start with a letter start with a
-/// lowercase one: running prose, in a language with letter case.
+/// True when most of the first 2,000 words of `text` that start with a cased letter start
+/// with a lowercase one (running prose, not a list of names), or when no word does (a script
+/// without letter case, Arabic or Devanagari, where the test says nothing).
 fn mostly_lowercase(text: &str) -> bool {
     let (mut lower, mut upper) = (0usize, 0usize);
     for w in text.split_whitespace().take(2000) {
@@ -746,7 +747,7 @@ fn mostly_lowercase(text: &str) -> bool {
             _ => {}
         }
     }
-    lower > upper
+    lower > upper || lower + upper == 0
 }
 
 /// [`CLASS`] bit: the byte counts towards a word's content (ASCII letter or digit, or the

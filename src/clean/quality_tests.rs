@@ -305,3 +305,18 @@ fn quoted_japanese_does_not_shorten_english_words() {
     let letters: usize = BBC.chars().filter(|c| c.is_alphanumeric()).count();
     assert!(((letters + han) as f64 / (spaced + han) as f64) < 3.0);
 }
+
+/// Prose is mostly lowercase words; a list of names is not; a script without letter case says
+/// nothing either way and is left to the identifier.
+#[test]
+fn lowercase_share_tells_prose_from_names() {
+    assert!(mostly_lowercase(
+        "Det har vært en annerledes sommer for fotballskolene."
+    ));
+    assert!(!mostly_lowercase(
+        "Paulo Ferreira, Robben, Lampard, Cole, Terry, Gallas."
+    ));
+    assert!(mostly_lowercase(
+        "\u{0627}\u{0644}\u{0633}\u{0644}\u{0627}\u{0645} \u{0639}\u{0644}\u{064a}\u{0643}\u{0645}"
+    ));
+}
