@@ -187,6 +187,15 @@ impl LangId {
         self.identify_counted(text).0
     }
 
+    /// The first `max_bytes` of `text` (cut at a character boundary): what is identified.
+    fn sample<'a>(&self, text: &'a str) -> &'a str {
+        let mut end = text.len().min(self.max_bytes);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    }
+
     /// `text` (its first `max_bytes`) identified among `langs` only (codes; unknown ones are
     /// left out): a text between two related languages (Danish and Norwegian, Serbian and
     /// Croatian) gets a low confidence from [`Self::identify`] even when it is clearly
@@ -199,12 +208,8 @@ impl LangId {
         if allow.len() < 2 {
             return None;
         }
-        let mut end = text.len().min(self.max_bytes);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
         whatlang::Detector::with_allowlist(allow)
-            .detect(&text[..end])
+            .detect(self.sample(text))
             .map(|info| Lang {
                 code: info.lang().code(),
                 score: info.confidence(),
@@ -213,11 +218,7 @@ impl LangId {
 
     /// [`Self::identify`], also saying whether the function-word fast path decided.
     fn identify_counted(&self, text: &str) -> (Option<Lang>, bool) {
-        let mut end = text.len().min(self.max_bytes);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let sample = &text[..end];
+        let sample = self.sample(text);
         if let Some(l) = Self::by_function_words(sample) {
             return (Some(l), true);
         }

@@ -207,11 +207,14 @@ fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     out
 }
 
-/// `names` without the slideshow words: for an element that holds the page's `<h1>`, a
+/// Name fragments of slideshows and galleries, whose captions can outweigh a short article.
+const MEDIA: &[&str] = &["slideshow", "gallery", "carousel"];
+
+/// `names` without the [`MEDIA`] fragments: for an element that holds the page's `<h1>`, a
 /// "photogallery" class names the article's layout, not a gallery beside it.
 fn without_media(names: &str) -> String {
     let mut out = names.to_string();
-    for w in ["slideshow", "gallery", "carousel"] {
+    for w in MEDIA {
         out = out.replace(w, " ");
     }
     out
@@ -322,7 +325,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                 continue;
             }
             let names = editorial(&node.names);
-            let names = if h1[i] && has_any(&names, &["slideshow", "gallery", "carousel"]) {
+            let names = if h1[i] && has_any(&names, MEDIA) {
                 std::borrow::Cow::Owned(without_media(&names))
             } else {
                 names
@@ -355,7 +358,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                 continue;
             }
             // Slideshows and galleries too: their captions can outweigh a short article.
-            let media = has_any(names, &["slideshow", "gallery", "carousel"]);
+            let media = has_any(names, MEDIA);
             // An element holding nearly all the page's text is the page: its names say how
             // the page is built (`has-comments`), not what the element is.
             // So is one holding most of the page's paragraph text (`render-target-modal`
@@ -1292,13 +1295,19 @@ mod tests {
 
     const PROSE: &str = "The committee met on Tuesday, and after a long debate, it agreed to fund the new library wing, which will open next spring.";
 
+    /// A column of 30 teasers for other stories: enough text beside an article that the
+    /// article is not the whole page.
+    fn teasers() -> String {
+        "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
+    }
+
     /// Drupal marks every article promoted to the front page `node--promoted`: a state, not
     /// a promotion box, while a `promoted-stories` block still is one.
     #[test]
     fn a_promoted_article_is_not_a_promo() {
         let page = format!(
             "<html><body><article class=\"node node--type-article node--promoted\"><h1>Budget news</h1><div class=\"node__content\"><p>{PROSE}</p><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></div></article><div class=\"promoted-stories\"><p>Ten things you never knew about libraries, and the one that will surprise you most of all.</p></div><div class=\"view-content\">{}</div></body></html>",
-            "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
+            teasers()
         );
         let text = run(&page);
         assert!(text.contains(PROSE), "{text}");
@@ -1311,7 +1320,7 @@ mod tests {
     fn a_gallery_holding_the_headline_is_the_article() {
         let page = format!(
             "<html><body><div id=\"main\"><div class=\"photogallery\"><h1>Budget news</h1><div class=\"abstract\"><p>{PROSE}</p></div><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></div><div class=\"gallery\"><p>A photo of the old reading room, taken in the spring of 1962 by a visitor from abroad.</p></div></div><div class=\"view-content\">{}</div></body></html>",
-            "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
+            teasers()
         );
         let text = run(&page);
         assert!(text.contains(PROSE), "{text}");
