@@ -1165,7 +1165,8 @@ fn finish(s: String) -> String {
         if !pre
             && (t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes()))
                 || is_ui_line(t)
-                || is_url_line(t))
+                || is_url_line(t)
+                || is_placeholder_line(t))
         {
             // The lines on either side of a dropped one are not in a row.
             last = 0..0;
@@ -1204,6 +1205,15 @@ fn final_text(text: String) -> String {
         }
     }
     out
+}
+
+/// A line of a theme's placeholder text ("Lorem ipsum dolor sit amet", left in a widget): on
+/// a page, a line of furniture rather than a sign that the whole page is a template, which
+/// the quality stage's `c4_lorem_ipsum` rule reads it as in plain text.
+fn is_placeholder_line(t: &str) -> bool {
+    let b = t.as_bytes();
+    memchr::memmem::find(b, b"orem ipsum").is_some()
+        || memchr::memmem::find(b, b"OREM IPSUM").is_some()
 }
 
 /// A line of two or more web addresses that make up half its characters: structured data
@@ -1342,6 +1352,18 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Last."), "{text}");
+    }
+
+    /// A placeholder line left in a widget goes with the widget's other furniture; the
+    /// article stays.
+    #[test]
+    fn placeholder_lines_go_and_the_article_stays() {
+        let page = format!(
+            "<html><body><div class=\"article-body\"><p>Lorem ipsum dolor sit amet, consectetuer adipiscing elit.</p><p>{PROSE}</p><p>The second paragraph of the story says more about the wing and its books.</p></div></body></html>"
+        );
+        let text = run(&page);
+        assert!(!text.contains("ipsum"), "{text}");
+        assert!(text.contains(PROSE), "{text}");
     }
 
     /// A line repeating the line just before it is a placeholder or a doubled label, written
