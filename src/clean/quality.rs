@@ -546,10 +546,7 @@ impl Quality {
         let c = &self.cfg;
         if c.c4.enabled {
             let b = text.as_bytes();
-            if c.c4.lorem_ipsum
-                && (memmem::find(b, b"orem ipsum").is_some()
-                    || memmem::find(b, b"OREM IPSUM").is_some())
-            {
+            if c.c4.lorem_ipsum && has_lorem_ipsum(b) {
                 return drop("c4_lorem_ipsum", 1.0, 0.0);
             }
             if c.c4.curly_braces && memchr::memchr2(b'{', b'}', b).is_some() {
@@ -733,6 +730,11 @@ impl Quality {
         }
         None
     }
+}
+
+/// True when `text` holds placeholder text ("Lorem ipsum", "LOREM IPSUM"), as C4 tests it.
+pub(crate) fn has_lorem_ipsum(text: &[u8]) -> bool {
+    memmem::find(text, b"orem ipsum").is_some() || memmem::find(text, b"OREM IPSUM").is_some()
 }
 
 /// True when most of the first 2,000 words of `text` that start with a cased letter start

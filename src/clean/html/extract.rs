@@ -1211,9 +1211,7 @@ fn final_text(text: String) -> String {
 /// a page, a line of furniture rather than a sign that the whole page is a template, which
 /// the quality stage's `c4_lorem_ipsum` rule reads it as in plain text.
 fn is_placeholder_line(t: &str) -> bool {
-    let b = t.as_bytes();
-    memchr::memmem::find(b, b"orem ipsum").is_some()
-        || memchr::memmem::find(b, b"OREM IPSUM").is_some()
+    crate::clean::quality::has_lorem_ipsum(t.as_bytes())
 }
 
 /// A line of two or more web addresses that make up half its characters: structured data
