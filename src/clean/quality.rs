@@ -506,15 +506,15 @@ impl Quality {
             // of them, not whether it is a word-rule language: asked again among the guess
             // and the word-rule languages, it must win clearly, and the text must read as
             // prose (most words in lowercase), not as a list of names that any language
-            // profile fits.
-            Some(l) => {
+            // profile fits. The case count comes first: it is cheaper than a second
+            // identification.
+            Some(l) if mostly_lowercase(text) => {
                 let mut among = vec![l.code];
                 among.extend_from_slice(&self.word_langs);
                 let again = self.lang_id.identify_among(text, &among);
                 again.is_some_and(|m| m.code == l.code && m.score >= MIN_AMONG_SCORE)
-                    && mostly_lowercase(text)
             }
-            None => false,
+            Some(_) | None => false,
         }
     }
 
