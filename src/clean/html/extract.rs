@@ -2,7 +2,8 @@
 //!
 //! Three passes over the node arena, each linear in the page:
 //! 1. **Boilerplate removal.** Elements that never hold article text (scripts, forms controls,
-//!    navigation, asides, hidden elements) and elements whose `class`/`id` name site furniture
+//!    navigation, asides, hidden elements, short forms: login, newsletter and poll boxes) and
+//!    elements whose `class`/`id` (or custom element name) names site furniture
 //!    (comments, share bars, related links, cookie banners, ads, newsletter boxes) are dropped
 //!    with their subtrees, unless they hold a large share of the page's text (a wrapper named
 //!    `comments-enabled` around the whole article must not take the article with it).
@@ -236,6 +237,9 @@ fn class_weight(names: &str) -> f64 {
     w
 }
 
+/// Visible characters under which a `<form>` is a box of controls, not content.
+const SHORT_FORM: u32 = 800;
+
 /// Per-node measurements.
 struct Stats {
     /// Visible text bytes (whitespace excluded) in the subtree, removed parts excluded.
@@ -332,7 +336,11 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
             };
             let names = &*names;
             let header_junk = t == Tag::Header && raw[i] < 400;
-            if names.is_empty() && !header_junk {
+            // A short form in a page is a login, search, newsletter or poll box; a long one
+            // holds content (ASP.NET wraps whole pages in one, and an unclosed search form
+            // can hold the article).
+            let form = t == Tag::Form && raw[i] < SHORT_FORM;
+            if names.is_empty() && !header_junk && !form {
                 continue;
             }
             let (class, id) = names.split_once('#').unwrap_or((names, ""));
@@ -346,7 +354,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                     || (has_any(part, WEAK_JUNK) && !content())
             };
             let discussion = has_any(names, DISCUSSION);
-            if relax.names && !discussion && !header_junk {
+            if relax.names && !discussion && !header_junk && !form {
                 continue;
             }
             let junk_name = !names.is_empty()
@@ -354,7 +362,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                     || furniture(class)
                     || (!long_prose && furniture(id))
                     || (raw[i] < 200 && has_token(names, BYLINE)));
-            if !junk_name && !header_junk {
+            if !junk_name && !header_junk && !form {
                 continue;
             }
             // Slideshows and galleries too: their captions can outweigh a short article.
@@ -1172,6 +1180,12 @@ fn finish(s: String) -> String {
             last = 0..0;
             continue;
         }
+        if !pre && is_drop_cap(&out[last.clone()]) && t.starts_with(char::is_lowercase) {
+            // A drop cap styled apart from its paragraph ("<span>T</span><p>urkey, ...").
+            out.push_str(t);
+            last = last.start..out.len();
+            continue;
+        }
         if !out.is_empty() {
             out.push('\n');
         }
@@ -1182,6 +1196,15 @@ fn finish(s: String) -> String {
         out.push_str(t);
     }
     out
+}
+
+/// A line that is one capital letter, after an opening quote or not: the first letter of a
+/// paragraph set as a drop cap.
+fn is_drop_cap(line: &str) -> bool {
+    let mut cs = line
+        .trim_start_matches(['"', '\'', '\u{201c}', '\u{2018}', '\u{ab}'])
+        .chars();
+    cs.next().is_some_and(char::is_uppercase) && cs.next().is_none()
 }
 
 /// The final text: near copies ([`near_copies`]) out and the marks of preformatted lines
@@ -1658,6 +1681,49 @@ mod tests {
             let text = extract(&Dom::parse(&without, 1 << 20), &without, title, None).text;
             assert!(text.contains("Our columnist"), "{text}");
         }
+    }
+
+    #[test]
+    fn short_forms_go_and_a_form_holding_the_article_stays() {
+        // A newsletter box inside the article (Evening Standard) and a login box: controls.
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p>
+            <form action="/newsletter"><p>Essential news, delivered daily</p><input type=email>
+            <p>Tick the box if you would like to be contacted</p></form>
+            <p>{PROSE} Second.</p></div>
+            <amp-lightbox layout="nodisplay"><form><p>Log in with Example News</p></form></amp-lightbox>
+            <amp-social-share type="email"><span>Share by email</span></amp-social-share>
+            </body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("Second."), "{text}");
+        for junk in ["Essential news", "Tick the box", "Log in", "Share by"] {
+            assert!(!text.contains(junk), "{junk} in {text}");
+        }
+        // A search form left unclosed in a sidebar holds the article after it.
+        let body = format!("<p>{PROSE} Body.</p>").repeat(8);
+        let page = format!(
+            r#"<html><body>{}<div class="side"><form name="search"><input name=q>
+            <div class="story">{body}</div></body></html>"#,
+            teasers()
+        );
+        assert!(run(&page).contains("Body."), "{}", run(&page));
+    }
+
+    #[test]
+    fn a_drop_cap_set_apart_joins_its_paragraph() {
+        let page = format!(
+            r#"<html><body><div class="article"><div><span class="cap">T</span><p>urkey and
+            Poland were removed from the list.</p></div><p>{PROSE}</p>
+            <ul><li>A</li><li>Second item</li></ul></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(
+            text.starts_with("Turkey and Poland were removed from the list."),
+            "{text}"
+        );
+        // A one-letter line before a capitalized one stays a line of its own.
+        assert!(text.contains("\nA\nSecond item"), "{text}");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! `<script>` bodies holding markup, comments that never end. This parser never fails: it
 //! reads tags, attributes, comments and raw-text elements, applies the implied end tags that
 //! matter for text layout (`<p>`, `<li>`, `<td>`, `<tr>`, `<dt>`/`<dd>`, `<option>`, headings),
-//! ignores end tags with no open element, and caps nesting depth, so time and memory grow
+//! ignores end tags with no open element (custom elements such as `<amp-social-share>` close
+//! at their own end tag; other unknown ones never do), and caps nesting depth, so time and memory grow
 //! linearly with the page. It keeps only what extraction reads: element tags, the `class`/`id`
 //! names, visibility, the attributes of metadata elements, and text (entities left encoded
 //! until a block is rendered).
@@ -84,11 +85,18 @@ pub enum Tag {
     /// `<rt>` or `<rp>`: a ruby annotation (the reading printed above Japanese characters),
     /// not running text.
     Rt,
+    /// A custom element (`<amp-social-share>`, `<cookie-banner>`): a name with a hyphen. Its
+    /// name is read as its first class token, since it says what the element is; it is
+    /// closed by its own end tag and rendered inline, as browsers do.
+    Custom,
     Other,
 }
 
 impl Tag {
     fn from_name(name: &[u8]) -> Tag {
+        if name.contains(&b'-') {
+            return Tag::Custom;
+        }
         let mut buf = [0u8; 12];
         if name.len() > buf.len() {
             return Tag::Other;
@@ -193,6 +201,7 @@ impl Tag {
                 | Tag::Time
                 | Tag::Label
                 | Tag::Other
+                | Tag::Custom
                 | Tag::Img
                 | Tag::Option
                 | Tag::Ruby
@@ -417,6 +426,22 @@ impl Builder {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("articlebody"))
     }
 
+    /// Closes the nearest open custom element of this name (the first token of its names),
+    /// with the elements opened inside it; an end tag with none open is ignored.
+    fn close_custom(&mut self, name: &[u8]) {
+        let found = self.stack.iter().rposition(|&n| {
+            self.dom.tag(n) == Some(Tag::Custom)
+                && self.dom.nodes[n as usize]
+                    .names
+                    .split(' ')
+                    .next()
+                    .is_some_and(|t| t.as_bytes().eq_ignore_ascii_case(name))
+        });
+        if let Some(i) = found {
+            self.stack.truncate(i);
+        }
+    }
+
     fn top_tag(&self) -> Tag {
         let top = *self.stack.last().unwrap_or(&0);
         self.dom.tag(top).unwrap_or(Tag::Root)
@@ -476,7 +501,8 @@ impl Builder {
         false
     }
 
-    fn start_tag(&mut self, tag: Tag, attrs: Vec<(String, String)>) {
+    /// Opens an element; `name` is the tag name as written (read for custom elements only).
+    fn start_tag(&mut self, tag: Tag, name: &[u8], attrs: Vec<(String, String)>) {
         use Tag::*;
         // Body content ends an unclosed head, as in browsers: a page whose `<head>` is never
         // closed (or is cut off by a broken tag) must not hide its body inside it. Unknown
@@ -526,15 +552,22 @@ impl Builder {
             _ => {}
         }
         let mut names = String::new();
+        if tag == Custom {
+            names.push_str(&String::from_utf8_lossy(name).to_ascii_lowercase());
+        }
         let mut id = "";
         let mut hidden = false;
         let mut keep = false;
         for (k, v) in &attrs {
             match k.as_str() {
-                "class" => push_classes(&mut names, v),
-                "id" => id = v,
+                "class" if tag != Custom => push_classes(&mut names, v),
+                "id" if tag != Custom => id = v,
                 "hidden" => hidden = true,
-                "aria-hidden" => hidden |= v.eq_ignore_ascii_case("true"),
+                // Hidden from screen readers, not from view: a renderer's custom elements
+                // (MathJax's formulas) say so of their visual copy.
+                "aria-hidden" if tag != Custom => hidden |= v.eq_ignore_ascii_case("true"),
+                // AMP's layout for elements shown only on demand (a login box).
+                "layout" => hidden |= v.eq_ignore_ascii_case("nodisplay"),
                 "style" => {
                     let s: String = v
                         .chars()
@@ -573,7 +606,7 @@ impl Builder {
                 // `</br>` is read as `<br>`, as browsers do.
                 self.append(Kind::Element(Br), "".into(), false, NONE);
             }
-            Other => {}
+            Other | Custom => {}
             Html | Body => {}
             P | Li | Dt | Dd | Td | Th | Tr | Option => {
                 self.close(&[tag], &[Table, Ul, Ol, Dl, Div, Section, Article, Body]);
@@ -622,6 +655,9 @@ impl Builder {
             i = end;
             text_start = end;
             if closing {
+                if tag == Tag::Custom {
+                    self.close_custom(&s[name_start..j]);
+                }
                 self.end_tag(tag);
                 continue;
             }
@@ -635,7 +671,12 @@ impl Builder {
                 && attrs.iter().any(|(k, v)| {
                     k == "type" && v.trim().eq_ignore_ascii_case("application/ld+json")
                 });
-            self.start_tag(tag, attrs);
+            self.start_tag(tag, &s[name_start..j], attrs);
+            if tag == Tag::Custom && s[..end].ends_with(b"/>") {
+                // `<x-y/>`: HTML ignores the slash, but an element that never closes would
+                // take what follows under its name.
+                self.close_custom(&s[name_start..j]);
+            }
             if tag.is_raw_text() {
                 let name = &s[name_start..j];
                 let mut close = Vec::with_capacity(name.len() + 2);
@@ -757,6 +798,7 @@ fn parse_attrs(page: &str, from: usize, want: bool) -> (Vec<(String, String)>, u
                         | "id"
                         | "hidden"
                         | "aria-hidden"
+                        | "layout"
                         | "style"
                         | "itemprop"
                         | "property"
@@ -807,6 +849,31 @@ mod tests {
         let mut s = String::new();
         outline(&dom, 0, &mut s);
         s
+    }
+
+    #[test]
+    fn custom_elements_close_at_their_end_tag_and_carry_their_name() {
+        // Unknown elements stay open; a custom one closes at its own end tag (with what was
+        // left open inside it), so its name covers only its content.
+        assert_eq!(
+            shape("<div><amp-img><b>a</amp-img>b</div>"),
+            "Root(Div(Custom(Other(T))T))"
+        );
+        assert_eq!(
+            shape("<x-a><x-b>a</x-b>b</x-a>c"),
+            "Root(Custom(Custom(T)T)T)"
+        );
+        // A self-closed one (`<x-y/>`) is empty; a stray end tag closes nothing.
+        assert_eq!(shape("<p><x-icon/>a</x-other>b</p>"), "Root(P(Custom()TT))");
+        let dom = Dom::parse(
+            r#"<amp-social-share class="big" id="s" aria-hidden="true"></amp-social-share><amp-lightbox layout="nodisplay">x</amp-lightbox>"#,
+            1 << 20,
+        );
+        // Its name is read, its class and id are not (a renderer's classes are arbitrary),
+        // and neither is `aria-hidden`, which hides from screen readers only.
+        assert_eq!(&*dom.nodes[1].names, "amp-social-share");
+        assert!(!dom.nodes[1].hidden);
+        assert!(dom.nodes[2].hidden, "AMP's layout=nodisplay is hidden");
     }
 
     #[test]
