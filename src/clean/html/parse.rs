@@ -5,8 +5,8 @@
 //! reads tags, attributes, comments and raw-text elements, applies the implied end tags that
 //! matter for text layout (`<p>`, `<li>`, `<td>`, `<tr>`, `<dt>`/`<dd>`, `<option>`, headings),
 //! ignores end tags with no open element (custom elements such as `<amp-social-share>` close
-//! at their own end tag; other unknown ones never do), and caps nesting depth, so time and memory grow
-//! linearly with the page. It keeps only what extraction reads: element tags, the `class`/`id`
+//! at their own end tag; other unknown ones never do), and caps nesting depth, so time and
+//! memory grow linearly with the page. It keeps only what extraction reads: element tags, the `class`/`id`
 //! names, visibility, the attributes of metadata elements, and text (entities left encoded
 //! until a block is rendered).
 
