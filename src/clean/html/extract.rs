@@ -84,7 +84,21 @@ const STRONG_JUNK: &[&str] = &[
     "gallery",
     "slideshow",
     "carousel",
+    "author-bio",
+    "authorbio",
+    "author-box",
+    "authorbox",
+    "about-author",
+    "about-the-author",
+    "author-info",
+    "author-profile",
+    "author-card",
+    "post-author",
 ];
+
+/// Whole name tokens (split at spaces, `-` and `_`) of furniture too short to match as
+/// fragments: a call-to-action box (`cta`, `cta-global`), not "contact" or "octave".
+const JUNK_TOKENS: &[&str] = &["cta"];
 
 /// Fragments of furniture that a content name (`article`, `content`, ...) on the same element
 /// overrides.
@@ -350,6 +364,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
             let content = || has_any(names, CONTENT);
             let furniture = |part: &str| {
                 has_any(part, STRONG_JUNK)
+                    || has_token(part, JUNK_TOKENS)
                     || is_ad_name(part)
                     || (has_any(part, WEAK_JUNK) && !content())
             };
@@ -1708,6 +1723,29 @@ mod tests {
             teasers()
         );
         assert!(run(&page).contains("Body."), "{}", run(&page));
+    }
+
+    #[test]
+    fn call_to_action_and_author_boxes_go() {
+        // Both inside the article's container, and longer than a byline, on a page with
+        // more text than they hold.
+        let page = format!(
+            r#"<html><body><div class="entry-content"><p>{PROSE}</p><p>{PROSE} Second.</p>
+            <div class="cta-global"><p>Missed the main event? Watch every talk on demand, with
+            the slides and the questions from the floor.</p></div>
+            <section class="post-author clearfix"><p>Jane Doe writes about libraries, budgets
+            and the people who fund them, and has done so for twenty years, first for a weekly
+            paper and then for this site, where she also edits the letters page and the
+            weekend supplement's books section. Before that she taught history at a school
+            in the north of the county and wrote two books on its mills.</p></section>
+            </div>{}</body></html>"#,
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains("Second."), "{text}");
+        for junk in ["Jane Doe", "Missed the main event"] {
+            assert!(!text.contains(junk), "{junk} in {text}");
+        }
     }
 
     #[test]
