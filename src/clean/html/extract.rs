@@ -1,7 +1,7 @@
 //! Main-content extraction from a parsed page ([`Dom`]).
 //!
 //! Three passes over the node arena, each linear in the page:
-//! 1. **Boilerplate removal.** Elements that never hold article text (scripts, forms controls,
+//! 1. **Boilerplate removal.** Elements that never hold article text (scripts, form controls,
 //!    navigation, asides, hidden elements, short forms: login, newsletter and poll boxes) and
 //!    elements whose `class`/`id` (or custom element name) names site furniture
 //!    (comments, share bars, related links, cookie banners, ads, newsletter boxes) are dropped

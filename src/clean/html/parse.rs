@@ -6,9 +6,9 @@
 //! matter for text layout (`<p>`, `<li>`, `<td>`, `<tr>`, `<dt>`/`<dd>`, `<option>`, headings),
 //! ignores end tags with no open element (custom elements such as `<amp-social-share>` close
 //! at their own end tag; other unknown ones never do), and caps nesting depth, so time and
-//! memory grow linearly with the page. It keeps only what extraction reads: element tags, the `class`/`id`
-//! names, visibility, the attributes of metadata elements, and text (entities left encoded
-//! until a block is rendered).
+//! memory grow linearly with the page. It keeps only what extraction reads: element tags, the
+//! `class`/`id` names (a custom element's tag name instead), visibility, the attributes of
+//! metadata elements, and text (entities left encoded until a block is rendered).
 
 /// Element kinds the extractor distinguishes; everything else is [`Tag::Other`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,8 +86,8 @@ pub enum Tag {
     /// not running text.
     Rt,
     /// A custom element (`<amp-social-share>`, `<cookie-banner>`): a name with a hyphen. Its
-    /// name is read as its first class token, since it says what the element is; it is
-    /// closed by its own end tag and rendered inline, as browsers do.
+    /// tag name, which says what it is, is its only name (its `class` and `id` are not read);
+    /// it is closed by its own end tag and rendered inline, as browsers do.
     Custom,
     Other,
 }
@@ -426,16 +426,15 @@ impl Builder {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("articlebody"))
     }
 
-    /// Closes the nearest open custom element of this name (the first token of its names),
-    /// with the elements opened inside it; an end tag with none open is ignored.
+    /// Closes the nearest open custom element of this name (its names are its tag name), with
+    /// the elements opened inside it; an end tag with none open is ignored.
     fn close_custom(&mut self, name: &[u8]) {
         let found = self.stack.iter().rposition(|&n| {
             self.dom.tag(n) == Some(Tag::Custom)
                 && self.dom.nodes[n as usize]
                     .names
-                    .split(' ')
-                    .next()
-                    .is_some_and(|t| t.as_bytes().eq_ignore_ascii_case(name))
+                    .as_bytes()
+                    .eq_ignore_ascii_case(name)
         });
         if let Some(i) = found {
             self.stack.truncate(i);
