@@ -203,11 +203,22 @@ fn junk_tag(t: Tag) -> bool {
 }
 
 /// `names` without "commentar" ("commentary", "commentaries"): an opinion piece, which the
-/// fragment "comment" of reader discussion must not match; and without state flags ending in
+/// fragment "comment" of reader discussion must not match; without state flags ending in
 /// "promoted" (Drupal's `node--promoted` on every article promoted to the front page), which
-/// the fragment "promo" must not match (`promoted-stories` still does).
+/// the fragment "promo" must not match (`promoted-stories` still does); and without the
+/// part of a name from a `has-`, `with-` or `no-` word on (`o-section--has-ads`,
+/// `layout-with-sidebar`, `no-comments`): such a flag says what the element holds or lacks
+/// beside its text, not what it is.
 fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     let mut out = std::borrow::Cow::Borrowed(names);
+    if ["has-", "with-", "no-"].iter().any(|f| out.contains(f)) {
+        out = out
+            .split(' ')
+            .map(|t| &t[..state_flag(t).unwrap_or(t.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into();
+    }
     if out.contains("commentar") {
         out = out.replace("commentar", " ").into();
     }
@@ -220,6 +231,17 @@ fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
             .into();
     }
     out
+}
+
+/// Where a state flag starts in a name token: a `has-`, `with-` or `no-` word at the start or
+/// after a `-` or `_` (`o-section--has-ads` at 11; not the "no-" of `piano-bar`).
+fn state_flag(token: &str) -> Option<usize> {
+    let b = token.as_bytes();
+    ["has-", "with-", "no-"]
+        .iter()
+        .flat_map(|f| token.match_indices(f).map(|(at, _)| at))
+        .filter(|&at| at == 0 || matches!(b[at - 1], b'-' | b'_' | b'#'))
+        .min()
 }
 
 /// Name fragments of slideshows and galleries, whose captions can outweigh a short article.
@@ -1358,6 +1380,24 @@ mod tests {
         let text = run(&page);
         assert!(text.contains(PROSE), "{text}");
         assert!(!text.contains("Ten things"), "{text}");
+    }
+
+    /// A name that flags what an element holds (`o-section--has-ads`, as coresites templates
+    /// mark every section with an ad slot in it) does not make the element an ad; the ad slot
+    /// itself still goes.
+    #[test]
+    fn a_section_flagged_as_holding_ads_is_not_an_ad() {
+        let page = format!(
+            "<html><body><section class=\"o-section o-section--has-ads\"><h1>Budget news</h1><div class=\"c-article-copy\"><p>{PROSE}</p><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p><div class=\"o-ads\"><p>Advertisement for a new car with a long sentence of selling copy in it.</p></div></div></section><div class=\"view-content\">{}</div></body></html>",
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE), "{text}");
+        assert!(text.contains("The second paragraph"), "{text}");
+        assert!(!text.contains("Advertisement for"), "{text}");
+        assert_eq!(state_flag("o-section--has-ads"), Some(11));
+        assert_eq!(state_flag("piano-bar"), None);
+        assert_eq!(state_flag("no-comments"), Some(0));
     }
 
     /// An element named for a photo gallery that holds the page's `<h1>` is the article's
