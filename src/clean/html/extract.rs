@@ -1382,6 +1382,25 @@ mod tests {
         assert!(!text.contains("Ten things"), "{text}");
     }
 
+    /// Paragraphs after an image whose caption is wrapped in `<span>` elements belong to the
+    /// same container as those before it (msn.com hosts syndicated stories so): the lead
+    /// paragraphs before the first image stay.
+    #[test]
+    fn the_lead_before_a_captioned_image_stays() {
+        let image = "<span class=\"storyimage\"><span class=\"image\"><img src=\"/a.jpg\"></span><span class=\"caption\"><span class=\"attribution\">© Agency</span> A photo of the reading room</span></span>";
+        let rest = format!("<p>{PROSE} More of the story follows here.</p>").repeat(8);
+        let lead = format!("<p>{PROSE} The lead goes on.</p>").repeat(4);
+        let middle = format!("<p>{PROSE} The middle of the story.</p>").repeat(6);
+        let page = format!(
+            "<html><body><div class=\"articlecontent\"><h1>Budget news</h1><div class=\"richtext\"><p>The lead paragraph tells the story of the library in one long sentence, with the budget, the wing and the date.</p><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p>{lead}{image}{middle}{image}{rest}{rest}</div></div><div class=\"view-content\">{}</div></body></html>",
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains("The lead paragraph"), "{text}");
+        assert!(text.contains("The second paragraph"), "{text}");
+        assert!(text.contains("More of the story"), "{text}");
+    }
+
     /// A name that flags what an element holds (`o-section--has-ads`, as coresites templates
     /// mark every section with an ad slot in it) does not make the element an ad; the ad slot
     /// itself still goes.

@@ -339,6 +339,7 @@ impl Dom {
             dom: Dom::default(),
             stack: vec![0],
             max_nodes,
+            other_names: std::collections::HashMap::new(),
         };
         b.dom.nodes.push(Node {
             kind: Kind::Element(Tag::Root),
@@ -377,6 +378,36 @@ struct Builder {
     dom: Dom,
     stack: Vec<u32>,
     max_nodes: usize,
+    /// Tag names (hashed, see [`name_hash`]) of the open elements the extractor does not
+    /// distinguish (`span`, `b`, `font`): their end tags close them.
+    other_names: std::collections::HashMap<u32, u64>,
+}
+
+/// A hash of a tag name, case folded.
+fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Void elements among those the extractor does not distinguish: they have no content and
+/// no end tag, so they never stay open.
+fn other_is_void(name: &[u8]) -> bool {
+    [
+        &b"wbr"[..],
+        b"source",
+        b"area",
+        b"col",
+        b"param",
+        b"track",
+        b"base",
+        b"keygen",
+        b"frame",
+        b"basefont",
+        b"bgsound",
+    ]
+    .iter()
+    .any(|v| v.eq_ignore_ascii_case(name))
 }
 
 fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
@@ -441,6 +472,26 @@ impl Builder {
         }
     }
 
+    /// The end tag of an element the extractor does not distinguish (`</span>`): closes the
+    /// innermost open element of that name, as in browsers, unless a block element (a `<p>`,
+    /// a `<div>`) is open inside it, in which case it closes nothing. Left open, a `<span>`
+    /// around an image caption would take the paragraphs after it as its children, one level
+    /// deeper for every such caption.
+    fn close_other(&mut self, name: &[u8]) {
+        let h = name_hash(name);
+        for i in (1..self.stack.len()).rev() {
+            let n = self.stack[i];
+            match self.dom.tag(n) {
+                Some(Tag::Other) if self.other_names.get(&n) == Some(&h) => {
+                    self.stack.truncate(i);
+                    return;
+                }
+                Some(t) if !t.is_block() => {}
+                _ => return,
+            }
+        }
+    }
+
     fn top_tag(&self) -> Tag {
         let top = *self.stack.last().unwrap_or(&0);
         self.dom.tag(top).unwrap_or(Tag::Root)
@@ -500,7 +551,8 @@ impl Builder {
         false
     }
 
-    /// Opens an element; `name` is the tag name as written (read for custom elements only).
+    /// Opens an element; `name` is the tag name as written (read for custom elements and
+    /// those the extractor does not distinguish).
     fn start_tag(&mut self, tag: Tag, name: &[u8], attrs: Vec<(String, String)>) {
         use Tag::*;
         // Body content ends an unclosed head, as in browsers: a page whose `<head>` is never
@@ -593,8 +645,12 @@ impl Builder {
         let Some(id) = self.append(Kind::Element(tag), names.into(), hidden, attrs_ix) else {
             return;
         };
-        if !tag.is_void() && self.stack.len() < MAX_DEPTH {
+        let void = tag.is_void() || (tag == Other && other_is_void(name));
+        if !void && self.stack.len() < MAX_DEPTH {
             self.stack.push(id);
+            if tag == Other {
+                self.other_names.insert(id, name_hash(name));
+            }
         }
     }
 
@@ -656,6 +712,8 @@ impl Builder {
             if closing {
                 if tag == Tag::Custom {
                     self.close_custom(&s[name_start..j]);
+                } else if tag == Tag::Other {
+                    self.close_other(&s[name_start..j]);
                 }
                 self.end_tag(tag);
                 continue;
@@ -852,8 +910,8 @@ mod tests {
 
     #[test]
     fn custom_elements_close_at_their_end_tag_and_carry_their_name() {
-        // Unknown elements stay open; a custom one closes at its own end tag (with what was
-        // left open inside it), so its name covers only its content.
+        // A custom element closes at its own end tag (with what was left open inside it), so
+        // its name covers only its content.
         assert_eq!(
             shape("<div><amp-img><b>a</amp-img>b</div>"),
             "Root(Div(Custom(Other(T))T))"
@@ -873,6 +931,30 @@ mod tests {
         assert_eq!(&*dom.nodes[1].names, "amp-social-share");
         assert!(!dom.nodes[1].hidden);
         assert!(dom.nodes[2].hidden, "AMP's layout=nodisplay is hidden");
+    }
+
+    #[test]
+    fn other_elements_close_at_their_end_tag_and_voids_stay_empty() {
+        // A `<span>` around an image caption closes at `</span>`: the paragraphs after it are
+        // the container's children, not the span's, however many captions come first.
+        assert_eq!(
+            shape("<div><span><span>c</span></span><p>a</p><span>d</span><p>b</p></div>"),
+            "Root(Div(Other(Other(T))P(T)Other(T)P(T)))"
+        );
+        // `<picture>` closes, and its `<source>` elements have no content.
+        assert_eq!(
+            shape("<div><picture><source><source><img></picture><p>a</p></div>"),
+            "Root(Div(Other(Other()Other()Img())P(T)))"
+        );
+        // The end tag closes what is open inside the element (`<b>` left open), matches its
+        // name in any case, and closes nothing across a block element open inside it or
+        // when no such element is open.
+        assert_eq!(
+            shape("<div><SPAN><b>a</span>b</div>"),
+            "Root(Div(Other(Other(T))T))"
+        );
+        assert_eq!(shape("<span><p>a</span>b</p>c"), "Root(Other(P(TT)T))");
+        assert_eq!(shape("<p>a</font>b</p>"), "Root(P(TT))");
     }
 
     #[test]
