@@ -700,7 +700,10 @@ fn extract_with(
     let mut displaced = NONE;
     if best != NONE && forced == NONE {
         if let Some((c, s)) = headline_candidate(dom, page, &st, &r.title, best, &finals) {
-            if s >= HEADLINE_SHARE * best_score {
+            // A block by the headline holding a tenth of the winner's text or less is its
+            // standfirst and photo, not an article the winner stands beside.
+            let long_enough = st.len[c as usize] * 10 >= st.len[best as usize];
+            if s >= HEADLINE_SHARE * best_score && long_enough {
                 displaced = best;
                 best = c;
                 best_score = s;
@@ -1399,6 +1402,21 @@ mod tests {
         assert!(text.contains("The lead paragraph"), "{text}");
         assert!(text.contains("The second paragraph"), "{text}");
         assert!(text.contains("More of the story"), "{text}");
+    }
+
+    /// The block around the headline (section label, standfirst, photo) does not replace an
+    /// article body ten times its length in the next block (clarin.com's layout): the
+    /// headline rule is for a short article beside a long column of something else.
+    #[test]
+    fn a_standfirst_by_the_headline_does_not_replace_a_long_body() {
+        let para = "The story goes on with more about the wing and its books and the architects who drew it. ";
+        let body = format!("<p>{}</p>", para.repeat(6)).repeat(8);
+        let page = format!(
+            "<html><head><title>Budget news for the city library</title></head><body><div class=\"news\"><div class=\"contentflex\"><div class=\"entry-title\"><p class=\"volanta\">City hall</p><h1>Budget news for the city library</h1><p class=\"summary\">The council agreed on Tuesday, after a long debate, to fund the new wing of the city library, which opens in the spring, and to keep the old reading room, as readers had asked. The mayor said the vote was the best news the library had had in years.</p></div><div class=\"entry-media\"><figure><img src=\"/a.jpg\"><figcaption>The reading room, in 1962, by a visitor.</figcaption></figure></div></div><div class=\"notas-content\"><div class=\"entry-body\"><div class=\"body-nota\">{body}</div></div></div></div></body></html>"
+        );
+        let dom = Dom::parse(&page, 1 << 20);
+        let text = extract(&dom, &page, Some("Budget news for the city library"), None).text;
+        assert!(text.contains("The story goes on"), "{text}");
     }
 
     /// A name that flags what an element holds (`o-section--has-ads`, as coresites templates
