@@ -339,7 +339,7 @@ impl Dom {
             dom: Dom::default(),
             stack: vec![0],
             max_nodes,
-            other_names: std::collections::HashMap::new(),
+            other_names: vec![0],
         };
         b.dom.nodes.push(Node {
             kind: Kind::Element(Tag::Root),
@@ -378,9 +378,9 @@ struct Builder {
     dom: Dom,
     stack: Vec<u32>,
     max_nodes: usize,
-    /// Tag names (hashed, see [`name_hash`]) of the open elements the extractor does not
-    /// distinguish (`span`, `b`, `font`): their end tags close them.
-    other_names: std::collections::HashMap<u32, u64>,
+    /// By node: the tag name (hashed, see [`name_hash`]) of an element the extractor does not
+    /// distinguish (`span`, `b`, `font`), whose end tag closes it; 0 for other nodes.
+    other_names: Vec<u64>,
 }
 
 /// A hash of a tag name, case folded.
@@ -482,7 +482,7 @@ impl Builder {
         for i in (1..self.stack.len()).rev() {
             let n = self.stack[i];
             match self.dom.tag(n) {
-                Some(Tag::Other) if self.other_names.get(&n) == Some(&h) => {
+                Some(Tag::Other) if self.other_names.get(n as usize) == Some(&h) => {
                     self.stack.truncate(i);
                     return;
                 }
@@ -514,6 +514,7 @@ impl Builder {
             hidden,
             attrs,
         });
+        self.other_names.push(0);
         let p = &mut self.dom.nodes[parent as usize];
         let last = p.last_child;
         p.last_child = id;
@@ -649,7 +650,9 @@ impl Builder {
         if !void && self.stack.len() < MAX_DEPTH {
             self.stack.push(id);
             if tag == Other {
-                self.other_names.insert(id, name_hash(name));
+                if let Some(slot) = self.other_names.get_mut(id as usize) {
+                    *slot = name_hash(name);
+                }
             }
         }
     }
