@@ -700,9 +700,9 @@ fn extract_with(
     let mut displaced = NONE;
     if best != NONE && forced == NONE {
         if let Some((c, s)) = headline_candidate(dom, page, &st, &r.title, best, &finals) {
-            // A block by the headline holding a tenth of the winner's text or less is its
+            // A block by the headline holding under a fifth of the winner's text is its
             // standfirst and photo, not an article the winner stands beside.
-            let long_enough = st.len[c as usize] * 10 >= st.len[best as usize];
+            let long_enough = st.len[c as usize] * 5 >= st.len[best as usize];
             if s >= HEADLINE_SHARE * best_score && long_enough {
                 displaced = best;
                 best = c;
@@ -1405,8 +1405,8 @@ mod tests {
     }
 
     /// The block around the headline (section label, standfirst, photo) does not replace an
-    /// article body ten times its length in the next block (clarin.com's layout): the
-    /// headline rule is for a short article beside a long column of something else.
+    /// article body five times its length or more in the next block (clarin.com's layout):
+    /// the headline rule is for a short article beside a long column of something else.
     #[test]
     fn a_standfirst_by_the_headline_does_not_replace_a_long_body() {
         let para = "The story goes on with more about the wing and its books and the architects who drew it. ";
