@@ -700,10 +700,11 @@ fn extract_with(
     let mut displaced = NONE;
     if best != NONE && forced == NONE {
         if let Some((c, s)) = headline_candidate(dom, page, &st, &r.title, best, &finals) {
-            // A block by the headline holding under a fifth of the winner's text is its
-            // standfirst and photo, not an article the winner stands beside.
-            let long_enough = st.len[c as usize] * 5 >= st.len[best as usize];
-            if s >= HEADLINE_SHARE * best_score && long_enough {
+            // A block by the headline holding a tenth of the winner's text or less is its
+            // standfirst and photo, not an article the winner stands beside; nor is a winner
+            // the page marks as its article body (`itemprop="articleBody"`) replaced.
+            let long_enough = st.len[c as usize] * 10 >= st.len[best as usize];
+            if s >= HEADLINE_SHARE * best_score && long_enough && !marked_body(dom, best) {
                 displaced = best;
                 best = c;
                 best_score = s;
@@ -813,6 +814,21 @@ fn extract_with(
         article,
         claim: ClaimUse::Unused,
     }
+}
+
+/// True when `n` or one of its ancestors carries `itemprop="articleBody"` (schema.org
+/// microdata: the page's own mark on its article text).
+fn marked_body(dom: &Dom, mut n: u32) -> bool {
+    while n != NONE {
+        if dom
+            .attr(n, "itemprop")
+            .is_some_and(|v| v.split_ascii_whitespace().any(|p| p == "articleBody"))
+        {
+            return true;
+        }
+        n = dom.nodes[n as usize].parent;
+    }
+    false
 }
 
 /// A candidate near the headline replaces a winner elsewhere on the page when it scores at
@@ -1405,8 +1421,9 @@ mod tests {
     }
 
     /// The block around the headline (section label, standfirst, photo) does not replace an
-    /// article body five times its length or more in the next block (clarin.com's layout):
-    /// the headline rule is for a short article beside a long column of something else.
+    /// article body ten times its length in the next block (clarin.com's layout), nor one the
+    /// page marks as its article body: the headline rule is for a short article beside a long
+    /// column of something else.
     #[test]
     fn a_standfirst_by_the_headline_does_not_replace_a_long_body() {
         let para = "The story goes on with more about the wing and its books and the architects who drew it. ";
@@ -1416,6 +1433,25 @@ mod tests {
         );
         let dom = Dom::parse(&page, 1 << 20);
         let text = extract(&dom, &page, Some("Budget news for the city library"), None).text;
+        assert!(text.contains("The story goes on"), "{text}");
+        // A shorter body is replaced, unless the page marks it as its article body
+        // (golfpost.de's layout).
+        let short = page.replace(&body, &format!("<p>{}</p>", para.repeat(6)).repeat(3));
+        let dom = Dom::parse(&short, 1 << 20);
+        let text = extract(&dom, &short, Some("Budget news for the city library"), None).text;
+        assert!(!text.contains("The story goes on"), "{text}");
+        let marked = short.replace(
+            "class=\"body-nota\"",
+            "class=\"body-nota\" itemprop=\"articleBody\"",
+        );
+        let dom = Dom::parse(&marked, 1 << 20);
+        let text = extract(
+            &dom,
+            &marked,
+            Some("Budget news for the city library"),
+            None,
+        )
+        .text;
         assert!(text.contains("The story goes on"), "{text}");
     }
 
