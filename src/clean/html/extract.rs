@@ -211,7 +211,7 @@ fn junk_tag(t: Tag) -> bool {
 /// beside its text, not what it is.
 fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     let mut out = std::borrow::Cow::Borrowed(names);
-    if ["has-", "with-", "no-"].iter().any(|f| out.contains(f)) {
+    if STATE_FLAGS.iter().any(|f| out.contains(f)) {
         out = out
             .split(' ')
             .map(|t| &t[..state_flag(t).unwrap_or(t.len())])
@@ -233,11 +233,14 @@ fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     out
 }
 
-/// Where a state flag starts in a name token: a `has-`, `with-` or `no-` word at the start or
-/// after a `-` or `_` (`o-section--has-ads` at 11; not the "no-" of `piano-bar`).
+/// Words that start a state flag in a name.
+const STATE_FLAGS: &[&str] = &["has-", "with-", "no-"];
+
+/// Where a state flag starts in a name token: a [`STATE_FLAGS`] word at the start or after a
+/// `-` or `_` (`o-section--has-ads` at 11; not the "no-" of `piano-bar`).
 fn state_flag(token: &str) -> Option<usize> {
     let b = token.as_bytes();
-    ["has-", "with-", "no-"]
+    STATE_FLAGS
         .iter()
         .flat_map(|f| token.match_indices(f).map(|(at, _)| at))
         .filter(|&at| at == 0 || matches!(b[at - 1], b'-' | b'_' | b'#'))
