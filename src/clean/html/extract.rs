@@ -1434,27 +1434,22 @@ mod tests {
         let page = format!(
             "<html><head><title>Budget news for the city library</title></head><body><div class=\"news\"><div class=\"contentflex\"><div class=\"entry-title\"><p class=\"volanta\">City hall</p><h1>Budget news for the city library</h1><p class=\"summary\">The council agreed on Tuesday, after a long debate, to fund the new wing of the city library, which opens in the spring, and to keep the old reading room, as readers had asked. The mayor said the vote was the best news the library had had in years.</p></div><div class=\"entry-media\"><figure><img src=\"/a.jpg\"><figcaption>The reading room, in 1962, by a visitor.</figcaption></figure></div></div><div class=\"notas-content\"><div class=\"entry-body\"><div class=\"body-nota\">{body}</div></div></div></div></body></html>"
         );
-        let dom = Dom::parse(&page, 1 << 20);
-        let text = extract(&dom, &page, Some("Budget news for the city library"), None).text;
+        let read = |page: &str| {
+            let dom = Dom::parse(page, 1 << 20);
+            extract(&dom, page, Some("Budget news for the city library"), None).text
+        };
+        let text = read(&page);
         assert!(text.contains("The story goes on"), "{text}");
         // A shorter body is replaced, unless the page marks it as its article body
         // (golfpost.de's layout).
         let short = page.replace(&body, &format!("<p>{}</p>", para.repeat(6)).repeat(3));
-        let dom = Dom::parse(&short, 1 << 20);
-        let text = extract(&dom, &short, Some("Budget news for the city library"), None).text;
+        let text = read(&short);
         assert!(!text.contains("The story goes on"), "{text}");
         let marked = short.replace(
             "class=\"body-nota\"",
             "class=\"body-nota\" itemprop=\"articleBody\"",
         );
-        let dom = Dom::parse(&marked, 1 << 20);
-        let text = extract(
-            &dom,
-            &marked,
-            Some("Budget news for the city library"),
-            None,
-        )
-        .text;
+        let text = read(&marked);
         assert!(text.contains("The story goes on"), "{text}");
     }
 
