@@ -4,9 +4,10 @@
 //! `<script>` bodies holding markup, comments that never end. This parser never fails: it
 //! reads tags, attributes, comments and raw-text elements, applies the implied end tags that
 //! matter for text layout (`<p>`, `<li>`, `<td>`, `<tr>`, `<dt>`/`<dd>`, `<option>`, headings),
-//! ignores end tags with no open element (custom elements such as `<amp-social-share>` close
-//! at their own end tag; other unknown ones never do), and caps nesting depth, so time and
-//! memory grow linearly with the page. It keeps only what extraction reads: element tags, the
+//! ignores end tags with no open element (custom elements such as `<amp-social-share>` and
+//! the elements it does not distinguish, `<span>` or `<font>`, close at their own end tag;
+//! `<source>` and the other empty ones are void), and caps nesting depth, so time and memory
+//! grow linearly with the page. It keeps only what extraction reads: element tags, the
 //! `class`/`id` names (a custom element's tag name instead), visibility, the attributes of
 //! metadata elements, and text (entities left encoded until a block is rendered).
 
@@ -428,8 +429,8 @@ fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 
 impl Builder {
     /// Closes an unclosed `<head>` when it is the innermost open element but for unknown
-    /// ones: `<base>`, `<basefont>` or a stray `<mbox>` are never closed (unknown end tags are
-    /// ignored), and the body after them must not end up inside the head.
+    /// ones: a stray `<mbox>` without its end tag stays open, and the body after it must not
+    /// end up inside the head.
     fn leave_head(&mut self) {
         let known = self
             .stack
@@ -999,8 +1000,8 @@ mod tests {
             shape("<head><link><script></script></head><body><p>a"),
             "Root(Head(Link()Script())Body(P(T)))"
         );
-        // Unknown elements are never closed: `<base>` or a stray `<mbox>` in an unclosed
-        // head took the body with them.
+        // `<base>` (void) or a stray `<mbox>` never closed, in an unclosed head, took the body
+        // with them.
         assert_eq!(
             shape("<head><title>t</title><base href=/><div><p>a"),
             "Root(Head(Title(T)Other())Div(P(T)))"
