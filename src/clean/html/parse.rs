@@ -615,7 +615,9 @@ impl Builder {
             match k.as_str() {
                 "class" if tag != Custom => push_classes(&mut names, v),
                 "id" if tag != Custom => id = v,
-                "hidden" => hidden = true,
+                // React's streamed segments (`<div hidden id="S:0">`) are shown once the
+                // page's scripts move them into their placeholders: they hold the page.
+                "hidden" => hidden |= !attrs.iter().any(|(k, v)| k == "id" && streamed_segment(v)),
                 // Hidden from screen readers, not from view: a renderer's custom elements
                 // (MathJax's formulas) say so of their visual copy.
                 "aria-hidden" if tag != Custom => hidden |= v.eq_ignore_ascii_case("true"),
@@ -806,6 +808,13 @@ fn push_classes(names: &mut String, class: &str) {
 /// Reads attributes from `from` (just after the tag name) to the closing `>`. Returns the
 /// attributes (names lowercased; values raw, entities decoded for the few kept) and the index
 /// after `>`. With `want` false the attributes are skipped.
+/// An id React gives a segment of a page it streams (`S:` and a number): the server sends the
+/// segment hidden, after the placeholder it fills.
+fn streamed_segment(id: &str) -> bool {
+    id.strip_prefix("S:")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn parse_attrs(page: &str, from: usize, want: bool) -> (Vec<(String, String)>, usize) {
     let s = page.as_bytes();
     let mut out = Vec::new();
@@ -910,6 +919,19 @@ mod tests {
         let mut s = String::new();
         outline(&dom, 0, &mut s);
         s
+    }
+
+    /// React streams a page's segments hidden (`<div hidden id="S:0">`) after their
+    /// placeholders and shows them from a script: they are not hidden content.
+    #[test]
+    fn streamed_segments_are_not_hidden() {
+        let dom = Dom::parse(
+            r#"<div hidden id="S:0"><p>x</p></div><div hidden id="S:x"></div><div hidden></div>"#,
+            100,
+        );
+        assert!(!dom.nodes[1].hidden);
+        assert!(dom.nodes[4].hidden, "not a segment id");
+        assert!(dom.nodes[5].hidden);
     }
 
     #[test]
