@@ -219,6 +219,14 @@ fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
             .join(" ")
             .into();
     }
+    if out.contains(BUILDER) {
+        out = out
+            .split(' ')
+            .filter_map(builder_token)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into();
+    }
     if out.contains("commentar") {
         out = out.replace("commentar", " ").into();
     }
@@ -231,6 +239,23 @@ fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
             .into();
     }
     out
+}
+
+/// Prefix of the names a page builder (Elementor) gives every element it lays out.
+const BUILDER: &str = "elementor-";
+
+/// A name token of a page builder as the furniture rules should read it: its generic layout
+/// wrappers (`elementor-widget-wrap`, `elementor-widget-container`, `elementor-element-1b3a137`)
+/// name nothing and go; a widget's type (`elementor-widget-text-editor`,
+/// `elementor-widget-nav-menu`) is what the element is and stays, without the prefix.
+fn builder_token(t: &str) -> Option<&str> {
+    let Some(rest) = t.strip_prefix(BUILDER) else {
+        return Some(t);
+    };
+    match rest.strip_prefix("widget-") {
+        Some("wrap" | "container") | None => None,
+        Some(kind) => Some(kind),
+    }
 }
 
 /// Words that start a state flag in a name.
@@ -760,7 +785,13 @@ fn extract_with(
     }
     let best_s = score[best as usize].max(best_score);
     let threshold = (best_s * 0.2).max(10.0);
-    let best_names = &*dom.nodes[best as usize].names;
+    // Siblings of the winner's class are more of it (a page builder's blocks, each with an id
+    // of its own).
+    let class_of = |n: u32| {
+        let names = &*dom.nodes[n as usize].names;
+        names.split_once('#').map_or(names, |(c, _)| c).trim_end()
+    };
+    let best_names = class_of(best);
     let parent = dom.nodes[best as usize].parent;
     let mut parts = Vec::new();
     // A forced container is the element holding the page's own statement of its text: its
@@ -779,7 +810,7 @@ fn extract_with(
                 continue;
             }
             let mut s = if scored[ci] { score[ci] } else { 0.0 };
-            if !best_names.is_empty() && *dom.nodes[ci].names == *best_names {
+            if !best_names.is_empty() && class_of(c) == best_names {
                 s += best_s * 0.2;
             }
             let ld = density(&st, ci);
@@ -940,6 +971,32 @@ fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
     t.ends_with('.') || t.ends_with(". ")
 }
 
+/// True when the element before list `n` (its previous sibling with text) ends with a colon:
+/// the text introduces the list.
+fn introduced_list(dom: &Dom, page: &str, n: u32) -> bool {
+    let parent = dom.nodes[n as usize].parent;
+    if parent == NONE {
+        return false;
+    }
+    let mut before = NONE;
+    for c in dom.children(parent) {
+        if c == n {
+            break;
+        }
+        match dom.nodes[c as usize].kind {
+            Kind::Element(_) => before = c,
+            Kind::Text(s, e) if !page[s..e].trim().is_empty() => before = NONE,
+            Kind::Text(..) => {}
+        }
+    }
+    if before == NONE {
+        return false;
+    }
+    let mut s = String::new();
+    inline_text(dom, page, before, &mut s);
+    s.trim_end().ends_with(':')
+}
+
 fn inline_text(dom: &Dom, page: &str, n: u32, out: &mut String) {
     for c in dom.children(n) {
         match dom.nodes[c as usize].kind {
@@ -1029,6 +1086,8 @@ impl Render<'_> {
         let mut stack: Vec<(u32, bool)> = vec![(n, true)];
         // Open `<pre>` elements: their text keeps its line breaks.
         let mut pre = 0usize;
+        // Open lists the text introduces.
+        let mut introduced: Vec<u32> = Vec::new();
         while let Some((i, enter)) = stack.pop() {
             let iu = i as usize;
             if st.removed[iu] {
@@ -1054,6 +1113,9 @@ impl Render<'_> {
                     if !enter && t == Tag::Pre {
                         pre = pre.saturating_sub(1);
                     }
+                    if !enter && introduced.last() == Some(&i) {
+                        introduced.pop();
+                    }
                     if !enter {
                         if t.is_block() && !self.data_cell(i, t) {
                             out.push('\n');
@@ -1067,7 +1129,21 @@ impl Render<'_> {
                         continue;
                     }
                     let cell = self.data_cell(i, t);
-                    if t.is_block() && i != n && !cell && skip_block(dom, page, st, i, t) {
+                    // A list the text introduces ("Many patches were sent for review:") is
+                    // part of it however many links it holds, and so are its items.
+                    let list = matches!(t, Tag::Ul | Tag::Ol);
+                    let in_list = t == Tag::Li
+                        && introduced
+                            .last()
+                            .is_some_and(|&l| dom.nodes[iu].parent == l);
+                    if list && introduced_list(dom, page, i) {
+                        introduced.push(i);
+                    } else if t.is_block()
+                        && i != n
+                        && !cell
+                        && !in_list
+                        && skip_block(dom, page, st, i, t)
+                    {
                         continue;
                     }
                     if matches!(t, Tag::H1 | Tag::H2) && self.is_headline(i) {
@@ -1469,6 +1545,69 @@ mod tests {
         assert_eq!(state_flag("o-section--has-ads"), Some(11));
         assert_eq!(state_flag("piano-bar"), None);
         assert_eq!(state_flag("no-comments"), Some(0));
+    }
+
+    /// Elementor lays a post out in sections of widgets, each wrapped in
+    /// `elementor-widget-wrap` and `elementor-widget-container`: generic wrappers, not
+    /// sidebar widgets, while a widget's type (`elementor-widget-nav-menu`) still counts.
+    #[test]
+    fn page_builder_wrappers_are_not_widgets() {
+        let part = |text: &str| {
+            format!("<section class=\"elementor-section elementor-top-section\"><div class=\"elementor-column elementor-col-100\"><div class=\"elementor-widget-wrap elementor-element-populated\"><div class=\"elementor-element elementor-widget elementor-widget-text-editor\"><div class=\"elementor-widget-container\"><p>{text}</p><p>{PROSE}</p><p>{PROSE}</p><p>{PROSE}</p></div></div></div></div></section>")
+        };
+        let page = format!(
+            "<html><body><div class=\"elementor elementor-21\">{}</div><div class=\"elementor-widget-wrap\"><div class=\"elementor-widget elementor-widget-nav-menu\"><p>Home, About, Contact, Shop, Blog, Careers, and a long list of further menu entries.</p></div></div><div class=\"view-content\">{}</div></body></html>",
+            part("The first part of the post explains the plan."),
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains("The first part"), "{text}");
+        assert!(text.contains(PROSE), "{text}");
+        assert!(!text.contains("menu entries"), "{text}");
+        assert_eq!(builder_token("elementor-widget-wrap"), None);
+        assert_eq!(builder_token("elementor-widget-nav-menu"), Some("nav-menu"));
+        assert_eq!(builder_token("sidebar-widget"), Some("sidebar-widget"));
+    }
+
+    /// Squarespace gives each block of a post the same class and an id of its own: the
+    /// winner's siblings of its class are more of the post.
+    #[test]
+    fn blocks_of_the_winners_class_with_ids_of_their_own_stay() {
+        let block = |id: usize, text: &str| {
+            format!("<div class=\"sqs-block html-block\" id=\"block-{id}\"><div class=\"sqs-block-content\"><p>{text}</p></div></div>")
+        };
+        let page = format!(
+            "<html><body><div class=\"col sqs-col-12\">{}{}{}{}</div></body></html>",
+            block(
+                1,
+                &(1..=4)
+                    .map(|k| format!("{k}. {PROSE}"))
+                    .collect::<Vec<_>>()
+                    .join("</p><p>")
+            ),
+            block(2, "Short aside of the post, set apart by the author."),
+            block(3, "A closing line of the post, with one comma."),
+            block(4, "A postscript of the post, with thanks to readers."),
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE), "{text}");
+        assert!(text.contains("Short aside of the post"), "{text}");
+        assert!(text.contains("A postscript"), "{text}");
+        assert!(text.contains("A closing line"), "{text}");
+    }
+
+    /// A list of links the text introduces with a colon is part of the text; a link list
+    /// without such an introduction is still navigation.
+    #[test]
+    fn a_link_list_the_text_introduces_stays() {
+        let page = format!(
+            "<html><body><article><h1>Budget news</h1><p>{PROSE}</p><p>Several patches were sent for review:</p><ul><li><a href=\"/a\">libfoo: add support for packed structs</a></li><li><a href=\"/b\">libfoo: fix volatile loads</a></li><li><a href=\"/c\">libfoo: fix undefined behaviour</a></li></ul><p>{PROSE}</p><ul><li><a href=\"/d\">Home page of the site</a></li><li><a href=\"/e\">Archive of old posts</a></li></ul></article><div class=\"view-content\">{}</div></body></html>",
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains("add support for packed structs"), "{text}");
+        assert!(text.contains("fix undefined behaviour"), "{text}");
+        assert!(!text.contains("Archive of old posts"), "{text}");
     }
 
     /// An element named for a photo gallery that holds the page's `<h1>` is the article's
