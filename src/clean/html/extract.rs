@@ -548,7 +548,8 @@ pub enum ClaimUse {
 /// pairs and one element of the page holds most of them, that element is extracted instead,
 /// if that covers the claim much better and is not much longer than it; when no element
 /// gives the claimed text and the extraction is meagre, the claimed text is the result.
-/// Last, lines that only repeat the lines after them go (`near_copies`).
+/// Last, lines that only repeat the lines after them go (`near_copies`), and so does a closing
+/// run of short lines asking the reader to subscribe or sign up.
 pub fn extract(dom: &Dom, page: &str, title: Option<&str>, claimed: Option<&Claimed>) -> Extracted {
     let ex = extract_plain(dom, page, title);
     let mut ex = match claimed {
@@ -1352,7 +1353,18 @@ fn final_text(text: String) -> String {
             None => (l, false),
         })
         .collect();
-    let keep = near_copies(&lines);
+    let mut keep = near_copies(&lines);
+    // A sign-up box after the article ("Subscribe to our newsletter", "Get the latest posts
+    // in your inbox"): the closing run of short lines asking for an address goes.
+    for (k, &(t, pre)) in lines.iter().enumerate().rev() {
+        if !keep[k] {
+            continue;
+        }
+        if pre || !is_signup_line(t) {
+            break;
+        }
+        keep[k] = false;
+    }
     let mut out = String::with_capacity(text.len());
     for (&(t, _), keep) in lines.iter().zip(keep) {
         if keep {
@@ -1364,6 +1376,27 @@ fn final_text(text: String) -> String {
     }
     out
 }
+
+/// A short line asking the reader to subscribe or sign up (for a newsletter, alerts or
+/// updates).
+fn is_signup_line(t: &str) -> bool {
+    if t.len() > 200 {
+        return false;
+    }
+    let l = t.to_lowercase();
+    SIGNUP.iter().any(|w| l.contains(w))
+}
+
+/// Words of a sign-up box.
+const SIGNUP: &[&str] = &[
+    "subscribe",
+    "newsletter",
+    "sign up",
+    "signup",
+    "inbox",
+    "e-mail alerts",
+    "email alerts",
+];
 
 /// A line of a theme's placeholder text ("Lorem ipsum dolor sit amet", left in a widget): on
 /// a page, a line of furniture rather than a sign that the whole page is a template, which
@@ -1608,6 +1641,18 @@ mod tests {
         assert!(text.contains("add support for packed structs"), "{text}");
         assert!(text.contains("fix undefined behaviour"), "{text}");
         assert!(!text.contains("Archive of old posts"), "{text}");
+    }
+
+    /// A sign-up box closing the article goes, line by line from the end; a mention of a
+    /// newsletter inside the text stays.
+    #[test]
+    fn a_closing_signup_box_goes() {
+        let page = format!(
+            "<html><body><article><h1>Budget news</h1><p>{PROSE}</p><p>The council's newsletter will report on the vote next week, with the figures.</p><p>{PROSE} Again.</p><div class=\"esub\"><h2>Subscribe to the Example newsletter and stay updated.</h2><p>Get all the latest posts delivered straight to your inbox.</p></div></article></body></html>"
+        );
+        let text = run(&page);
+        assert!(text.contains("newsletter will report"), "{text}");
+        assert!(text.ends_with("Again."), "{text}");
     }
 
     /// An element named for a photo gallery that holds the page's `<h1>` is the article's
