@@ -972,9 +972,24 @@ fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
     t.ends_with('.') || t.ends_with(". ")
 }
 
-/// True when the element before list `n` (its previous sibling with text) ends with a colon:
-/// the text introduces the list.
-fn introduced_list(dom: &Dom, page: &str, n: u32) -> bool {
+/// True when `n` is a list, or a wrapper holding only a list (AsciiDoc's `<div
+/// class="ulist">`), and the element before it (its previous sibling with text) ends with a
+/// colon: the text introduces the list.
+fn introduced_list(dom: &Dom, page: &str, n: u32, t: Tag) -> bool {
+    let list = |t: Option<Tag>| matches!(t, Some(Tag::Ul | Tag::Ol));
+    let is_list = match t {
+        Tag::Ul | Tag::Ol => true,
+        Tag::Div => {
+            let mut kids = dom
+                .children(n)
+                .filter(|&c| matches!(dom.nodes[c as usize].kind, Kind::Element(_)));
+            list(kids.next().and_then(|c| dom.tag(c))) && kids.next().is_none()
+        }
+        _ => false,
+    };
+    if !is_list {
+        return false;
+    }
     let parent = dom.nodes[n as usize].parent;
     if parent == NONE {
         return false;
@@ -1131,18 +1146,13 @@ impl Render<'_> {
                     }
                     let cell = self.data_cell(i, t);
                     // A list the text introduces ("Many patches were sent for review:") is
-                    // part of it however many links it holds, and so are its items.
-                    let list = matches!(t, Tag::Ul | Tag::Ol);
-                    let in_list = t == Tag::Li
-                        && introduced
-                            .last()
-                            .is_some_and(|&l| dom.nodes[iu].parent == l);
-                    if list && introduced_list(dom, page, i) {
+                    // part of it however many links it holds, and so is all inside it.
+                    if introduced.is_empty() && introduced_list(dom, page, i, t) {
                         introduced.push(i);
                     } else if t.is_block()
                         && i != n
                         && !cell
-                        && !in_list
+                        && introduced.is_empty()
                         && skip_block(dom, page, st, i, t)
                     {
                         continue;
@@ -1634,12 +1644,13 @@ mod tests {
     #[test]
     fn a_link_list_the_text_introduces_stays() {
         let page = format!(
-            "<html><body><article><h1>Budget news</h1><p>{PROSE}</p><p>Several patches were sent for review:</p><ul><li><a href=\"/a\">libfoo: add support for packed structs</a></li><li><a href=\"/b\">libfoo: fix volatile loads</a></li><li><a href=\"/c\">libfoo: fix undefined behaviour</a></li></ul><p>{PROSE}</p><ul><li><a href=\"/d\">Home page of the site</a></li><li><a href=\"/e\">Archive of old posts</a></li></ul></article><div class=\"view-content\">{}</div></body></html>",
+            "<html><body><article><h1>Budget news</h1><p>{PROSE}</p><p>1. {PROSE}</p><p>2. {PROSE}</p><p>Several patches were sent for review:</p><ul><li><a href=\"/a\">libfoo: add support for packed structs</a></li><li><a href=\"/b\">libfoo: fix volatile loads</a></li><li><a href=\"/c\">libfoo: fix undefined behaviour</a></li></ul><div class=\"paragraph\"><p>And a few were merged:</p></div><div class=\"ulist\"><ul><li><p><a href=\"/f\">libfoo: add function attributes</a></p></li><li><p><a href=\"/g\">libfoo: add a cold attribute</a></p></li></ul></div><p>{PROSE}</p><ul><li><a href=\"/d\">Home page of the site</a></li><li><a href=\"/e\">Archive of old posts</a></li></ul></article><div class=\"view-content\">{}</div></body></html>",
             teasers()
         );
         let text = run(&page);
         assert!(text.contains("add support for packed structs"), "{text}");
         assert!(text.contains("fix undefined behaviour"), "{text}");
+        assert!(text.contains("add a cold attribute"), "{text}");
         assert!(!text.contains("Archive of old posts"), "{text}");
     }
 
