@@ -208,13 +208,23 @@ fn junk_tag(t: Tag) -> bool {
 /// the fragment "promo" must not match (`promoted-stories` still does); and without the
 /// part of a name from a `has-`, `with-` or `no-` word on (`o-section--has-ads`,
 /// `layout-with-sidebar`, `no-comments`): such a flag says what the element holds or lacks
-/// beside its text, not what it is.
+/// beside its text, not what it is; without `overflow-*` utility classes (`overflow-hidden`
+/// clips, it does not hide); and with a page builder's names read by [`builder_token`].
 fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     let mut out = std::borrow::Cow::Borrowed(names);
     if STATE_FLAGS.iter().any(|f| out.contains(f)) {
         out = out
             .split(' ')
             .map(|t| &t[..state_flag(t).unwrap_or(t.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into();
+    }
+    // `overflow-hidden` (a utility class: content clipped at the box's edge) hides nothing.
+    if out.contains("overflow") {
+        out = out
+            .split(' ')
+            .filter(|t| !t.starts_with("overflow"))
             .collect::<Vec<_>>()
             .join(" ")
             .into();
@@ -1664,6 +1674,19 @@ mod tests {
         let text = run(&page);
         assert!(text.contains("newsletter will report"), "{text}");
         assert!(text.ends_with("Again."), "{text}");
+    }
+
+    /// `overflow-hidden` (Tailwind's clipping utility) names a box whose text shows; a
+    /// `hidden` name still reads as furniture.
+    #[test]
+    fn overflow_hidden_is_not_hidden() {
+        let page = format!(
+            "<html><body><article><h1>Budget news</h1><div class=\"grid overflow-hidden transition-all\"><p>{PROSE}</p><p>The ranked school offers four certificates online, in marketing, nursing and design.</p></div><div class=\"hidden-note\"><p>A note the template keeps out of sight, with a sentence.</p></div><p>1. {PROSE}</p><p>2. {PROSE}</p></article><div class=\"view-content\">{}</div></body></html>",
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains("four certificates online"), "{text}");
+        assert!(!text.contains("out of sight"), "{text}");
     }
 
     /// An element named for a photo gallery that holds the page's `<h1>` is the article's
