@@ -17,10 +17,11 @@ is a matter of convention rather than of extraction. That repository also carrie
 submodule, the scrapinghub article-extraction-benchmark: it is the held-out acceptance set and
 is never read; this script reads only the two folders named above.
 
-Pages whose gold has fewer than 30 words or whose page is under 2000 bytes are dropped; the
-counts are printed.
+Pages whose gold has fewer than 30 words or whose page is under 2000 bytes are dropped, and
+so is a page whose HTML is byte for byte that of an earlier one (the source holds 18 pages
+twice, annotated twice); the counts are printed.
 """
-import gzip, json, random, re, subprocess, sys
+import gzip, hashlib, json, random, re, subprocess, sys
 
 SEED = 23
 MIN_GOLD_WORDS = 30
@@ -51,7 +52,7 @@ def decode(raw):
 
 def main():
     repo, out_dir = sys.argv[1], sys.argv[2]
-    pages, dropped, other_kind = [], 0, 0
+    pages, dropped, other_kind, seen, repeated = [], 0, 0, set(), 0
     for name in sorted(git_ls(repo, "benchmark/ground-truth")):
         stem = name.removesuffix(".json")
         meta = json.loads(git_show(repo, f"benchmark/ground-truth/{name}"))
@@ -64,6 +65,11 @@ def main():
         if len(gold.split()) < MIN_GOLD_WORDS or len(raw) < MIN_PAGE_BYTES:
             dropped += 1
             continue
+        digest = hashlib.sha256(raw).digest()
+        if digest in seen:
+            repeated += 1
+            continue
+        seen.add(digest)
         pages.append({"id": f"wceb2025-{stem}", "source": "wceb2025", "url": meta.get("url", ""),
                       "html": decode(raw), "gold": gold})
     random.Random(SEED).shuffle(pages)
@@ -74,7 +80,8 @@ def main():
             for p in part:
                 f.write(json.dumps(p, ensure_ascii=False) + "\n")
         print(f"{split}: {len(part)} pages")
-    print(f"other kinds skipped: {other_kind}; dropped (short gold or page): {dropped}")
+    print(f"other kinds skipped: {other_kind}; dropped (short gold or page): {dropped}; "
+          f"repeated pages dropped: {repeated}")
 
 
 if __name__ == "__main__":
