@@ -677,6 +677,7 @@ fn extract_with(
         page,
         st: &st,
         title,
+        before: siblings_before(dom, page),
     };
     let n = dom.nodes.len();
     let mut score = vec![0f64; n];
@@ -985,7 +986,7 @@ fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
 /// True when `n` is a list, or a wrapper holding only a list (AsciiDoc's `<div
 /// class="ulist">`), and the element before it (its previous sibling with text) ends with a
 /// colon: the text introduces the list.
-fn introduced_list(dom: &Dom, page: &str, n: u32, t: Tag) -> bool {
+fn introduced_list(dom: &Dom, page: &str, before: &[u32], n: u32, t: Tag) -> bool {
     let list = |t: Option<Tag>| matches!(t, Some(Tag::Ul | Tag::Ol));
     let is_list = match t {
         Tag::Ul | Tag::Ol => true,
@@ -1000,27 +1001,34 @@ fn introduced_list(dom: &Dom, page: &str, n: u32, t: Tag) -> bool {
     if !is_list {
         return false;
     }
-    let parent = dom.nodes[n as usize].parent;
-    if parent == NONE {
-        return false;
-    }
-    let mut before = NONE;
-    for c in dom.children(parent) {
-        if c == n {
-            break;
-        }
-        match dom.nodes[c as usize].kind {
-            Kind::Element(_) => before = c,
-            Kind::Text(s, e) if !page[s..e].trim().is_empty() => before = NONE,
-            Kind::Text(..) => {}
-        }
-    }
-    if before == NONE {
+    let prev = before[n as usize];
+    if prev == NONE {
         return false;
     }
     let mut s = String::new();
-    inline_text(dom, page, before, &mut s);
+    inline_text(dom, page, prev, &mut s);
     s.trim_end().ends_with(':')
+}
+
+/// For each node, its previous sibling element with only blank text between them (`NONE`
+/// for a first child, or when running text comes between): one pass over the page.
+fn siblings_before(dom: &Dom, page: &str) -> Vec<u32> {
+    let mut before = vec![NONE; dom.nodes.len()];
+    for p in 0..dom.nodes.len() {
+        if !matches!(dom.nodes[p].kind, Kind::Element(_)) {
+            continue;
+        }
+        let mut last = NONE;
+        for c in dom.children(p as u32) {
+            before[c as usize] = last;
+            match dom.nodes[c as usize].kind {
+                Kind::Element(_) => last = c,
+                Kind::Text(s, e) if !page[s..e].trim().is_empty() => last = NONE,
+                Kind::Text(..) => {}
+            }
+        }
+    }
+    before
 }
 
 fn inline_text(dom: &Dom, page: &str, n: u32, out: &mut String) {
@@ -1065,6 +1073,9 @@ struct Render<'a> {
     st: &'a Stats,
     /// The page title's words; emptied once a heading matching it was skipped.
     title: String,
+    /// Each node's previous sibling element, `NONE` when running text or nothing comes
+    /// between ([`siblings_before`]).
+    before: Vec<u32>,
 }
 
 impl Render<'_> {
@@ -1157,7 +1168,7 @@ impl Render<'_> {
                     let cell = self.data_cell(i, t);
                     // A list the text introduces ("Many patches were sent for review:") is
                     // part of it however many links it holds, and so is all inside it.
-                    if introduced.is_empty() && introduced_list(dom, page, i, t) {
+                    if introduced.is_empty() && introduced_list(dom, page, &self.before, i, t) {
                         introduced.push(i);
                     } else if t.is_block()
                         && i != n
