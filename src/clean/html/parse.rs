@@ -610,14 +610,13 @@ impl Builder {
         }
         let mut id = "";
         let mut hidden = false;
+        let mut hidden_attr = false;
         let mut keep = false;
         for (k, v) in &attrs {
             match k.as_str() {
                 "class" if tag != Custom => push_classes(&mut names, v),
                 "id" if tag != Custom => id = v,
-                // React's streamed segments (`<div hidden id="S:0">`) are shown once the
-                // page's scripts move them into their placeholders: they hold the page.
-                "hidden" => hidden |= !attrs.iter().any(|(k, v)| k == "id" && streamed_segment(v)),
+                "hidden" => hidden_attr = true,
                 // Hidden from screen readers, not from view: a renderer's custom elements
                 // (MathJax's formulas) say so of their visual copy.
                 "aria-hidden" if tag != Custom => hidden |= v.eq_ignore_ascii_case("true"),
@@ -635,6 +634,9 @@ impl Builder {
                 _ => {}
             }
         }
+        // React's streamed segments (`<div hidden id="S:0">`) are shown once the page's
+        // scripts move them into their placeholders: they hold the page.
+        hidden |= hidden_attr && !streamed_segment(id);
         if !id.is_empty() {
             names.push_str(" #");
             names.push_str(&id.to_ascii_lowercase());
