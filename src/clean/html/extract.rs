@@ -212,27 +212,14 @@ fn junk_tag(t: Tag) -> bool {
 /// clips, it does not hide); and with a page builder's names read by [`builder_token`].
 fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     let mut out = std::borrow::Cow::Borrowed(names);
-    if STATE_FLAGS.iter().any(|f| out.contains(f)) {
-        out = out
+    let tokens_to_read = STATE_FLAGS.iter().any(|f| names.contains(f))
+        || names.contains("overflow")
+        || names.contains(BUILDER)
+        || names.contains("promoted");
+    if tokens_to_read {
+        out = names
             .split(' ')
-            .map(|t| &t[..state_flag(t).unwrap_or(t.len())])
-            .collect::<Vec<_>>()
-            .join(" ")
-            .into();
-    }
-    // `overflow-hidden` (a utility class: content clipped at the box's edge) hides nothing.
-    if out.contains("overflow") {
-        out = out
-            .split(' ')
-            .filter(|t| !t.starts_with("overflow"))
-            .collect::<Vec<_>>()
-            .join(" ")
-            .into();
-    }
-    if out.contains(BUILDER) {
-        out = out
-            .split(' ')
-            .filter_map(builder_token)
+            .filter_map(editorial_token)
             .collect::<Vec<_>>()
             .join(" ")
             .into();
@@ -240,15 +227,19 @@ fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     if out.contains("commentar") {
         out = out.replace("commentar", " ").into();
     }
-    if out.contains("promoted") {
-        out = out
-            .split(' ')
-            .filter(|t| !t.ends_with("promoted"))
-            .collect::<Vec<_>>()
-            .join(" ")
-            .into();
-    }
     out
+}
+
+/// One name token as [`editorial`] reads it, `None` when it names nothing: cut at its state
+/// flag; gone when it is an `overflow-*` utility class (`overflow-hidden` clips content at
+/// the box's edge, it hides nothing) or a state ending in "promoted"; a page builder's token
+/// read by [`builder_token`].
+fn editorial_token(t: &str) -> Option<&str> {
+    let t = &t[..state_flag(t).unwrap_or(t.len())];
+    if t.starts_with("overflow") || t.ends_with("promoted") {
+        return None;
+    }
+    builder_token(t)
 }
 
 /// Prefix of the names a page builder (Elementor) gives every element it lays out.
