@@ -162,4 +162,5 @@ def main():
                 f.write(json.dumps(p, ensure_ascii=False) + "\n")
 
 
-main()
+if __name__ == "__main__":
+    main()

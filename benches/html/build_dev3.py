@@ -21,33 +21,14 @@ Pages whose gold has fewer than 30 words or whose page is under 2000 bytes are d
 so is a page whose HTML is byte for byte that of an earlier one (the source holds 18 pages
 twice, annotated twice); the counts are printed.
 """
-import gzip, hashlib, json, random, re, subprocess, sys
+import gzip, hashlib, json, random, sys
+
+from build_dev2 import decode, git_ls, git_show
 
 SEED = 23
 MIN_GOLD_WORDS = 30
 MIN_PAGE_BYTES = 2000
 KINDS = {"article", "blog"}
-
-
-def git_ls(repo, path):
-    out = subprocess.check_output(["git", "-C", repo, "ls-tree", "--name-only", f"HEAD:{path}"])
-    return out.decode().split()
-
-
-def git_show(repo, path):
-    return subprocess.check_output(["git", "-C", repo, "show", f"HEAD:{path}"])
-
-
-def decode(raw):
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", "replace")
-    m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", raw[:4096], re.I)
-    for enc in ([m.group(1).decode()] if m else []) + ["utf-8"]:
-        try:
-            return raw.decode(enc)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return raw.decode("cp1252", "replace")
 
 
 def main():
