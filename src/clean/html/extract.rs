@@ -668,7 +668,7 @@ fn extract_with(
         page,
         st: &st,
         title,
-        before: siblings_before(dom, page),
+        before: None,
     };
     let n = dom.nodes.len();
     let mut score = vec![0f64; n];
@@ -975,11 +975,10 @@ fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
 }
 
 /// True when `n` is a list, or a wrapper holding only a list (AsciiDoc's `<div
-/// class="ulist">`), and the element before it (its previous sibling with text) ends with a
-/// colon: the text introduces the list.
-fn introduced_list(dom: &Dom, page: &str, before: &[u32], n: u32, t: Tag) -> bool {
+/// class="ulist">`).
+fn list_like(dom: &Dom, n: u32, t: Tag) -> bool {
     let list = |t: Option<Tag>| matches!(t, Some(Tag::Ul | Tag::Ol));
-    let is_list = match t {
+    match t {
         Tag::Ul | Tag::Ol => true,
         Tag::Div => {
             let mut kids = dom
@@ -988,10 +987,12 @@ fn introduced_list(dom: &Dom, page: &str, before: &[u32], n: u32, t: Tag) -> boo
             list(kids.next().and_then(|c| dom.tag(c))) && kids.next().is_none()
         }
         _ => false,
-    };
-    if !is_list {
-        return false;
     }
+}
+
+/// True when the element before `n` (its previous sibling with text, from `before`) ends
+/// with a colon: the text introduces the list `n`.
+fn introduced_list(dom: &Dom, page: &str, before: &[u32], n: u32) -> bool {
     let prev = before[n as usize];
     if prev == NONE {
         return false;
@@ -1065,8 +1066,8 @@ struct Render<'a> {
     /// The page title's words; emptied once a heading matching it was skipped.
     title: String,
     /// Each node's previous sibling element, `NONE` when running text or nothing comes
-    /// between ([`siblings_before`]).
-    before: Vec<u32>,
+    /// between ([`siblings_before`]); computed when the first list is met.
+    before: Option<Vec<u32>>,
 }
 
 impl Render<'_> {
@@ -1159,7 +1160,13 @@ impl Render<'_> {
                     let cell = self.data_cell(i, t);
                     // A list the text introduces ("Many patches were sent for review:") is
                     // part of it however many links it holds, and so is all inside it.
-                    if introduced.is_empty() && introduced_list(dom, page, &self.before, i, t) {
+                    let opens_list = introduced.is_empty() && list_like(dom, i, t) && {
+                        let before = self
+                            .before
+                            .get_or_insert_with(|| siblings_before(dom, page));
+                        introduced_list(dom, page, before, i)
+                    };
+                    if opens_list {
                         introduced.push(i);
                     } else if t.is_block()
                         && i != n
