@@ -2,7 +2,7 @@
 //! `train OUT` (the shipped model's exact recipe), `eval MODEL CONLL`, `text MODEL FILE`
 //! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
 //! `train` variants come from environment switches: `EPOCHS=N`, `BITS=N`, `SEED=N`, `DROP=P`,
-//! `EMB=FILE` (other embedding clusters),
+//! `EMB=FILE` (other embedding clusters), `LIST_<kind>=FILE` (another name list of that kind),
 //! `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text clusters) and `NOEXTRA` (CoNLL
 //! train only, without `models/extra/wikigold.conll`).
 use std::path::PathBuf;
@@ -24,6 +24,12 @@ fn main() -> anyhow::Result<()> {
             for kind in ["loc", "per_first", "per_last"] {
                 let path = format!("models/gazetteers/{kind}.txt");
                 o.gazetteers.push((kind.to_string(), path.into()));
+            }
+            // `LIST_<kind>=FILE` replaces that shipped name list (e.g. `LIST_per_first`).
+            for (kind, path) in o.gazetteers.iter_mut() {
+                if let Ok(e) = std::env::var(format!("LIST_{kind}")) {
+                    *path = e.into();
+                }
             }
             if let Ok(e) = std::env::var("EMB") {
                 o.embedding_clusters = Some(e.into());
