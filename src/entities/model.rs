@@ -270,6 +270,8 @@ pub(crate) struct Resources {
     pub(crate) clusters: HashedMap<u64>,
     /// Embedding clusters by lowercase-form hash (see [`WordInfo::ecl`]).
     pub(crate) emb: HashedMap<u32>,
+    /// Binarized embeddings by lowercase-form hash (see [`WordInfo::ebits`]).
+    pub(crate) ebits: HashedMap<u128>,
     /// Decode sentences with Viterbi over BILOU transitions (else greedily left to right).
     pub(crate) viterbi: bool,
 }
@@ -332,6 +334,14 @@ impl Resources {
         for s in sentences {
             for i in s.clone() {
                 if in_spans(&p.spans, &mut k, i) {
+                    // Capitalized words only (names: in lowercase words the rows bought
+                    // nothing on dev), looked up here for the tokens that get rows.
+                    let info = &mut p.infos[i];
+                    if info.cap && info.ecl != 0 {
+                        if let Some(&b) = self.ebits.get(&info.lw) {
+                            info.ebits = b;
+                        }
+                    }
                     static_rows(&p.infos, s, i, p.caps[i], self.bits, &mut p.rows);
                 }
                 p.offs.push(p.rows.len() as u32);
@@ -595,21 +605,15 @@ impl Model {
                 raw.push(v);
             }
         }
-        let mut cl: Vec<(u64, u64)> = self.res.clusters.iter().map(|(k, v)| (*k, *v)).collect();
-        cl.sort_unstable();
-        raw.extend_from_slice(&(cl.len() as u64).to_le_bytes());
-        for (k, v) in cl {
-            raw.extend_from_slice(&k.to_le_bytes());
-            raw.extend_from_slice(&v.to_le_bytes());
+        put_sorted(&mut raw, &self.res.clusters, u64::to_le_bytes);
+        put_sorted(&mut raw, &self.res.emb, u32::to_le_bytes);
+        let has_bits = !self.res.ebits.is_empty();
+        raw.push(
+            u8::from(self.two_pass) | u8::from(self.res.viterbi) << 1 | u8::from(has_bits) << 2,
+        );
+        if has_bits {
+            put_sorted(&mut raw, &self.res.ebits, u128::to_le_bytes);
         }
-        let mut emb: Vec<(u64, u32)> = self.res.emb.iter().map(|(k, v)| (*k, *v)).collect();
-        emb.sort_unstable();
-        raw.extend_from_slice(&(emb.len() as u64).to_le_bytes());
-        for (k, v) in emb {
-            raw.extend_from_slice(&k.to_le_bytes());
-            raw.extend_from_slice(&v.to_le_bytes());
-        }
-        raw.push(u8::from(self.two_pass) | u8::from(self.res.viterbi) << 1);
         // Only rows with a non-zero weight are stored (under a tenth of the table): the file
         // stays small and loading writes only those rows into a zeroed table.
         let stored: Vec<(u32, &Row)> = self.weights.stored().collect();
@@ -683,6 +687,16 @@ impl Model {
         }
         let flags = r.take::<1>()?[0];
         let (two, viterbi) = (flags & 1 != 0, flags & 2 != 0);
+        let mut ebits = HashedMap::default();
+        if flags & 4 != 0 {
+            let n = r.len(1 << 26)?;
+            ebits.reserve(n);
+            for _ in 0..n {
+                let k = r.u64()?;
+                let v = u128::from_le_bytes(r.take::<16>()?);
+                ebits.insert(k, v);
+            }
+        }
         let n_rows = r.len(1 << 26)?;
         if n_rows != 1usize << bits {
             return Err(Error::Model(format!(
@@ -722,11 +736,28 @@ impl Model {
                 ext,
                 clusters,
                 emb,
+                ebits,
                 viterbi,
             },
             weights,
             two_pass: two,
         })
+    }
+}
+
+/// Writes a word map as its length and then its `(key, value)` pairs in key order (the file
+/// must not depend on the hash map's iteration order).
+fn put_sorted<V: Copy, const N: usize>(
+    raw: &mut Vec<u8>,
+    map: &HashedMap<V>,
+    bytes: impl Fn(V) -> [u8; N],
+) {
+    let mut pairs: Vec<(u64, V)> = map.iter().map(|(k, v)| (*k, *v)).collect();
+    pairs.sort_unstable_by_key(|p| p.0);
+    raw.extend_from_slice(&(pairs.len() as u64).to_le_bytes());
+    for (k, v) in pairs {
+        raw.extend_from_slice(&k.to_le_bytes());
+        raw.extend_from_slice(&bytes(v));
     }
 }
 
@@ -867,6 +898,37 @@ mod tests {
     fn the_embedded_model_round_trips_byte_for_byte() {
         let model = Model::embedded().unwrap();
         assert!(model.to_bytes().unwrap() == crate::entities::EMBEDDED_MODEL);
+    }
+
+    #[test]
+    fn capitalized_words_get_a_row_per_bit_of_their_binarized_vector() {
+        let model = Model::embedded().unwrap();
+        // The shipped model carries binarized vectors, and a byte-exact copy keeps them.
+        assert!(model.res.ebits.len() > 100_000, "{}", model.res.ebits.len());
+        let paris = model
+            .res
+            .ebits
+            .get(&crate::entities::features::hash_str("paris"))
+            .copied()
+            .unwrap();
+        assert!(paris.count_ones() > 5);
+        let words = ["Paris", "paris", "said"];
+        let rows = |res: &Resources| {
+            let mut p = Prepared::default();
+            let sentence = std::iter::once(0..words.len()).collect::<Vec<_>>();
+            res.prepare(&words, &sentence, &mut p);
+            let per: Vec<usize> = (0..3)
+                .map(|i| (p.offs[i + 1] - p.offs[i]) as usize)
+                .collect();
+            (per, p.infos.iter().map(|i| i.ebits).collect::<Vec<_>>())
+        };
+        let (with, bits) = rows(&model.res);
+        assert_eq!(bits, vec![paris, 0, 0], "lowercase words get no bits");
+        let mut plain = model.res.clone();
+        plain.ebits.clear();
+        let (without, _) = rows(&plain);
+        assert_eq!(with[0], without[0] + paris.count_ones() as usize);
+        assert_eq!(with[1..], without[1..]);
     }
 
     fn spans_of_doc(

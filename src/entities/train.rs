@@ -478,9 +478,9 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     let train_tokens = train_docs.iter().map(|d| d.words.len()).sum();
     let clusters: HashedMap<u64> = clusters::learn(&train_docs, &opts.cluster_text, opts.verbose)?;
     let ext = external_gazetteer(&opts.gazetteers)?;
-    let emb = match &opts.embedding_clusters {
-        Some(path) => clusters::read_embedding_clusters(path)?,
-        None => HashedMap::default(),
+    let (emb, ebits) = match &opts.embedding_clusters {
+        Some(path) => clusters::read_embeddings(path)?,
+        None => Default::default(),
     };
     let base = |gaz: Gazetteer| Resources {
         bits: opts.hash_bits,
@@ -488,6 +488,7 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
         ext: ext.clone(),
         clusters: clusters.clone(),
         emb: emb.clone(),
+        ebits: ebits.clone(),
         viterbi: opts.viterbi,
     };
     let fold_res: Vec<Resources> = (0..folds)
@@ -600,7 +601,7 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
 /// the word has them (they identify the word almost as well).
 fn hidden_end(info: &super::features::WordInfo) -> usize {
     if info.ecl != 0 {
-        EMB_ROWS.end
+        EMB_ROWS.end + info.ebits.count_ones() as usize
     } else {
         WORD_ROWS.end
     }
