@@ -901,6 +901,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_model_file_is_an_error_not_a_panic() {
+        let raw = zstd::decode_all(crate::entities::EMBEDDED_MODEL).unwrap();
+        // Cuts in the header, the word maps (the bit sets take the middle of the file) and the
+        // last weight row.
+        for cut in [
+            4,
+            20,
+            raw.len() / 3,
+            raw.len() / 2,
+            raw.len() * 2 / 3,
+            raw.len() - 1,
+        ] {
+            let bytes = zstd::encode_all(&raw[..cut], 1).unwrap();
+            let e = Model::from_bytes(&bytes).unwrap_err().to_string();
+            assert!(e.contains("truncated or corrupt"), "cut at {cut}: {e}");
+        }
+    }
+
+    #[test]
     fn capitalized_words_get_a_row_per_bit_of_their_binarized_vector() {
         let model = Model::embedded().unwrap();
         // The shipped model carries binarized vectors, and a byte-exact copy keeps them.
