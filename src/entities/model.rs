@@ -669,34 +669,15 @@ impl Model {
         }
         let gaz = r.gazetteer()?;
         let ext = r.gazetteer()?;
-        let n = r.len(1 << 26)?;
-        let mut clusters = HashedMap::default();
-        clusters.reserve(n);
-        for _ in 0..n {
-            let k = r.u64()?;
-            let v = r.u64()?;
-            clusters.insert(k, v);
-        }
-        let n = r.len(1 << 26)?;
-        let mut emb = HashedMap::default();
-        emb.reserve(n);
-        for _ in 0..n {
-            let k = r.u64()?;
-            let v = r.u32()?;
-            emb.insert(k, v);
-        }
+        let clusters = r.map(|r| r.u64())?;
+        let emb = r.map(|r| r.u32())?;
         let flags = r.take::<1>()?[0];
         let (two, viterbi) = (flags & 1 != 0, flags & 2 != 0);
-        let mut ebits = HashedMap::default();
-        if flags & 4 != 0 {
-            let n = r.len(1 << 26)?;
-            ebits.reserve(n);
-            for _ in 0..n {
-                let k = r.u64()?;
-                let v = u128::from_le_bytes(r.take::<16>()?);
-                ebits.insert(k, v);
-            }
-        }
+        let ebits = if flags & 4 != 0 {
+            r.map(|r| Ok(u128::from_le_bytes(r.take()?)))?
+        } else {
+            HashedMap::default()
+        };
         let n_rows = r.len(1 << 26)?;
         if n_rows != 1usize << bits {
             return Err(Error::Model(format!(
@@ -776,6 +757,20 @@ impl<R: Read> Reader<R> {
     }
     fn u64(&mut self) -> crate::Result<u64> {
         Ok(u64::from_le_bytes(self.take()?))
+    }
+    /// A word map written by [`put_sorted`], its values read by `value`.
+    fn map<V>(
+        &mut self,
+        mut value: impl FnMut(&mut Self) -> crate::Result<V>,
+    ) -> crate::Result<HashedMap<V>> {
+        let n = self.len(1 << 26)?;
+        let mut map = HashedMap::default();
+        map.reserve(n);
+        for _ in 0..n {
+            let k = self.u64()?;
+            map.insert(k, value(self)?);
+        }
+        Ok(map)
     }
     /// A count, checked against `max` so that a corrupt file cannot ask for huge allocations.
     fn len(&mut self, max: usize) -> crate::Result<usize> {

@@ -597,8 +597,8 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
     ))
 }
 
-/// End of the rows word dropout hides: the identity rows, and the embedding-cluster rows when
-/// the word has them (they identify the word almost as well).
+/// End of the rows word dropout hides: the identity rows, and the embedding-cluster and
+/// binarized-vector rows when the word has them (they identify the word almost as well).
 fn hidden_end(info: &super::features::WordInfo) -> usize {
     if info.ecl != 0 {
         EMB_ROWS.end + info.ebits.count_ones() as usize
