@@ -98,18 +98,27 @@ impl Weights {
     /// A table of `len` rows, zero but for `stored` (ascending, distinct indices under `len`;
     /// zero rows among them are dropped).
     fn from_stored(len: usize, stored: impl IntoIterator<Item = (u32, Row)>) -> Weights {
+        let (index, rows): (Vec<u32>, Vec<Row>) = stored.into_iter().unzip();
+        Weights::from_sorted(len, &index, rows)
+    }
+
+    /// [`Weights::from_stored`] with the indices and the rows apart: `rows[k]` is row
+    /// `index[k]`. The rows are kept in place (a model's stored rows are most of its memory).
+    fn from_sorted(len: usize, index: &[u32], mut rows: Vec<Row>) -> Weights {
         let mut dir = vec![Block::default(); len.div_ceil(64)];
-        let mut rows = Vec::new();
-        for (i, row) in stored {
+        let mut kept = 0;
+        for (k, &i) in index.iter().enumerate().take(rows.len()) {
             let Some(block) = dir.get_mut(i as usize / 64) else {
                 continue;
             };
-            if row == Row::default() {
+            if rows[k] == Row::default() {
                 continue;
             }
             block.present |= 1 << (i % 64);
-            rows.push(row);
+            rows[kept] = rows[k];
+            kept += 1;
         }
+        rows.truncate(kept);
         let mut base = 0u32;
         for block in &mut dir {
             block.base = base;
@@ -686,30 +695,30 @@ impl Model {
             )));
         }
         let nnz = r.len(n_rows)?;
-        let mut index = Vec::with_capacity(nnz);
+        // Capacities are capped: a corrupt count must fail on the missing bytes, not allocate.
+        let mut index = Vec::with_capacity(nnz.min(1 << 22));
         let mut at = 0usize;
         for _ in 0..nnz {
-            at += r.u32()? as usize;
+            let step = r.u32()? as usize;
+            if step == 0 && !index.is_empty() {
+                return Err(Error::Model("weight row indices not ascending".into()));
+            }
+            at += step;
             if at >= n_rows {
                 return Err(Error::Model("weight row index out of range".into()));
             }
-            index.push(at);
+            index.push(at as u32);
         }
-        let mut stored = Vec::with_capacity(index.len());
-        let mut prev = None;
-        for i in index {
-            if prev.is_some_and(|p| p >= i) {
-                return Err(Error::Model("weight row indices not ascending".into()));
-            }
-            prev = Some(i);
+        let mut rows = Vec::with_capacity(index.len().min(1 << 22));
+        for _ in 0..index.len() {
             let b = r.take::<{ 4 * COLS }>()?;
             let mut row = Row::default();
             for (d, x) in row.0.iter_mut().zip(b.chunks_exact(2)) {
                 *d = i16::from_le_bytes([x[0], x[1]]);
             }
-            stored.push((i as u32, row));
+            rows.push(row);
         }
-        let weights = Weights::from_stored(n_rows, stored);
+        let weights = Weights::from_sorted(n_rows, &index, rows);
         Ok(Model {
             res: Resources {
                 bits,
