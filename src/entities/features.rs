@@ -190,6 +190,11 @@ pub struct WordInfo {
     pub head: u64,
     /// Word cluster of that head word, or 0.
     pub head_cl: u64,
+    /// Lowercase form of the first word of that run, or 0.
+    pub run_first: u64,
+    /// Position in that run (1 first, 2 inside, 3 last, 4 alone; 0 outside runs) plus its
+    /// length capped at 4, times 8.
+    pub run: u8,
     /// Embedding clusters of the lowercase form (`fine + 1 | (coarse + 1) << 16`, from
     /// vectors learned on large unlabeled text), or 0.
     pub ecl: u32,
@@ -455,6 +460,7 @@ const T_D_LANY: u64 = 47;
 const T_D_TOPIC: u64 = 48;
 const T_D_TOPIC_EC: u64 = 49;
 const T_EB: u64 = 50;
+const T_RUN: u64 = 51;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
@@ -493,6 +499,8 @@ pub fn static_rows(
         xgaz: 0,
         head: 0,
         head_cl: 0,
+        run_first: 0,
+        run: 0,
         ecl: 0,
         ebits: 0,
         cap: false,
@@ -582,6 +590,12 @@ pub fn static_rows(
     if me.head != 0 {
         push(f(T_HEAD, mix(me.head, u64::from(me.head == me.lw))));
         push(f(T_HEAD + 1000, me.head_cl));
+        // The word's place in its run with the run's length, head and first word: where a
+        // name of unknown words starts and ends ("the League of Women Voters").
+        let pos = u64::from(me.run & 7);
+        push(f(T_RUN, u64::from(me.run)));
+        push(f(T_RUN + 1000, mix(pos, me.head)));
+        push(f(T_RUN + 2000, mix(pos, me.run_first)));
     }
     push(f(T_GAZ_L, u64::from(at(-1).gaz)));
     push(f(T_GAZ_R, u64::from(at(1).gaz)));
@@ -740,17 +754,29 @@ pub fn mark_runs(infos: &mut [WordInfo], sent: Range<usize>, caps: bool, connect
                 break;
             }
         }
-        let (head, head_cl) = (infos[j - 1].lw, infos[j - 1].cluster);
-        for x in &mut infos[i..j] {
+        let (head, head_cl, first) = (infos[j - 1].lw, infos[j - 1].cluster, infos[i].lw);
+        let len = (j - i).min(4) as u8;
+        for (k, x) in infos[i..j].iter_mut().enumerate() {
             x.head = head;
             x.head_cl = head_cl;
+            x.run_first = first;
+            let pos = if j - i == 1 {
+                4
+            } else if k == 0 {
+                1
+            } else if k + 1 == j - i {
+                3
+            } else {
+                2
+            };
+            x.run = pos | len << 3;
         }
         i = j;
     }
 }
 
 /// Hashes of [`CONNECTORS`] for [`mark_runs`].
-pub fn connector_hashes() -> [u64; 6] {
+pub fn connector_hashes() -> [u64; CONNECTORS.len()] {
     CONNECTORS.map(hash_str)
 }
 
@@ -816,6 +842,45 @@ mod tests {
         let e = word_info("Joë", &mut buf);
         assert_eq!(d.suf[1], e.suf[1]);
         assert_eq!(d.shape, word_info("Abc", &mut buf).shape);
+    }
+
+    /// Every word of a run of capitalized words (connectors inside included) knows its
+    /// place in the run, the run's length, first word and head; headlines get no runs.
+    #[test]
+    fn runs_of_capitalized_words_carry_their_position_and_edges() {
+        let mut buf = String::new();
+        let words = [
+            "the", "League", "of", "Women", "Voters", "met", "Smith", "in", "Ohio", ".",
+        ];
+        let mut infos: Vec<WordInfo> = words.iter().map(|w| word_info(w, &mut buf)).collect();
+        mark_runs(&mut infos, 0..words.len(), false, &connector_hashes());
+        let league = hash_str("league");
+        let voters = hash_str("voters");
+        let pos = |i: usize| (infos[i].run & 7, infos[i].run >> 3);
+        assert_eq!(pos(0), (0, 0));
+        assert_eq!(
+            (pos(1), pos(2), pos(3), pos(4)),
+            ((1, 4), (2, 4), (2, 4), (3, 4))
+        );
+        for x in &infos[1..5] {
+            assert_eq!((x.run_first, x.head), (league, voters));
+        }
+        assert_eq!((pos(5), pos(6), pos(8)), ((0, 0), (4, 1), (4, 1)));
+        assert_eq!(infos[6].run_first, infos[6].lw);
+        // The run rows are among the word's feature rows, and depend on the position.
+        let rows_of = |infos: &[WordInfo], i: usize| {
+            let mut out = Vec::new();
+            static_rows(infos, &(0..words.len()), i, false, 20, &mut out);
+            out
+        };
+        assert!(rows_of(&infos, 1).contains(&row(f(T_RUN, u64::from(infos[1].run)), 20)));
+        assert!(!rows_of(&infos, 3).contains(&row(f(T_RUN, u64::from(infos[1].run)), 20)));
+        let mut caps: Vec<WordInfo> = ["SMITH", "WINS"]
+            .iter()
+            .map(|w| word_info(w, &mut buf))
+            .collect();
+        mark_runs(&mut caps, 0..2, true, &connector_hashes());
+        assert!(caps.iter().all(|x| x.run == 0 && x.head == 0));
     }
 
     #[test]
