@@ -98,7 +98,10 @@ impl Weights {
     /// A table of `len` rows, zero but for `stored` (ascending, distinct indices under `len`;
     /// zero rows among them are dropped).
     fn from_stored(len: usize, stored: impl IntoIterator<Item = (u32, Row)>) -> Weights {
-        let (index, rows): (Vec<u32>, Vec<Row>) = stored.into_iter().unzip();
+        let (index, rows): (Vec<u32>, Vec<Row>) = stored
+            .into_iter()
+            .filter(|(_, row)| *row != Row::default())
+            .unzip();
         Weights::from_sorted(len, &index, rows)
     }
 
