@@ -58,6 +58,9 @@ fn main() -> anyhow::Result<()> {
             if std::env::var("NOEXTRA").is_ok() {
                 o.extra_train.clear();
             }
+            if std::env::var("NOCTX").is_ok() {
+                o.contexts = false;
+            }
             if std::env::var("NOCLUSTERS").is_ok() {
                 o.cluster_text.clear();
             }

@@ -461,6 +461,7 @@ const T_D_TOPIC: u64 = 48;
 const T_D_TOPIC_EC: u64 = 49;
 const T_EB: u64 = 50;
 const T_RUN: u64 = 51;
+const T_D_CTX: u64 = 52;
 
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
@@ -648,6 +649,15 @@ pub struct DocContext {
     /// Lowercase form of the document's slug, the first word when a dash follows it ("SOCCER -
     /// ...", "Tennis - ..."): a wire story's topic. 0 when the document has none.
     slug: u64,
+    /// With [`DocContext::set_contexts`]: every run of capitalized words in running text
+    /// (see [`mark_runs`]) as (hash of its words, first token, lowercase forms of the words
+    /// before and after it, their fine embedding clusters), sorted; and each token's run
+    /// hash (0 outside runs).
+    runs: Vec<(u64, u32, u64, u64, u32, u32)>,
+    run_key: Vec<u64>,
+    /// Rows of one token's aggregated contexts, before deduplication.
+    tmp: Vec<u32>,
+    contexts: bool,
 }
 
 impl DocContext {
@@ -656,6 +666,9 @@ impl DocContext {
     pub fn build(&mut self, infos: &[WordInfo], tags: &[u8], caps: &[bool]) {
         self.counts.clear();
         self.lower.clear();
+        if self.contexts {
+            self.build_runs(infos);
+        }
         // Only a wire story's slug ("SOCCER - ...", "Tennis - ..."): the first word of an
         // ordinary title is arbitrary and would only add noise.
         let dash = hash_str("-");
@@ -676,9 +689,82 @@ impl DocContext {
         }
     }
 
+    /// With `on`, [`DocContext::rows`] also aggregates, for each run of capitalized words,
+    /// the words around the other occurrences of the same run in the document (Chieu and
+    /// Ng's and Ratinov and Roth's context aggregation): "Air France workers", "Air France
+    /// headquarters" and "( Air France chairman )" say together what no single mention does.
+    pub fn set_contexts(&mut self, on: bool) {
+        self.contexts = on;
+    }
+
+    fn build_runs(&mut self, infos: &[WordInfo]) {
+        self.runs.clear();
+        self.run_key.clear();
+        self.run_key.resize(infos.len(), 0);
+        let mut i = 0;
+        while i < infos.len() {
+            // A run starts at a token marked first (1) or alone (4) and ends at the next one
+            // marked last (3) or alone.
+            if !matches!(infos[i].run & 7, 1 | 4) {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < infos.len() && !matches!(infos[j].run & 7, 3 | 4) {
+                j += 1;
+            }
+            let end = (j + 1).min(infos.len());
+            let key = phrase_hash(infos[i..end].iter().map(|x| x.w)).max(1);
+            self.run_key[i..end].fill(key);
+            let before = if i > 0 { infos[i - 1].lw } else { 11 };
+            let after = infos.get(end).map_or(11, |x| x.lw);
+            let bc = if i > 0 { infos[i - 1].ecl & 0xffff } else { 0 };
+            let ac = infos.get(end).map_or(0, |x| x.ecl & 0xffff);
+            self.runs.push((key, i as u32, before, after, bc, ac));
+            i = end;
+        }
+        self.runs.sort_unstable();
+    }
+
+    /// Pushes the rows of the words around the other occurrences of token `i`'s run.
+    fn context_rows(&mut self, i: usize, bits: u32, out: &mut Vec<u32>) {
+        let key = self.run_key.get(i).copied().unwrap_or(0);
+        if key == 0 {
+            return;
+        }
+        // Runs are never adjacent (they would be one run), so the token's own run starts
+        // where the key does.
+        let mut own = i;
+        while own > 0 && self.run_key[own - 1] == key {
+            own -= 1;
+        }
+        let from = self.runs.partition_point(|r| r.0 < key);
+        self.tmp.clear();
+        for &(k, start, before, after, bc, ac) in &self.runs[from..] {
+            if k != key || self.tmp.len() >= 16 {
+                break;
+            }
+            // The token's own occurrence has its local rows already.
+            if start as usize != own {
+                self.tmp.push(row(f(T_D_CTX, before), bits));
+                self.tmp.push(row(f(T_D_CTX + 1000, after), bits));
+                // And their embedding clusters: "workers" and "staff" are one context.
+                if bc != 0 {
+                    self.tmp.push(row(f(T_D_CTX + 2000, u64::from(bc)), bits));
+                }
+                if ac != 0 {
+                    self.tmp.push(row(f(T_D_CTX + 3000, u64::from(ac)), bits));
+                }
+            }
+        }
+        self.tmp.sort_unstable();
+        self.tmp.dedup();
+        out.extend_from_slice(&self.tmp);
+    }
+
     /// Pushes the document-level feature rows of token `i`.
     pub fn rows(
-        &self,
+        &mut self,
         infos: &[WordInfo],
         tags: &[u8],
         sent: &Range<usize>,
@@ -710,6 +796,9 @@ impl DocContext {
                 f(T_D_TOPIC_EC, mix(self.slug, u64::from(me.ecl >> 16))),
                 bits,
             ));
+        }
+        if self.contexts {
+            self.context_rows(i, bits, out);
         }
     }
 }
@@ -895,7 +984,7 @@ mod tests {
         let tags = [0, 0, 0, 0, org, 0, org, 0];
         let mut doc = DocContext::default();
         doc.build(&infos, &tags, &caps);
-        let rows_of = |i: usize, sent: Range<usize>| {
+        let mut rows_of = |i: usize, sent: Range<usize>| {
             let mut out = Vec::new();
             doc.rows(&infos, &tags, &sent, i, 20, &mut out);
             out
@@ -928,6 +1017,55 @@ mod tests {
             20,
         );
         assert!(!out.contains(&soccer_topic_ec));
+    }
+
+    /// A name's second-pass rows carry the words around its other mentions in the document,
+    /// not around its own, and only with contexts on.
+    #[test]
+    fn names_hear_the_contexts_of_their_other_mentions() {
+        let mut buf = String::new();
+        let text = "Workers at Air France struck . Air France chairman Jean Spinetta quit . \
+                    Later , Air France staff cheered .";
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut infos: Vec<WordInfo> = words.iter().map(|w| word_info(w, &mut buf)).collect();
+        let sentences = [0..6, 6..13, 13..20];
+        for s in &sentences {
+            mark_runs(&mut infos, s.clone(), false, &connector_hashes());
+        }
+        let tags = vec![0; words.len()];
+        let caps = vec![false; words.len()];
+        let lw = |w: &str| word_info(w, &mut String::new()).lw;
+        let before = |w: &str| row(f(T_D_CTX, lw(w)), 20);
+        let after = |w: &str| row(f(T_D_CTX + 1000, lw(w)), 20);
+        let mut doc = DocContext::default();
+        let rows_of = |doc: &mut DocContext, i: usize| {
+            let sent = sentences.iter().find(|s| s.contains(&i)).unwrap().clone();
+            let mut out = Vec::new();
+            doc.rows(&infos, &tags, &sent, i, 20, &mut out);
+            out
+        };
+        doc.set_contexts(true);
+        doc.build(&infos, &tags, &caps);
+        // "France" of the first mention (token 3) hears "chairman" and "staff" and the words
+        // before the other two mentions, but not its own "struck" and "at".
+        let france = rows_of(&mut doc, 3);
+        for r in [after("chairman"), after("staff"), before("."), before(",")] {
+            assert!(france.contains(&r));
+        }
+        assert!(!france.contains(&after("struck")));
+        assert!(!france.contains(&before("at")));
+        // Every word of the run gets them ("Air", token 6, of the second mention).
+        let air = rows_of(&mut doc, 6);
+        assert!(air.contains(&after("struck")) && air.contains(&after("staff")));
+        assert!(!air.contains(&after("chairman")));
+        // A name mentioned once, and a lowercase word, get none.
+        let once = rows_of(&mut doc, 9);
+        assert!(!once.contains(&before("chairman")) && !once.contains(&after("quit")));
+        assert!(!rows_of(&mut doc, 4).iter().any(|r| *r == after("chairman")));
+        // Off: none.
+        doc.set_contexts(false);
+        doc.build(&infos, &tags, &caps);
+        assert!(!rows_of(&mut doc, 3).contains(&after("chairman")));
     }
 
     #[test]

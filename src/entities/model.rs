@@ -286,6 +286,9 @@ pub(crate) struct Resources {
     pub(crate) ebits: HashedMap<u128>,
     /// Decode sentences with Viterbi over BILOU transitions (else greedily left to right).
     pub(crate) viterbi: bool,
+    /// Second-pass rows of the words around a name's other mentions in the document
+    /// ([`DocContext::set_contexts`]).
+    pub(crate) contexts: bool,
 }
 
 impl Resources {
@@ -363,6 +366,7 @@ impl Resources {
 
     /// Builds the second-pass document rows from first-pass tags in `p.tags1`.
     pub(crate) fn prepare_doc(&self, sentences: &[Range<usize>], p: &mut Prepared) {
+        p.doc.set_contexts(self.contexts);
         p.doc.build(&p.infos, &p.tags1, &p.caps);
         p.rows2.clear();
         p.offs2.clear();
@@ -621,7 +625,10 @@ impl Model {
         put_sorted(&mut raw, &self.res.emb, u32::to_le_bytes);
         let has_bits = !self.res.ebits.is_empty();
         raw.push(
-            u8::from(self.two_pass) | u8::from(self.res.viterbi) << 1 | u8::from(has_bits) << 2,
+            u8::from(self.two_pass)
+                | u8::from(self.res.viterbi) << 1
+                | u8::from(has_bits) << 2
+                | u8::from(self.res.contexts) << 3,
         );
         if has_bits {
             put_sorted(&mut raw, &self.res.ebits, u128::to_le_bytes);
@@ -684,7 +691,7 @@ impl Model {
         let clusters = r.map(|r| r.u64())?;
         let emb = r.map(|r| r.u32())?;
         let flags = r.take::<1>()?[0];
-        let (two, viterbi) = (flags & 1 != 0, flags & 2 != 0);
+        let (two, viterbi, contexts) = (flags & 1 != 0, flags & 2 != 0, flags & 8 != 0);
         let ebits = if flags & 4 != 0 {
             r.map(|r| Ok(u128::from_le_bytes(r.take()?)))?
         } else {
@@ -731,6 +738,7 @@ impl Model {
                 emb,
                 ebits,
                 viterbi,
+                contexts,
             },
             weights,
             two_pass: two,

@@ -65,6 +65,9 @@ pub struct TrainOptions {
     /// Decode with Viterbi over BILOU transitions and train a structured perceptron (default
     /// true); false: greedy left-to-right decoding with tag-history features.
     pub viterbi: bool,
+    /// Second-pass rows of the words around a name's other mentions in the document
+    /// (default true).
+    pub contexts: bool,
     /// Print progress to stderr.
     pub verbose: bool,
 }
@@ -86,6 +89,7 @@ impl TrainOptions {
             two_pass: true,
             word_dropout: 0.1,
             viterbi: true,
+            contexts: true,
             verbose: false,
         }
     }
@@ -490,6 +494,7 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
         emb: emb.clone(),
         ebits: ebits.clone(),
         viterbi: opts.viterbi,
+        contexts: opts.contexts,
     };
     let fold_res: Vec<Resources> = (0..folds)
         .map(|k| {
