@@ -655,8 +655,10 @@ pub struct DocContext {
     /// hash (0 outside runs).
     runs: Vec<(u64, u32, u64, u64, u32, u32)>,
     run_key: Vec<u64>,
-    /// Rows of one token's aggregated contexts, before deduplication.
+    /// Rows of the aggregated contexts of one run occurrence, `(key, first token)` in `last`:
+    /// the tokens of a run share them.
     tmp: Vec<u32>,
+    last: (u64, usize),
     contexts: bool,
 }
 
@@ -724,6 +726,21 @@ impl DocContext {
             i = end;
         }
         self.runs.sort_unstable();
+        // A run mentioned once has no other contexts: its tokens get key 0 and no lookups.
+        for (k, r) in self.runs.iter().enumerate() {
+            let single = (k == 0 || self.runs[k - 1].0 != r.0)
+                && self.runs.get(k + 1).is_none_or(|n| n.0 != r.0);
+            if single {
+                let start = r.1 as usize;
+                for x in &mut self.run_key[start..] {
+                    if *x != r.0 {
+                        break;
+                    }
+                    *x = 0;
+                }
+            }
+        }
+        self.last = (0, 0);
     }
 
     /// Pushes the rows of the words around the other occurrences of token `i`'s run.
@@ -738,6 +755,11 @@ impl DocContext {
         while own > 0 && self.run_key[own - 1] == key {
             own -= 1;
         }
+        if self.last == (key, own) {
+            out.extend_from_slice(&self.tmp);
+            return;
+        }
+        self.last = (key, own);
         let from = self.runs.partition_point(|r| r.0 < key);
         self.tmp.clear();
         for &(k, start, before, after, bc, ac) in &self.runs[from..] {
