@@ -737,16 +737,21 @@ fn ner(cmd: NerCommand) -> anyhow::Result<ExitCode> {
             model,
         } => {
             use corpusmill::entities::tagfile::{self, InputFormat};
-            let model = load(model)?;
             let what = || format!("tagging {} into {}", input.display(), output.display());
             let format = match InputFormat::parse(&input_format)? {
                 InputFormat::Auto => tagfile::detect_file(&input).with_context(what)?,
                 f => f,
             };
             if format == InputFormat::Conll {
-                let n = conll::tag_file(&model, &input, &output).with_context(what)?;
+                // The model loads while the file is read and split.
+                let load = || match &model {
+                    Some(p) => Model::load(p),
+                    None => Model::embedded(),
+                };
+                let n = conll::tag_file_loading(load, &input, &output).with_context(what)?;
                 eprintln!("{n} tokens tagged into {}", output.display());
             } else {
+                let model = load(model)?;
                 let stage = corpusmill::entities::EntityStage::with_model(model, true);
                 let n = tagfile::tag_documents(&stage, &input, format, &text_key, &output)
                     .with_context(what)?;

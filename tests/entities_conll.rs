@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use corpusmill::entities::conll::{evaluate, read_conll, tag_file};
+use corpusmill::entities::conll::{evaluate, read_conll, tag_file, tag_file_loading};
 use corpusmill::entities::train::{train, TrainOptions};
 use corpusmill::entities::{Model, EMBEDDED_MODEL};
+use corpusmill::Error;
 
 const SMALL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -183,4 +184,26 @@ fn a_large_file_is_tagged_in_parallel_like_its_documents_one_by_one() {
     assert_eq!(n, n1 * copies);
     let one = std::fs::read_to_string(one).unwrap();
     assert_eq!(std::fs::read_to_string(many).unwrap(), one.repeat(copies));
+}
+
+#[test]
+fn loading_the_model_while_reading_gives_the_same_output_and_reports_either_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.conll"), dir.path().join("b.conll"));
+    let model = Model::from_bytes(EMBEDDED_MODEL).unwrap();
+    let n = tag_file(&model, Path::new(SMALL), &a).unwrap();
+    let m = tag_file_loading(Model::embedded, Path::new(SMALL), &b).unwrap();
+    assert_eq!(n, m);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // A model that fails to load: its error, and no output file.
+    let c = dir.path().join("c.conll");
+    let bad = || Model::from_bytes(b"not a model");
+    let err = tag_file_loading(bad, Path::new(SMALL), &c).unwrap_err();
+    assert!(matches!(err, Error::Model(_)), "{err}");
+    assert!(!c.exists());
+    // A missing input: its error names the file, even though the model loads.
+    let missing = dir.path().join("missing.conll");
+    let err = tag_file_loading(Model::embedded, &missing, &c).unwrap_err();
+    assert!(err.to_string().contains("missing.conll"), "{err}");
+    assert!(!c.exists());
 }

@@ -274,29 +274,76 @@ pub fn evaluate(model: &Model, path: &Path) -> crate::Result<EvalReport> {
 /// lines are copied with an `O` appended so that every non-blank line has the same number of
 /// columns (as `conlleval` requires). Returns the number of tokens tagged.
 pub fn tag_file(model: &Model, input: &Path, output: &Path) -> crate::Result<usize> {
-    use rayon::prelude::*;
     let text = std::fs::read_to_string(input).map_err(|e| Error::io(input, e))?;
-    let lines: Vec<&str> = text.lines().collect();
-    // Documents start at `-DOCSTART-` lines; each is tagged on its own (the tagger's
-    // document-level features never cross one), so they are tagged in parallel, in groups of
-    // about 8,000 lines, and written in input order: the output does not depend on threads.
-    let mut starts = vec![0];
-    starts.extend(
-        lines
-            .iter()
-            .enumerate()
-            .filter(|(i, l)| *i > 0 && l.split_whitespace().next() == Some("-DOCSTART-"))
-            .map(|(i, _)| i),
-    );
-    starts.push(lines.len());
-    let mut groups = vec![0];
-    for &s in &starts[1..] {
-        if s - groups[groups.len() - 1] >= 8192 || s == lines.len() {
-            groups.push(s);
+    write_tagged(model, &Split::new(&text), output)
+}
+
+/// [`tag_file`] with the model loaded by `load` on another thread while the input is read and
+/// split into documents: loading a model and reading a large file take comparable time.
+pub fn tag_file_loading<F>(load: F, input: &Path, output: &Path) -> crate::Result<usize>
+where
+    F: FnOnce() -> crate::Result<Model> + Send,
+{
+    std::thread::scope(|s| {
+        let loader = s.spawn(load);
+        // On an input error the scope still waits for the loader before returning.
+        let text = std::fs::read_to_string(input).map_err(|e| Error::io(input, e))?;
+        let split = Split::new(&text);
+        let model = loader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        write_tagged(&model, &split, output)
+    })
+}
+
+/// A CoNLL file's lines, its documents (ranges of lines) and the groups of documents tagged
+/// as one task (line indices where a group starts, then the number of lines).
+struct Split<'a> {
+    lines: Vec<&'a str>,
+    docs: Vec<Range<usize>>,
+    groups: Vec<usize>,
+}
+
+impl<'a> Split<'a> {
+    fn new(text: &'a str) -> Split<'a> {
+        let lines: Vec<&str> = text.lines().collect();
+        // Documents start at `-DOCSTART-` lines; each is tagged on its own (the tagger's
+        // document-level features never cross one), so they are tagged in parallel, in groups
+        // of about 8,000 lines, and written in input order: the output does not depend on
+        // threads.
+        let mut starts = vec![0];
+        starts.extend(
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(i, l)| *i > 0 && l.split_whitespace().next() == Some("-DOCSTART-"))
+                .map(|(i, _)| i),
+        );
+        starts.push(lines.len());
+        let mut groups = vec![0];
+        for &s in &starts[1..] {
+            if s - groups[groups.len() - 1] >= 8192 || s == lines.len() {
+                groups.push(s);
+            }
+        }
+        groups.dedup();
+        let docs = starts.windows(2).map(|w| w[0]..w[1]).collect();
+        Split {
+            lines,
+            docs,
+            groups,
         }
     }
-    groups.dedup();
-    let docs: Vec<Range<usize>> = starts.windows(2).map(|w| w[0]..w[1]).collect();
+}
+
+/// Tags the documents of `split` in parallel and writes them in input order to `output`.
+fn write_tagged(model: &Model, split: &Split, output: &Path) -> crate::Result<usize> {
+    use rayon::prelude::*;
+    let Split {
+        lines,
+        docs,
+        groups,
+    } = split;
     let tagged: Vec<(String, usize)> = groups
         .windows(2)
         .collect::<Vec<_>>()
