@@ -463,6 +463,10 @@ const T_EB: u64 = 50;
 const T_RUN: u64 = 51;
 const T_D_CTX: u64 = 52;
 
+/// Most context rows a token gets from the other mentions of its run (a name mentioned in
+/// every paragraph would otherwise add rows without bound).
+const MAX_CONTEXT_ROWS: usize = 16;
+
 #[inline]
 fn f(t: u64, v: u64) -> u64 {
     mix(t.wrapping_mul(0x2545_f491_4f6c_dd1d), v)
@@ -763,7 +767,7 @@ impl DocContext {
         let from = self.runs.partition_point(|r| r.0 < key);
         self.tmp.clear();
         for &(k, start, before, after, bc, ac) in &self.runs[from..] {
-            if k != key || self.tmp.len() >= 16 {
+            if k != key || self.tmp.len() >= MAX_CONTEXT_ROWS {
                 break;
             }
             // The token's own occurrence has its local rows already.
