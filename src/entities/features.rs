@@ -463,8 +463,8 @@ const T_EB: u64 = 50;
 const T_RUN: u64 = 51;
 const T_D_CTX: u64 = 52;
 
-/// Most context rows a token gets from the other mentions of its run (a name mentioned in
-/// every paragraph would otherwise add rows without bound).
+/// Context rows after which a token stops reading the other mentions of its run (each adds up
+/// to four; a name mentioned in every paragraph would otherwise add rows without bound).
 const MAX_CONTEXT_ROWS: usize = 16;
 
 #[inline]
