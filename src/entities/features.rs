@@ -656,7 +656,7 @@ pub struct DocContext {
     /// With [`DocContext::set_contexts`]: every run of capitalized words in running text
     /// (see [`mark_runs`]) as (hash of its words, first token, lowercase forms of the words
     /// before and after it, their fine embedding clusters), sorted; and each token's run
-    /// hash (0 outside runs).
+    /// hash (0 outside runs and in runs mentioned once, which have no other contexts).
     runs: Vec<(u64, u32, u64, u64, u32, u32)>,
     run_key: Vec<u64>,
     /// Rows of the aggregated contexts of one run occurrence, `(key, first token)` in `last`:
