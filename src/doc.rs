@@ -73,6 +73,10 @@ pub struct Doc {
     /// (paragraphs, headings, list items, table cells, code lines), not lines of plain text, so
     /// the line rules and quality rules built for plain-text dumps judge it differently.
     pub from_html: bool,
+    /// Keys ([`crate::clean::html::line_key`]) of the lines the `html` stage wrote from
+    /// data-table rows and preformatted text (figures and code, not prose), sorted; empty for
+    /// plain text. The quality rules judge an extracted page by its other lines.
+    pub data_lines: Vec<u64>,
     /// Site grouping key: the configured source field, else the host of `url`.
     pub site: Option<String>,
     /// The input record's other fields, as their original JSON, written back untouched.
@@ -108,6 +112,7 @@ impl Doc {
             author: None,
             html: None,
             from_html: false,
+            data_lines: Vec::new(),
             site: None,
             record: Passthrough::default(),
             original_text: None,

@@ -426,3 +426,63 @@ list: [
     assert!(got.is_empty(), "{got:?}");
     assert_eq!(s.stats.rejected["quality"]["gopher_ellipsis_lines"], 1);
 }
+
+/// A ranking article: a paragraph of prose above a table of figures. Judged whole, the share
+/// of words with a letter is far under the threshold; the quality rules judge the page's
+/// prose and carry the table along.
+#[test]
+fn an_article_with_a_data_table_is_judged_by_its_prose() {
+    let rows: String = (1..=40)
+        .map(|i| {
+            format!(
+                "<tr><td>{i}</td><td>School {i}</td><td>{}%</td><td>3.{}</td><td>{}</td><td>${},{:03}</td></tr>\n",
+                30 + i % 20,
+                i % 9,
+                700 + i,
+                140 + i,
+                i * 7
+            )
+        })
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Business school rankings</title></head><body>
+<nav><a href="/">Home</a> <a href="/rankings">Rankings</a></nav>
+<article><h1>Business school rankings</h1>
+<p>Ranking reports in aggregate can help an applicant to see trends around the brand of a program and to weigh the schools within reach against those that are a stretch. The national ranking has long been the one most applicants read first.</p>
+<p>The data for the top forty full-time programs can be found in the chart below, with the share of international students, the average grade point average and test score of the entering class, and the median starting salary of the last class to graduate.</p>
+<table><tr><th>Rank</th><th>School</th><th>International</th><th>GPA</th><th>Test</th><th>Salary</th></tr>
+{rows}</table>
+</article><footer>Copyright 2024</footer></body></html>"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("page.jsonl");
+    std::fs::write(
+        &input,
+        serde_json::json!({"id": "ranking", "html": page}).to_string(),
+    )
+    .unwrap();
+    let run_with = |data_lines: bool| {
+        let out = dir.path().join(format!("out-{data_lines}"));
+        let mut c = config(&[&input], &out);
+        c.input.html_key = "html".into();
+        c.entities.enabled = false;
+        c.quality.data_lines_on_html = data_lines;
+        let s = run(&c, &NoProgress).unwrap();
+        (records_by_id(&out), s)
+    };
+    let (got, s) = run_with(false);
+    let text = got["ranking"]["text"].as_str().unwrap();
+    assert!(
+        text.lines().any(|l| l == "7 School 7 37% 3.7 707 $147,049"),
+        "{text}"
+    );
+    assert!(text.contains("median starting salary"), "{text}");
+    assert_eq!(
+        s.stats.counters["quality"]["data_lines_spared_html"], 1,
+        "{:?}",
+        s.stats.counters
+    );
+    let (got, s) = run_with(true);
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(s.stats.rejected["quality"]["gopher_alpha_words"], 1);
+}

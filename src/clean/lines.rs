@@ -245,16 +245,20 @@ impl LineRules {
     /// Cleans `text`, returning the new text (None when nothing was removed) and adding the
     /// number of removed lines per rule to `counts` (indexed like [`RULES`]).
     pub fn clean(&self, text: &str, counts: &mut [u64; RULES.len()]) -> Option<String> {
-        self.clean_checked(text, false, counts).0
+        self.clean_checked(text, false, &[], counts).0
     }
 
     /// [`LineRules::clean`], also saying whether the position rules were distrusted for this
     /// document (see the module docs). `from_html`: the text was extracted by the `html` stage
-    /// (the very-short-line rule then applies only with `short_on_html`).
+    /// (the very-short-line rule then applies only with `short_on_html`). `data_lines`: the keys
+    /// of the lines it wrote from data-table rows and preformatted text ([`Doc::data_lines`]);
+    /// such a line is never title-like, so a table or code sample closing an article is not
+    /// peeled off as furniture.
     pub fn clean_checked(
         &self,
         text: &str,
         from_html: bool,
+        data_lines: &[u64],
         counts: &mut [u64; RULES.len()],
     ) -> (Option<String>, bool) {
         let short = !self.disabled[SHORT] && (!from_html || self.short_on_html);
@@ -274,6 +278,9 @@ impl LineRules {
                 removed: None,
             });
             pos = end + 1;
+        }
+        if !data_lines.is_empty() {
+            protect_tables(text, data_lines, &mut lines);
         }
         for l in lines.iter_mut() {
             if let Class::Boiler(r) = l.class {
@@ -481,6 +488,35 @@ fn cat_rule(c: Cat) -> usize {
         Cat::Credit => 5,
         Cat::Copyright => 6,
         Cat::Custom => 7,
+    }
+}
+
+/// Fewest data lines in a row that make a table or code sample the position rules leave alone.
+const MIN_TABLE_LINES: usize = 3;
+
+/// Makes the title-like lines of a data table or code sample ([`Doc::data_lines`]: at least
+/// [`MIN_TABLE_LINES`] such lines in a row) body lines: a results table closing a report is
+/// not furniture to peel. A row or two of a layout table (a date and a toolbar, a headline
+/// and its section) can still be peeled.
+fn protect_tables(text: &str, data_lines: &[u64], lines: &mut [Line]) {
+    let data: Vec<bool> = lines
+        .iter()
+        .map(|l| {
+            crate::clean::html::line_key(&text[l.start..l.end])
+                .is_some_and(|k| data_lines.binary_search(&k).is_ok())
+        })
+        .collect();
+    let mut k = 0;
+    while k < lines.len() {
+        let run = data[k..].iter().take_while(|&&d| d).count();
+        if run >= MIN_TABLE_LINES {
+            for l in &mut lines[k..k + run] {
+                if matches!(l.class, Class::Title | Class::ShortSentence) {
+                    l.class = Class::Body;
+                }
+            }
+        }
+        k += run.max(1);
     }
 }
 
@@ -750,7 +786,8 @@ impl Stage for LineRules {
             return Verdict::Keep;
         }
         let mut counts = [0u64; RULES.len()];
-        let (cleaned, distrusted) = self.clean_checked(&doc.text, doc.from_html, &mut counts);
+        let (cleaned, distrusted) =
+            self.clean_checked(&doc.text, doc.from_html, &doc.data_lines, &mut counts);
         if let Some(t) = cleaned {
             doc.text = t;
         }

@@ -221,11 +221,11 @@ fn chinese_paragraphs_are_prose() {
 fn short_lines_of_extracted_pages_are_structure() {
     let text = format!("{P1}\n\nFeature detection\n\n{P2}");
     let mut counts = [0u64; RULES.len()];
-    let (out, _) = rules().clean_checked(&text, false, &mut counts);
+    let (out, _) = rules().clean_checked(&text, false, &[], &mut counts);
     assert_eq!(out.as_deref(), Some(format!("{P1}\n\n{P2}").as_str()));
     assert_eq!(count(&counts, "short_no_punct"), 1);
     let mut counts = [0u64; RULES.len()];
-    let (out, _) = rules().clean_checked(&text, true, &mut counts);
+    let (out, _) = rules().clean_checked(&text, true, &[], &mut counts);
     assert_eq!(out, None, "nothing removed");
     let strict = LineRulesConfig {
         short_on_html: true,
@@ -233,8 +233,36 @@ fn short_lines_of_extracted_pages_are_structure() {
     }
     .build()
     .unwrap();
-    let (out, _) = strict.clean_checked(&text, true, &mut counts);
+    let (out, _) = strict.clean_checked(&text, true, &[], &mut counts);
     assert!(out.is_some_and(|t| !t.contains("Feature detection")));
+}
+
+/// A table of three or more rows closing an extracted article is content: its rows (listed
+/// as data lines by the html stage) are not peeled as title-like lines. Without the list, or
+/// for a lone row, edge peeling takes them.
+#[test]
+fn a_table_closing_an_article_is_not_peeled() {
+    // A header row without figures is title-like; the rows of figures after it go with it.
+    let rows = [
+        "Answer Votes Share",
+        "Yes 76 38%",
+        "No 69 34%",
+        "Undecided 57 28%",
+    ];
+    let text = format!("{P1}\n{P2}\n{}", rows.join("\n"));
+    let key = |l: &str| crate::clean::html::line_key(l).unwrap();
+    let mut data: Vec<u64> = rows.iter().map(|r| key(r)).collect();
+    data.sort_unstable();
+    let mut counts = [0u64; RULES.len()];
+    let (out, _) = rules().clean_checked(&text, true, &data, &mut counts);
+    assert_eq!(out, None, "nothing removed");
+    let (out, _) = rules().clean_checked(&text, true, &[], &mut counts);
+    assert_eq!(out.as_deref(), Some(format!("{P1}\n{P2}").as_str()));
+    assert_eq!(count(&counts, "edge_title"), 4);
+    // Two rows (a date and a toolbar of a layout table) are not a table.
+    let two = format!("{P1}\n{P2}\n{}\n{}", rows[0], rows[1]);
+    let (out, _) = rules().clean_checked(&two, true, &data, &mut counts);
+    assert_eq!(out.as_deref(), Some(format!("{P1}\n{P2}").as_str()));
 }
 
 /// A re-sent paragraph that differs from the first copy only in its final full stop is a

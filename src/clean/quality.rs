@@ -50,6 +50,14 @@ pub struct QualityConfig {
     /// is counted as `quality.line_rules_skipped_html`; the character-share repetition rules
     /// and every word rule still apply.
     pub line_rules_on_html: bool,
+    /// Judge text the `html` stage extracted by its data-table rows and preformatted lines
+    /// too (default false). Those lines are figures and code, not prose: a ranking table, a
+    /// price series or a code sample fails the share of alphabetic words or the repeated
+    /// n-gram rules however good the article around it. By default the rules read the other
+    /// lines, when they hold at least `gopher_quality.min_words` words (else the whole text);
+    /// the data lines stay in the output. A page the whole text would have failed is counted
+    /// as `quality.data_lines_spared_html`.
+    pub data_lines_on_html: bool,
 }
 
 impl Default for QualityConfig {
@@ -63,6 +71,7 @@ impl Default for QualityConfig {
             word_rule_languages: vec!["eng".into()],
             min_lines_for_line_rules: 1,
             line_rules_on_html: false,
+            data_lines_on_html: false,
         }
     }
 }
@@ -482,6 +491,34 @@ impl Quality {
         }
     }
 
+    /// The lines of an extracted page that are not data lines (`data`: their keys, sorted,
+    /// as in [`Doc::data_lines`]), when there are any data lines and the other lines hold
+    /// enough words to judge (`gopher_quality.min_words`).
+    pub fn prose(&self, text: &str, data: &[u64]) -> Option<String> {
+        if data.is_empty() {
+            return None;
+        }
+        let mut prose = String::with_capacity(text.len());
+        let mut set_aside = false;
+        for line in text.split('\n') {
+            let data_line =
+                crate::clean::html::line_key(line).is_some_and(|k| data.binary_search(&k).is_ok());
+            if data_line {
+                set_aside = true;
+            } else {
+                prose.push_str(line);
+                prose.push('\n');
+            }
+        }
+        prose.pop();
+        let min = if self.cfg.gopher_quality.enabled {
+            self.cfg.gopher_quality.min_words
+        } else {
+            1
+        };
+        (set_aside && prose.split_whitespace().count() >= min).then_some(prose)
+    }
+
     /// Checks one text; returns the first failing rule.
     pub fn check(&self, text: &str) -> Verdict {
         self.judge(text, false).0
@@ -862,7 +899,19 @@ impl Stage for Quality {
         if !self.cfg.enabled {
             return Verdict::Keep;
         }
-        let (v, skipped, lines_skipped) = self.judge(&doc.text, doc.from_html);
+        let prose = if doc.from_html && !self.cfg.data_lines_on_html {
+            self.prose(&doc.text, &doc.data_lines)
+        } else {
+            None
+        };
+        let (v, skipped, lines_skipped) =
+            self.judge(prose.as_deref().unwrap_or(&doc.text), doc.from_html);
+        if prose.is_some()
+            && matches!(v, Verdict::Keep)
+            && !matches!(self.judge(&doc.text, true).0, Verdict::Keep)
+        {
+            counters.add("quality", "data_lines_spared_html", 1);
+        }
         if skipped {
             counters.add("quality", "word_rules_skipped_lang", 1);
         }

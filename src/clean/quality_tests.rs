@@ -255,6 +255,62 @@ fn line_structure_rules_skip_extracted_pages() {
     assert!(matches!(q().check_html(&doubled), Verdict::Drop(_)));
 }
 
+/// An extracted page is judged by its prose: its data-table rows and code lines (listed in
+/// `Doc::data_lines`) are set aside, unless `data_lines_on_html` or too little prose is left.
+#[test]
+fn extracted_pages_are_judged_by_their_prose() {
+    let rows: Vec<String> = (1..=30)
+        .map(|i| {
+            format!(
+                "{i} Team{i} {} {}% {}.{} ${},000",
+                20 + i,
+                40 + i,
+                i % 4,
+                i % 10,
+                100 + i
+            )
+        })
+        .collect();
+    let text = format!("{BBC}\n{}", rows.join("\n"));
+    assert_eq!(rule(&text), Some("gopher_alpha_words"));
+    let key = |l: &str| crate::clean::html::line_key(l).unwrap();
+    let mut data: Vec<u64> = rows.iter().map(|r| key(r)).collect();
+    data.sort_unstable();
+    let page = |text: &str, on_html: bool| {
+        let mut doc = Doc::from_text("page", text);
+        doc.from_html = true;
+        doc.data_lines = data.clone();
+        let q = QualityConfig {
+            data_lines_on_html: on_html,
+            ..QualityConfig::default()
+        }
+        .build()
+        .unwrap();
+        let mut counters = Counters::default();
+        let v = q.process(&mut doc, &mut counters);
+        (v, counters.get("quality", "data_lines_spared_html"))
+    };
+    assert_eq!(page(&text, false), (Verdict::Keep, 1));
+    let (v, spared) = page(&text, true);
+    assert!(matches!(v, Verdict::Drop(d) if d.rule == "gopher_alpha_words"));
+    assert_eq!(spared, 0);
+    // The same text as plain text is judged whole.
+    let mut plain = Doc::from_text("plain", text.as_str());
+    plain.data_lines = data.clone();
+    assert!(matches!(
+        q().process(&mut plain, &mut Counters::default()),
+        Verdict::Drop(_)
+    ));
+    // A table under two lines of prose: too little prose to judge, the whole page is judged.
+    let short = format!(
+        "A short note on the table.\nFigures below.\n{}",
+        rows.join("\n")
+    );
+    assert!(matches!(page(&short, false).0, Verdict::Drop(_)));
+    assert_eq!(q().prose(&short, &data), None);
+    assert_eq!(q().prose(&text, &data).as_deref(), Some(BBC));
+}
+
 /// Norwegian, which the identifier confuses with Danish (a low-confidence guess between the
 /// two), is still not English: the English word rules do not judge it. A list of names, which
 /// any language profile fits, is still judged by them.

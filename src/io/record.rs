@@ -326,6 +326,7 @@ impl RecordFormat {
             text,
             html,
             from_html: false,
+            data_lines: Vec::new(),
             title,
             date,
             author,

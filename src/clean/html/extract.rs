@@ -520,6 +520,10 @@ pub struct Extracted {
     pub article: bool,
     /// How the page's own statement of its text changed the result.
     pub claim: ClaimUse,
+    /// Keys ([`super::line_key`]) of the lines written from data-table rows and preformatted
+    /// text: figures and code rather than prose. Sorted, without repeats; filled by
+    /// [`extract`].
+    pub data_lines: Vec<u64>,
 }
 
 /// What the page's JSON-LD `articleBody` did to an extraction.
@@ -557,7 +561,7 @@ pub fn extract(dom: &Dom, page: &str, title: Option<&str>, claimed: Option<&Clai
         Some(claim) => check_claim(dom, page, title, claim, ex),
         None => ex,
     };
-    ex.text = final_text(ex.text);
+    (ex.text, ex.data_lines) = final_text(&ex.text);
     ex
 }
 
@@ -594,6 +598,7 @@ fn check_claim(
         text: finish(claim.text.clone()),
         article: true,
         claim: ClaimUse::Text,
+        data_lines: Vec::new(),
     };
     let (hits, distinct) = claim.hits(dom, page);
     if (distinct as f64) < CLAIM_ON_PAGE * claim.distinct_pairs() as f64 {
@@ -614,6 +619,7 @@ fn check_claim(
             if claim.coverage(&cand.text) >= cov + CLAIM_GAIN && chars <= limit {
                 return Extracted {
                     claim: ClaimUse::Holder,
+                    data_lines: Vec::new(),
                     ..cand
                 };
             }
@@ -750,6 +756,7 @@ fn extract_with(
             text: finish(out),
             article,
             claim: ClaimUse::Unused,
+            data_lines: Vec::new(),
         };
     }
     // An ancestor holding several strong alternatives is the real container (not after the
@@ -844,12 +851,14 @@ fn extract_with(
             text,
             article: false,
             claim: ClaimUse::Unused,
+            data_lines: Vec::new(),
         };
     }
     Extracted {
         text,
         article,
         claim: ClaimUse::Unused,
+        data_lines: Vec::new(),
     }
 }
 
@@ -1108,6 +1117,21 @@ impl Render<'_> {
         true
     }
 
+    /// A row of a data table: two or more data cells ([`Self::data_cell`]), written as one
+    /// line of figures or names. (A row of one cell is a layout table's line: a menu entry,
+    /// a caption.)
+    fn data_row(&self, i: u32) -> bool {
+        let mut cells = 0;
+        for c in self.dom.children(i) {
+            if let Some(t) = self.dom.tag(c) {
+                if self.data_cell(c, t) {
+                    cells += 1;
+                }
+            }
+        }
+        cells >= 2
+    }
+
     /// Writes the text of `n`'s subtree: blocks on new lines, link-heavy blocks left out.
     fn render(&mut self, n: u32, out: &mut String) {
         let (dom, page, st) = (self.dom, self.page, self.st);
@@ -1183,6 +1207,9 @@ impl Render<'_> {
                         out.push('\n');
                     } else if t.is_block() && !out.ends_with([' ', '\n']) && !out.is_empty() {
                         out.push(' ');
+                    }
+                    if t == Tag::Tr && self.data_row(i) {
+                        out.push(ROW_LINE);
                     }
                     if t == Tag::Pre {
                         pre += 1;
@@ -1315,6 +1342,38 @@ fn is_ui_line(t: &str) -> bool {
 
 /// Starts a line of preformatted text in the rendered string (removed by [`final_text`]).
 const PRE_LINE: char = '\0';
+/// Starts a line written from the cells of a data-table row (removed by [`final_text`]).
+const ROW_LINE: char = '\u{1}';
+
+/// How a rendered line was written: as running text, from preformatted text or from a
+/// data-table row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Text,
+    Pre,
+    Row,
+}
+
+impl Mark {
+    /// Splits a line's mark from its text.
+    fn of(line: &str) -> (&str, Mark) {
+        if let Some(rest) = line.strip_prefix(PRE_LINE) {
+            (rest, Mark::Pre)
+        } else if let Some(rest) = line.strip_prefix(ROW_LINE) {
+            (rest, Mark::Row)
+        } else {
+            (line, Mark::Text)
+        }
+    }
+
+    fn char(self) -> Option<char> {
+        match self {
+            Mark::Text => None,
+            Mark::Pre => Some(PRE_LINE),
+            Mark::Row => Some(ROW_LINE),
+        }
+    }
+}
 
 /// Trims each line, drops empty lines, control labels, repeats of long lines and a line that
 /// repeats the one just written ("Loading..." placeholders in a row, in any language); not in
@@ -1324,11 +1383,9 @@ fn finish(s: String) -> String {
     let mut seen = std::collections::HashSet::new();
     let mut last = 0..0;
     for line in s.lines() {
-        let (line, pre) = match line.strip_prefix(PRE_LINE) {
-            Some(rest) => (rest, true),
-            None => (line, false),
-        };
-        let t = line.trim_matches(|c: char| c.is_whitespace() || c == PRE_LINE);
+        let (line, mark) = Mark::of(line);
+        let pre = mark == Mark::Pre;
+        let t = line.trim_matches(|c: char| c.is_whitespace() || c == PRE_LINE || c == ROW_LINE);
         if t.is_empty() {
             continue;
         }
@@ -1354,8 +1411,8 @@ fn finish(s: String) -> String {
         if !out.is_empty() {
             out.push('\n');
         }
-        if pre {
-            out.push(PRE_LINE);
+        if let Some(c) = mark.char() {
+            out.push(c);
         }
         last = out.len()..out.len() + t.len();
         out.push_str(t);
@@ -1372,16 +1429,11 @@ fn is_drop_cap(line: &str) -> bool {
     cs.next().is_some_and(char::is_uppercase) && cs.next().is_none()
 }
 
-/// The final text: near copies ([`near_copies`]) out and the marks of preformatted lines
-/// removed.
-fn final_text(text: String) -> String {
-    let lines: Vec<(&str, bool)> = text
-        .lines()
-        .map(|l| match l.strip_prefix(PRE_LINE) {
-            Some(rest) => (rest, true),
-            None => (l, false),
-        })
-        .collect();
+/// The final text: near copies ([`near_copies`]) out and the marks of preformatted lines and
+/// table rows removed; with the keys of the lines that had those marks, sorted.
+fn final_text(text: &str) -> (String, Vec<u64>) {
+    let marked: Vec<(&str, Mark)> = text.lines().map(Mark::of).collect();
+    let lines: Vec<(&str, bool)> = marked.iter().map(|&(t, m)| (t, m == Mark::Pre)).collect();
     let mut keep = near_copies(&lines);
     // A sign-up box after the article ("Subscribe to our newsletter", "Get the latest posts
     // in your inbox"): the closing run of short lines asking for an address goes.
@@ -1395,15 +1447,21 @@ fn final_text(text: String) -> String {
         keep[k] = false;
     }
     let mut out = String::with_capacity(text.len());
-    for (&(t, _), keep) in lines.iter().zip(keep) {
+    let mut data = Vec::new();
+    for (&(t, mark), keep) in marked.iter().zip(keep) {
         if keep {
             if !out.is_empty() {
                 out.push('\n');
             }
             out.push_str(t);
+            if mark != Mark::Text {
+                data.extend(super::line_key(t));
+            }
         }
     }
-    out
+    data.sort_unstable();
+    data.dedup();
+    (out, data)
 }
 
 /// A short line asking the reader to subscribe or sign up (for a newsletter, alerts or
@@ -1818,6 +1876,33 @@ mod tests {
             lines.contains(&"Tel. 0123") && lines.contains(&"Fax 0456"),
             "{text}"
         );
+    }
+
+    /// The lines written from data-table rows and preformatted text are listed as data lines
+    /// (by key); prose, headings and a layout table's cells are not.
+    #[test]
+    fn table_rows_and_code_lines_are_data_lines() {
+        let page = format!(
+            r#"<html><body><div class="article-body"><h2>Standings</h2><p>{PROSE}</p>
+            <table><tr><th>Team</th><th>Won</th></tr>
+            <tr> <td><a href=/t/1>Arsenal</a></td><td>12</td></tr></table>
+            <table><tr><td><p>{PROSE} In a layout cell.</p></td></tr></table>
+            <pre>let x = 1;
+            x += 2;</pre><p>{PROSE} Last.</p></div></body></html>"#
+        );
+        let dom = Dom::parse(&page, 1 << 20);
+        let ex = extract(&dom, &page, None, None);
+        let key = |l: &str| super::super::line_key(l).unwrap();
+        let mut want: Vec<u64> = ["Team Won", "Arsenal 12", "let x = 1;", "x += 2;"]
+            .into_iter()
+            .map(key)
+            .collect();
+        want.sort_unstable();
+        assert_eq!(ex.data_lines, want, "{}", ex.text);
+        for l in ex.text.lines() {
+            assert!(!l.contains([PRE_LINE, ROW_LINE]), "{l:?}");
+        }
+        assert!(ex.text.lines().any(|l| l == "Arsenal 12"), "{}", ex.text);
     }
 
     /// A template that puts the post in an `<aside>` (seen on blogs of the Dragnet set) gives

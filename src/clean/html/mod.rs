@@ -129,6 +129,17 @@ pub struct Page {
     /// True when the page was UTF-8 read as Latin-1 or windows-1252 and was decoded again
     /// ([`super::mojibake::repair`]).
     pub repaired: bool,
+    /// Keys ([`line_key`]) of the lines of `text` written from data-table rows and
+    /// preformatted text, sorted.
+    pub data_lines: Vec<u64>,
+}
+
+/// The key of a line of extracted text in [`Page::data_lines`] and [`Doc::data_lines`]: a
+/// hash of its letters and digits alone, so that the spacing, quotes and Unicode forms the
+/// `normalize` stage changes do not change it; `None` for a line with neither.
+pub fn line_key(line: &str) -> Option<u64> {
+    let kept: String = line.chars().filter(|c| c.is_alphanumeric()).collect();
+    (!kept.is_empty()).then(|| xxhash_rust::xxh3::xxh3_64(kept.as_bytes()))
 }
 
 impl Html {
@@ -149,6 +160,7 @@ impl Html {
             article: ex.article,
             claim: ex.claim,
             repaired: fixed.is_some(),
+            data_lines: ex.data_lines,
         }
     }
 
@@ -197,6 +209,7 @@ impl Html {
         }
         doc.text = p.text;
         doc.from_html = true;
+        doc.data_lines = p.data_lines;
         let m = p.meta;
         if doc.title.is_none() {
             if let Some(t) = m.title {
