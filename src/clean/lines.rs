@@ -236,6 +236,9 @@ struct Line {
     words: usize,
     /// Rule index that removed the line, if removed.
     removed: Option<u8>,
+    /// The html stage wrote the line from a data-table row or preformatted text
+    /// ([`Doc::data_lines`]).
+    data: bool,
 }
 
 /// Longest line (bytes) that is lowercased and matched against the lexicon.
@@ -252,8 +255,8 @@ impl LineRules {
     /// document (see the module docs). `from_html`: the text was extracted by the `html` stage
     /// (the very-short-line rule then applies only with `short_on_html`). `data_lines`: the keys
     /// of the lines it wrote from data-table rows and preformatted text ([`Doc::data_lines`]);
-    /// such a line is never title-like, so a table or code sample closing an article is not
-    /// peeled off as furniture.
+    /// three or more of them in a row are not title-like, so a table or code sample closing an
+    /// article is not peeled off as furniture, and none is removed as a repeated paragraph.
     pub fn clean_checked(
         &self,
         text: &str,
@@ -270,17 +273,21 @@ impl LineRules {
             let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
             let line = &text[pos..end];
             let (class, words) = self.classify(line, short, &mut buf);
+            let data = !data_lines.is_empty()
+                && crate::clean::html::line_key(line)
+                    .is_some_and(|k| data_lines.binary_search(&k).is_ok());
             lines.push(Line {
                 start: pos,
                 end,
                 class,
                 words,
                 removed: None,
+                data,
             });
             pos = end + 1;
         }
         if !data_lines.is_empty() {
-            protect_tables(text, data_lines, &mut lines);
+            protect_tables(&mut lines);
         }
         for l in lines.iter_mut() {
             if let Class::Boiler(r) = l.class {
@@ -460,11 +467,12 @@ const APPEAL: usize = 10;
 const REPEAT: usize = 11;
 
 /// Marks later repeats of kept lines of at least [`REPEAT_MIN_WORDS`] words (verbatim, or but
-/// for final `.`, `!` or `?`) as removed by `repeated_paragraph`.
+/// for final `.`, `!` or `?`) as removed by `repeated_paragraph`. Data lines are left alone:
+/// code and tables repeat lines on purpose.
 fn dedupe(text: &str, lines: &mut [Line]) {
     let mut seen: Vec<u64> = Vec::new();
     for l in lines.iter_mut() {
-        if l.removed.is_some() || l.words < REPEAT_MIN_WORDS || l.class == Class::Blank {
+        if l.removed.is_some() || l.words < REPEAT_MIN_WORDS || l.class == Class::Blank || l.data {
             continue;
         }
         // A re-sent paragraph may differ from the first copy only in its final full stop.
@@ -498,17 +506,10 @@ const MIN_TABLE_LINES: usize = 3;
 /// [`MIN_TABLE_LINES`] such lines in a row) body lines: a results table closing a report is
 /// not furniture to peel. A row or two of a layout table (a date and a toolbar, a headline
 /// and its section) can still be peeled.
-fn protect_tables(text: &str, data_lines: &[u64], lines: &mut [Line]) {
-    let data: Vec<bool> = lines
-        .iter()
-        .map(|l| {
-            crate::clean::html::line_key(&text[l.start..l.end])
-                .is_some_and(|k| data_lines.binary_search(&k).is_ok())
-        })
-        .collect();
+fn protect_tables(lines: &mut [Line]) {
     let mut k = 0;
     while k < lines.len() {
-        let run = data[k..].iter().take_while(|&&d| d).count();
+        let run = lines[k..].iter().take_while(|l| l.data).count();
         if run >= MIN_TABLE_LINES {
             for l in &mut lines[k..k + run] {
                 if matches!(l.class, Class::Title | Class::ShortSentence) {

@@ -284,3 +284,27 @@ fn resent_paragraph_without_its_full_stop_is_a_repeat() {
     let other = format!("{P1}\n{first}\n{first} of the regiment.\n{P2}");
     assert_eq!(r.clean(&other, &mut counts), None);
 }
+
+/// Code repeats lines on purpose: a repeated line the html stage wrote from `<pre>` (a data
+/// line) stays; the same repeat in running text goes.
+#[test]
+fn repeated_code_lines_stay() {
+    let r = LineRulesConfig {
+        dedupe_paragraphs: true,
+        ..LineRulesConfig::default()
+    }
+    .build()
+    .unwrap();
+    let code = "SELECT n, zscore FROM readings WHERE zscore NOT BETWEEN -1 AND 1;";
+    let text = format!("{P1}\n{code}\n{P2}\n{code}\n{P1} Again.");
+    let data = vec![crate::clean::html::line_key(code).unwrap()];
+    let mut counts = [0u64; RULES.len()];
+    let (out, _) = r.clean_checked(&text, true, &data, &mut counts);
+    assert_eq!(out, None, "nothing removed");
+    let (out, _) = r.clean_checked(&text, true, &[], &mut counts);
+    assert_eq!(
+        out.as_deref(),
+        Some(format!("{P1}\n{code}\n{P2}\n{P1} Again.").as_str())
+    );
+    assert_eq!(count(&counts, "repeated_paragraph"), 1);
+}
