@@ -28,7 +28,8 @@
 //! remove more than `max_prose_removed` of the words of the lines that carry no boilerplate
 //! phrase, they misjudge this document (typically hard-wrapped text that paragraph
 //! reconstruction left as lines): only the phrase rules are applied to it, and it is counted as
-//! `line_rules.distrusted`. The rules never silently empty an article.
+//! `line_rules.distrusted`. The rules never silently empty an article. Text the `html` stage
+//! extracted has a lower share, `max_prose_removed_html`: its furniture is already gone.
 //!
 //! **Appeal block**: a call-to-action heading in the back part of a document ("Sign up for our
 //! newsletter", "A message from ...", "Support us") followed, up to the end, by text dominated by
@@ -107,6 +108,11 @@ pub struct LineRulesConfig {
     /// words of a document's lines that carry no boilerplate phrase, they are not applied to
     /// that document (counted as `distrusted`; default 0.8; 1.0 switches the check off).
     pub max_prose_removed: f64,
+    /// The same share for text the `html` stage extracted (default 0.5). The extractor has
+    /// already taken the page's furniture away, so a long run of title-like lines at an edge
+    /// of what is left (a list of patches, the items of a guide) is more often the article's
+    /// than the page's.
+    pub max_prose_removed_html: f64,
 }
 
 impl Default for LineRulesConfig {
@@ -125,6 +131,7 @@ impl Default for LineRulesConfig {
             extra_phrases: Vec::new(),
             dedupe_paragraphs: false,
             max_prose_removed: 0.8,
+            max_prose_removed_html: 0.5,
         }
     }
 }
@@ -162,6 +169,12 @@ impl LineRulesConfig {
                 self.max_prose_removed
             )));
         }
+        if !(0.0..=1.0).contains(&self.max_prose_removed_html) {
+            return Err(crate::Error::Config(format!(
+                "line_rules.max_prose_removed_html = {} is outside 0..=1; use a share such as 0.5",
+                self.max_prose_removed_html
+            )));
+        }
         if self.policy_max_words < self.keyword_max_words {
             return Err(crate::Error::Config(format!(
                 "line_rules.policy_max_words ({}) must be at least keyword_max_words ({})",
@@ -188,6 +201,7 @@ impl LineRulesConfig {
             appeal_block_min_start: self.appeal_block_min_start,
             dedupe_paragraphs: self.dedupe_paragraphs && !disabled[REPEAT],
             max_prose_removed: self.max_prose_removed,
+            max_prose_removed_html: self.max_prose_removed_html,
         })
     }
 }
@@ -213,6 +227,7 @@ pub struct LineRules {
     appeal_block_min_start: f64,
     dedupe_paragraphs: bool,
     max_prose_removed: f64,
+    max_prose_removed_html: f64,
 }
 
 /// How one line was classified.
@@ -302,7 +317,12 @@ impl LineRules {
             peel(&mut lines, false);
             peel(&mut lines, true);
         }
-        let distrusted = self.distrust(&mut lines);
+        let max_removed = if from_html {
+            self.max_prose_removed_html
+        } else {
+            self.max_prose_removed
+        };
+        let distrusted = self.distrust(&mut lines, max_removed);
         if self.dedupe_paragraphs {
             dedupe(text, &mut lines);
         }
@@ -320,9 +340,9 @@ impl LineRules {
     }
 
     /// Undoes the position rules' removals (edge peeling, lines after navigation headings)
-    /// when they would take more than `max_prose_removed` of the words of the lines that carry
+    /// when they would take more than `max_removed` of the words of the lines that carry
     /// no boilerplate phrase. Returns whether it did.
-    fn distrust(&self, lines: &mut [Line]) -> bool {
+    fn distrust(&self, lines: &mut [Line], max_removed: f64) -> bool {
         let (mut prose, mut removed) = (0usize, 0usize);
         for l in lines.iter() {
             if matches!(l.class, Class::Title | Class::ShortSentence | Class::Body) {
@@ -332,7 +352,7 @@ impl LineRules {
                 }
             }
         }
-        if prose == 0 || removed as f64 <= self.max_prose_removed * prose as f64 {
+        if prose == 0 || removed as f64 <= max_removed * prose as f64 {
             return false;
         }
         let mut undone = false;

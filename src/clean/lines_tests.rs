@@ -308,3 +308,42 @@ fn repeated_code_lines_stay() {
     );
     assert_eq!(count(&counts, "repeated_paragraph"), 1);
 }
+
+/// A long run of title-like lines closing an extracted page (a list of patches after one
+/// paragraph) is the article's, not furniture: for text the html stage wrote, the position
+/// rules are distrusted once they would take `max_prose_removed_html` (0.5) of the words, not
+/// `max_prose_removed` (0.8).
+#[test]
+fn extracted_pages_distrust_peeling_sooner() {
+    let items = [
+        "Allow casts between integers and pointers",
+        "Add support for the weak variable attribute",
+        "Fix get size for long double",
+        "Add a function to check link time optimization",
+        "Fix volatile loads and stores",
+        "Allow set location on various classes",
+    ];
+    let text = format!("{P1}\n{}", items.join("\n"));
+    let mut counts = [0u64; RULES.len()];
+    let (out, distrusted) = rules().clean_checked(&text, false, &[], &mut counts);
+    assert_eq!(out.as_deref(), Some(P1));
+    assert!(!distrusted);
+    assert_eq!(count(&counts, "edge_title"), items.len() as u64);
+    let (out, distrusted) = rules().clean_checked(&text, true, &[], &mut counts);
+    assert_eq!(out, None, "nothing removed");
+    assert!(distrusted);
+    let strict = LineRulesConfig {
+        max_prose_removed_html: 0.8,
+        ..LineRulesConfig::default()
+    }
+    .build()
+    .unwrap();
+    let (out, _) = strict.clean_checked(&text, true, &[], &mut counts);
+    assert_eq!(out.as_deref(), Some(P1));
+    assert!(LineRulesConfig {
+        max_prose_removed_html: 1.5,
+        ..LineRulesConfig::default()
+    }
+    .build()
+    .is_err());
+}
