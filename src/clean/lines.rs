@@ -288,16 +288,13 @@ impl LineRules {
             let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
             let line = &text[pos..end];
             let (class, words) = self.classify(line, short, &mut buf);
-            let data = !data_lines.is_empty()
-                && crate::clean::html::line_key(line)
-                    .is_some_and(|k| data_lines.binary_search(&k).is_ok());
             lines.push(Line {
                 start: pos,
                 end,
                 class,
                 words,
                 removed: None,
-                data,
+                data: crate::clean::html::is_data_line(line, data_lines),
             });
             pos = end + 1;
         }

@@ -501,9 +501,7 @@ impl Quality {
         let mut prose = String::with_capacity(text.len());
         let mut set_aside = false;
         for line in text.split('\n') {
-            let data_line =
-                crate::clean::html::line_key(line).is_some_and(|k| data.binary_search(&k).is_ok());
-            if data_line {
+            if crate::clean::html::is_data_line(line, data) {
                 set_aside = true;
             } else {
                 prose.push_str(line);

@@ -142,6 +142,11 @@ pub fn line_key(line: &str) -> Option<u64> {
     (!kept.is_empty()).then(|| xxhash_rust::xxh3::xxh3_64(kept.as_bytes()))
 }
 
+/// True when `line` is one of the data lines whose sorted keys are `data`.
+pub fn is_data_line(line: &str, data: &[u64]) -> bool {
+    !data.is_empty() && line_key(line).is_some_and(|k| data.binary_search(&k).is_ok())
+}
+
 impl Html {
     /// Extracts text and metadata from a page (no size checks).
     pub fn page(&self, page: &str) -> Page {
