@@ -203,7 +203,9 @@ fn junk_tag(t: Tag) -> bool {
 }
 
 /// `names` without "commentar" ("commentary", "commentaries"): an opinion piece, which the
-/// fragment "comment" of reader discussion must not match; without state flags ending in
+/// fragment "comment" of reader discussion must not match; without "subscriber": text for
+/// subscribers (`subscriber-preview`, `subscriber-only` around a local paper's paragraphs),
+/// which the fragment "subscribe" of sign-up boxes must not match; without state flags ending in
 /// "promoted" (Drupal's `node--promoted` on every article promoted to the front page), which
 /// the fragment "promo" must not match (`promoted-stories` still does); and without the
 /// part of a name from a `has-`, `with-` or `no-` word on (`o-section--has-ads`,
@@ -226,6 +228,33 @@ fn editorial(names: &str) -> std::borrow::Cow<'_, str> {
     }
     if out.contains("commentar") {
         out = out.replace("commentar", " ").into();
+    }
+    if out.contains("subscriber") {
+        out = without_subscriber(&out).into();
+    }
+    out
+}
+
+/// `names` with every word "subscriber" or "subscribers" blanked: the word ends at a
+/// separator or the end of the name, so `subscriberect` (a lowercased `subscribeRect` box)
+/// keeps its "subscribe".
+fn without_subscriber(names: &str) -> String {
+    let mut out = names.to_string();
+    let mut from = 0;
+    while let Some(at) = out[from..].find("subscriber").map(|k| from + k) {
+        let mut end = at + "subscriber".len();
+        if out.as_bytes().get(end) == Some(&b's') {
+            end += 1;
+        }
+        if matches!(
+            out.as_bytes().get(end),
+            None | Some(b'-' | b'_' | b' ' | b'#')
+        ) {
+            out.replace_range(at..end, " ");
+            from = at + 1;
+        } else {
+            from = end;
+        }
     }
     out
 }
@@ -413,10 +442,12 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
             // A content name in the class or the id overrides weak furniture in either
             // (`class="single-article-content" id="nav-single"`).
             let content = || has_any(names, CONTENT);
+            // An ad name on a long run of prose that also carries a content name is the
+            // layout beside an ad column (`ad-sidebar--wrapper article--single`).
             let furniture = |part: &str| {
                 has_any(part, STRONG_JUNK)
                     || has_token(part, JUNK_TOKENS)
-                    || is_ad_name(part)
+                    || (is_ad_name(part) && !(long_prose && content()))
                     || (has_any(part, WEAK_JUNK) && !content())
             };
             let discussion = has_any(names, DISCUSSION);
@@ -965,6 +996,7 @@ fn headline_candidate(
                     st.len[c as usize] >= 250
                         && density(st, c as usize) < 0.5
                         && is_ancestor(dom, a, c)
+                        && !in_player(dom, st, c, a)
                 })
                 .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
             if let Some(&(s, c)) = found {
@@ -974,6 +1006,33 @@ fn headline_candidate(
         a = dom.nodes[a as usize].parent;
     }
     None
+}
+
+/// True when `n` or one of its ancestors below `top` is named for a video or audio player,
+/// or when players inside `n` hold most of its text: the long description a player shows
+/// beside the headline is not the article.
+fn in_player(dom: &Dom, st: &Stats, n: u32, top: u32) -> bool {
+    let player = |i: u32| {
+        let names = &dom.nodes[i as usize].names;
+        names.contains("video") || names.contains("player")
+    };
+    let mut a = n;
+    while a != NONE && a != top {
+        if player(a) {
+            return true;
+        }
+        a = dom.nodes[a as usize].parent;
+    }
+    let mut inside = 0u32;
+    let mut stack: Vec<u32> = dom.children(n).collect();
+    while let Some(i) = stack.pop() {
+        if player(i) {
+            inside += st.len[i as usize];
+        } else {
+            stack.extend(dom.children(i));
+        }
+    }
+    2 * inside > st.len[n as usize]
 }
 
 fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
@@ -1585,6 +1644,77 @@ mod tests {
     /// article is not the whole page.
     fn teasers() -> String {
         "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
+    }
+
+    /// A local paper's template (TownNews) shows the first paragraphs as `subscriber-preview`
+    /// and the rest as `subscriber-only`: text for subscribers, not a sign-up box; a box
+    /// named `subscribeRect` (lowercased `subscriberect`) still is one.
+    #[test]
+    fn text_for_subscribers_is_the_article() {
+        let page = format!(
+            "<html><body><div itemprop=\"articleBody\" class=\"asset-content p402_premium subscriber-premium\"><div class=\"subscriber-preview\"><p>{PROSE}</p></div><div class=\"subscriber-only\"><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p><p>{PROSE} Again.</p></div><div id=\"subscribeRect\"><h4>Get our top stories delivered to your inbox every single morning</h4></div></div><div class=\"view-content\">{}</div></body></html>",
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE), "{text}");
+        assert!(text.contains("the wing and its books"), "{text}");
+        assert!(text.contains("Again."), "{text}");
+        assert!(!text.contains("Get our top stories"), "{text}");
+        assert_eq!(
+            without_subscriber("subscriber-only subscribers_box"),
+            " -only  _box"
+        );
+        assert_eq!(without_subscriber("subscriberect"), "subscriberect");
+    }
+
+    /// A layout named for the ad column beside the article (`ad-sidebar--wrapper`) that also
+    /// carries a content name and holds a long run of prose is the article; an ad box is
+    /// still removed.
+    #[test]
+    fn an_article_in_an_ad_column_layout_stays() {
+        let body: String = (0..8).map(|k| format!("<p>{PROSE} Part {k}.</p><p>The second paragraph of part {k} says more about the wing and its books, and about the architects.</p>")).collect();
+        let page = format!(
+            "<html><body><div class=\"row ad-sidebar--wrapper article--single\"><article><h1>Budget news</h1>{body}</article><div class=\"ad-box\"><p>Advertisement for a new car with a long sentence of selling copy in it.</p></div></div><div class=\"view-content\">{}</div></body></html>",
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains(PROSE), "{text}");
+        assert!(!text.contains("Advertisement"), "{text}");
+        // Without the content name the ad layout is still furniture.
+        let bare = page.replace(" article--single", "");
+        assert!(!run(&bare).contains(PROSE));
+    }
+
+    /// The long description of a video player beside the headline does not replace the
+    /// article body that follows the page's header.
+    #[test]
+    fn a_video_description_by_the_headline_is_not_the_article() {
+        let description = "The council voted on the budget on Tuesday, in a long session that ran late into the night, and the mayor spoke after the vote about what it means for the city and its readers. Credit: the city's video desk, with footage from the session and interviews with the councillors, the librarians and the readers who came to hear the debate.";
+        let body: String = (0..4).map(|k| format!("<p>{PROSE} Part {k}.</p><p>The second paragraph of part {k} says more about the wing and its books, and about the architects.</p>")).collect();
+        let page = format!(
+            "<html><head><title>Budget news for the city library | Example</title></head><body><section class=\"layout\"><div class=\"storyheader\"><div class=\"story-lead\"><div class=\"atom-videoplayer\"><div class=\"description\"><p>{description}</p></div></div><div class=\"titlewrapper\"><h1>Budget news for the city library</h1></div></div></div><div class=\"w_tlc\">{body}</div></section></body></html>"
+        );
+        let dom = Dom::parse(&page, 1 << 20);
+        let text = extract(
+            &dom,
+            &page,
+            Some("Budget news for the city library | Example"),
+            None,
+        )
+        .text;
+        assert!(text.contains(PROSE), "{text}");
+        // Named as anything but a player, the block by the headline is a short article
+        // beside longer prose and wins, as before.
+        let plain = page.replace("atom-videoplayer", "atom-lead");
+        let dom = Dom::parse(&plain, 1 << 20);
+        let text = extract(
+            &dom,
+            &plain,
+            Some("Budget news for the city library | Example"),
+            None,
+        )
+        .text;
+        assert!(!text.contains(PROSE), "{text}");
     }
 
     /// Drupal marks every article promoted to the front page `node--promoted`: a state, not
