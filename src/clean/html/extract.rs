@@ -96,6 +96,14 @@ const STRONG_JUNK: &[&str] = &[
     "post-author",
 ];
 
+/// Class fragments of posts embedded from social networks (a tweet, an Instagram post): the
+/// article quotes them as media, like a photo.
+const EMBEDS: &[&str] = &["twitter-tweet", "instagram-media", "tiktok-embed"];
+
+/// Visible characters under which an element named for a caption is one; a longer one is a
+/// gallery's text or an article in a template that names its blocks so.
+const CAPTION_MAX: u32 = 500;
+
 /// Whole name tokens (split at spaces, `-` and `_`) of furniture too short to match as
 /// fragments: a call-to-action box (`cta`, `cta-global`), not "contact" or "octave".
 const JUNK_TOKENS: &[&str] = &["cta"];
@@ -371,10 +379,28 @@ struct Relax {
     /// and layout names on the article's own containers (`enable-pin-share`,
     /// `kb-overflow-hidden`, `elementor-widget-container`) name no furniture.
     names: bool,
+    /// Photo captions (`<figcaption>`, short elements named for a caption) stay
+    /// ([`Options::captions`], and the retry of a page whose text is mostly captions).
+    captions: bool,
+    /// Embedded social posts stay ([`Options::captions`]).
+    embeds: bool,
+}
+
+/// How the html stage extracts a page.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Keep photo captions (`<figcaption>` and short elements named for a caption) and posts
+    /// embedded from social networks (tweets, Instagram). Off by default: they describe media
+    /// beside the article rather than tell it, and article-body gold standards leave them
+    /// out. A page whose text is mostly captions (a photo gallery) keeps them either way.
+    pub captions: bool,
 }
 
 fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
-    let junk_tag = |t: Tag| junk_tag(t) && !(relax.asides && t == Tag::Aside);
+    let junk_tag = |t: Tag| {
+        (junk_tag(t) && !(relax.asides && t == Tag::Aside))
+            || (t == Tag::Figcaption && !relax.captions)
+    };
     let n = dom.nodes.len();
     // Pass 1: raw text per subtree, hard junk excluded, to size the class-based removal.
     let mut raw = vec![0u32; n];
@@ -458,7 +484,9 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                 && (discussion
                     || furniture(class)
                     || (!long_prose && furniture(id))
-                    || (raw[i] < 200 && has_token(names, BYLINE)));
+                    || (raw[i] < 200 && has_token(names, BYLINE))
+                    || (!relax.captions && raw[i] < CAPTION_MAX && names.contains("caption"))
+                    || (!relax.embeds && has_any(names, EMBEDS)));
             if !junk_name && !header_junk && !form {
                 continue;
             }
@@ -587,9 +615,25 @@ pub enum ClaimUse {
 /// Last, lines that only repeat the lines after them go (`near_copies`), and so does a closing
 /// run of short lines asking the reader to subscribe or sign up.
 pub fn extract(dom: &Dom, page: &str, title: Option<&str>, claimed: Option<&Claimed>) -> Extracted {
-    let ex = extract_plain(dom, page, title);
+    extract_opts(dom, page, title, claimed, Options::default())
+}
+
+/// [`extract`] with the stage's [`Options`].
+pub fn extract_opts(
+    dom: &Dom,
+    page: &str,
+    title: Option<&str>,
+    claimed: Option<&Claimed>,
+    opts: Options,
+) -> Extracted {
+    let base = Relax {
+        captions: opts.captions,
+        embeds: opts.captions,
+        ..Relax::default()
+    };
+    let ex = extract_plain(dom, page, title, base);
     let mut ex = match claimed {
-        Some(claim) => check_claim(dom, page, title, claim, ex),
+        Some(claim) => check_claim(dom, page, title, claim, ex, base),
         None => ex,
     };
     (ex.text, ex.data_lines) = final_text(&ex.text);
@@ -615,6 +659,7 @@ fn check_claim(
     title: Option<&str>,
     claim: &Claimed,
     ex: Extracted,
+    base: Relax,
 ) -> Extracted {
     let cov = claim.coverage(&ex.text);
     if cov >= CLAIM_KEEP {
@@ -643,8 +688,9 @@ fn check_claim(
         let relaxed = Relax {
             asides: true,
             names: true,
+            ..base
         };
-        for relax in [Relax::default(), relaxed] {
+        for relax in [base, relaxed] {
             let cand = extract_with(dom, page, title, relax, holder);
             let chars = visible_chars(&cand.text);
             if claim.coverage(&cand.text) >= cov + CLAIM_GAIN && chars <= limit {
@@ -663,8 +709,34 @@ fn check_claim(
     }
 }
 
-fn extract_plain(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
-    let ex = extract_with(dom, page, title, Relax::default(), NONE);
+/// Visible characters under which an extraction without captions is tried again with them:
+/// a photo gallery's text is its captions.
+const SHORT_WITHOUT_CAPTIONS: usize = 1000;
+
+fn extract_plain(dom: &Dom, page: &str, title: Option<&str>, base: Relax) -> Extracted {
+    let ex = extract_relaxed(dom, page, title, base);
+    if base.captions || visible_chars(&ex.text) >= SHORT_WITHOUT_CAPTIONS {
+        return ex;
+    }
+    let with = extract_relaxed(
+        dom,
+        page,
+        title,
+        Relax {
+            captions: true,
+            ..base
+        },
+    );
+    if visible_chars(&with.text) > 2 * visible_chars(&ex.text) {
+        with
+    } else {
+        ex
+    }
+}
+
+/// The first attempt, then, on a page that gave no text, attempts that remove less.
+fn extract_relaxed(dom: &Dom, page: &str, title: Option<&str>, base: Relax) -> Extracted {
+    let ex = extract_with(dom, page, title, base, NONE);
     if !ex.text.is_empty() {
         return ex;
     }
@@ -675,7 +747,7 @@ fn extract_plain(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
     if has_aside {
         let relax = Relax {
             asides: true,
-            names: false,
+            ..base
         };
         let ex = extract_with(dom, page, title, relax, NONE);
         if !ex.text.is_empty() {
@@ -683,8 +755,8 @@ fn extract_plain(dom: &Dom, page: &str, title: Option<&str>) -> Extracted {
         }
     }
     let relax = Relax {
-        asides: false,
         names: true,
+        ..base
     };
     extract_with(dom, page, title, relax, NONE)
 }
@@ -1646,6 +1718,56 @@ mod tests {
         "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
     }
 
+    /// Photo captions and embedded tweets are media beside the article: left out by default,
+    /// kept with `captions`; a gallery whose text is its captions keeps them either way.
+    #[test]
+    fn captions_and_embedded_posts_are_left_out_unless_asked_for() {
+        let body: String = (0..4)
+            .map(|k| format!("<p>{PROSE} Part {k}.</p>"))
+            .collect();
+        let page = format!(
+            "<html><body><article><h1>Budget news</h1>{body}<figure><img src=\"/a.jpg\"><figcaption>The reading room of the old library, in 1962.</figcaption></figure><div class=\"wp-caption-text\">The new wing, as the architects drew it.</div><blockquote class=\"twitter-tweet\"><p>What a day for the library! The vote is in.</p>&mdash; A Reader (@reader) May 1, 2017</blockquote><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></article><div class=\"view-content\">{}</div></body></html>",
+            teasers()
+        );
+        let read = |captions: bool| {
+            let dom = Dom::parse(&page, 1 << 20);
+            extract_opts(
+                &dom,
+                &page,
+                Some("Budget news | Example"),
+                None,
+                Options { captions },
+            )
+            .text
+        };
+        let text = read(false);
+        assert!(
+            text.contains("Part 3.") && text.contains("the architects."),
+            "{text}"
+        );
+        for media in ["reading room", "as the architects drew it", "What a day"] {
+            assert!(!text.contains(media), "{media}: {text}");
+        }
+        let text = read(true);
+        for media in ["reading room", "as the architects drew it", "What a day"] {
+            assert!(text.contains(media), "{media}: {text}");
+        }
+        // A gallery: the captions are the text.
+        let caption = |k: usize| {
+            format!("<figure><img src=\"/{k}.jpg\"><figcaption>Photo {k}: the council's vote on the new library wing, with the mayor, the architects and the readers who came to hear it.</figcaption></figure>")
+        };
+        let gallery = format!(
+            "<html><body><article><h1>Budget news</h1>{}</article></body></html>",
+            (0..8).map(caption).collect::<String>()
+        );
+        let dom = Dom::parse(&gallery, 1 << 20);
+        let text = extract(&dom, &gallery, Some("Budget news | Example"), None).text;
+        assert!(
+            text.contains("Photo 0:") && text.contains("Photo 7:"),
+            "{text}"
+        );
+    }
+
     /// A local paper's template (TownNews) shows the first paragraphs as `subscriber-preview`
     /// and the rest as `subscriber-only`: text for subscribers, not a sign-up box; a box
     /// named `subscribeRect` (lowercased `subscriberect`) still is one.
@@ -1760,9 +1882,19 @@ mod tests {
         let page = format!(
             "<html><head><title>Budget news for the city library</title></head><body><div class=\"news\"><div class=\"contentflex\"><div class=\"entry-title\"><p class=\"volanta\">City hall</p><h1>Budget news for the city library</h1><p class=\"summary\">The council agreed on Tuesday, after a long debate, to fund the new wing of the city library, which opens in the spring, and to keep the old reading room, as readers had asked. The mayor said the vote was the best news the library had had in years.</p></div><div class=\"entry-media\"><figure><img src=\"/a.jpg\"><figcaption>The reading room, in 1962, by a visitor.</figcaption></figure></div></div><div class=\"notas-content\"><div class=\"entry-body\"><div class=\"body-nota\">{body}</div></div></div></div></body></html>"
         );
+        // With the photo's caption kept, as the layout was measured: the caption is part of
+        // the block by the headline.
         let read = |page: &str| {
             let dom = Dom::parse(page, 1 << 20);
-            extract(&dom, page, Some("Budget news for the city library"), None).text
+            let opts = Options { captions: true };
+            extract_opts(
+                &dom,
+                page,
+                Some("Budget news for the city library"),
+                None,
+                opts,
+            )
+            .text
         };
         let text = read(&page);
         assert!(text.contains("The story goes on"), "{text}");

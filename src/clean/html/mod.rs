@@ -39,6 +39,11 @@ pub struct HtmlConfig {
     /// Output key for the language the page declares (default `html_lang`; empty = not
     /// written).
     pub lang_key: String,
+    /// Keep photo captions (`<figcaption>`, short elements named for a caption) and posts
+    /// embedded from social networks (tweets, Instagram) in the text (default false: they
+    /// describe media beside the article; a photo gallery whose text is its captions keeps
+    /// them either way).
+    pub captions: bool,
 }
 
 impl Default for HtmlConfig {
@@ -48,6 +53,7 @@ impl Default for HtmlConfig {
             max_page_bytes: 8 << 20,
             max_nodes: 400_000,
             lang_key: "html_lang".into(),
+            captions: false,
         }
     }
 }
@@ -69,6 +75,9 @@ impl HtmlConfig {
             date_key: input.date_key.clone(),
             author_key: input.author_key.clone(),
             lang_key: self.lang_key.clone(),
+            options: extract::Options {
+                captions: self.captions,
+            },
         })
     }
 }
@@ -82,6 +91,7 @@ pub struct Html {
     date_key: String,
     author_key: String,
     lang_key: String,
+    options: extract::Options,
 }
 
 const NAME: &str = "html";
@@ -157,7 +167,13 @@ impl Html {
         let json_ld = meta::json_ld_values(&dom);
         let meta = meta::read_with(&dom, page, &json_ld);
         let claim = claimed::article_body(&json_ld).and_then(claimed::Claimed::new);
-        let ex = extract::extract(&dom, page, meta.title.as_deref(), claim.as_ref());
+        let ex = extract::extract_opts(
+            &dom,
+            page,
+            meta.title.as_deref(),
+            claim.as_ref(),
+            self.options,
+        );
         Page {
             text: ex.text,
             meta,
