@@ -1054,6 +1054,7 @@ fn headline_candidate(
         }
         a = dom.nodes[a as usize].parent;
     }
+    let players = player_text(dom, st);
     let mut a = dom.nodes[h as usize].parent;
     let mut blocks = 0;
     while a != NONE && a != 0 && blocks < 4 {
@@ -1068,7 +1069,7 @@ fn headline_candidate(
                     st.len[c as usize] >= 250
                         && density(st, c as usize) < 0.5
                         && is_ancestor(dom, a, c)
-                        && !in_player(dom, st, c, a)
+                        && !in_player(dom, st, &players, c, a)
                 })
                 .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
             if let Some(&(s, c)) = found {
@@ -1080,31 +1081,47 @@ fn headline_candidate(
     None
 }
 
+/// Whether an element is named for a video or audio player.
+fn is_player(dom: &Dom, i: u32) -> bool {
+    let names = &dom.nodes[i as usize].names;
+    names.contains("video") || names.contains("player")
+}
+
+/// Visible text inside elements named for a player, per node (counted once, at the
+/// outermost player): one bottom-up pass. Empty when the page names no player.
+fn player_text(dom: &Dom, st: &Stats) -> Vec<u32> {
+    let n = dom.nodes.len();
+    if !(0..n as u32).any(|i| is_player(dom, i)) {
+        return Vec::new();
+    }
+    let mut inside = vec![0u32; n];
+    for i in (1..n).rev() {
+        if is_player(dom, i as u32) {
+            inside[i] = st.len[i];
+        }
+        let p = dom.nodes[i].parent;
+        if p != NONE && !is_player(dom, p) {
+            inside[p as usize] += inside[i];
+        }
+    }
+    inside
+}
+
 /// True when `n` or one of its ancestors below `top` is named for a video or audio player,
-/// or when players inside `n` hold most of its text: the long description a player shows
-/// beside the headline is not the article.
-fn in_player(dom: &Dom, st: &Stats, n: u32, top: u32) -> bool {
-    let player = |i: u32| {
-        let names = &dom.nodes[i as usize].names;
-        names.contains("video") || names.contains("player")
-    };
+/// or when players inside `n` hold most of its text (`inside`, from [`player_text`]): the
+/// long description a player shows beside the headline is not the article.
+fn in_player(dom: &Dom, st: &Stats, inside: &[u32], n: u32, top: u32) -> bool {
+    if inside.is_empty() {
+        return false;
+    }
     let mut a = n;
     while a != NONE && a != top {
-        if player(a) {
+        if is_player(dom, a) {
             return true;
         }
         a = dom.nodes[a as usize].parent;
     }
-    let mut inside = 0u32;
-    let mut stack: Vec<u32> = dom.children(n).collect();
-    while let Some(i) = stack.pop() {
-        if player(i) {
-            inside += st.len[i as usize];
-        } else {
-            stack.extend(dom.children(i));
-        }
-    }
-    2 * inside > st.len[n as usize]
+    2 * inside[n as usize] > st.len[n as usize]
 }
 
 fn ends_sentence(dom: &Dom, page: &str, n: u32) -> bool {
