@@ -715,7 +715,7 @@ const SHORT_WITHOUT_CAPTIONS: usize = 1000;
 
 fn extract_plain(dom: &Dom, page: &str, title: Option<&str>, base: Relax) -> Extracted {
     let ex = extract_relaxed(dom, page, title, base);
-    if base.captions || visible_chars(&ex.text) >= SHORT_WITHOUT_CAPTIONS {
+    if base.captions || visible_chars(&ex.text) >= SHORT_WITHOUT_CAPTIONS || !has_captions(dom) {
         return ex;
     }
     let with = extract_relaxed(
@@ -732,6 +732,13 @@ fn extract_plain(dom: &Dom, page: &str, title: Option<&str>, base: Relax) -> Ext
     } else {
         ex
     }
+}
+
+/// Whether the page has an element the caption rules remove.
+fn has_captions(dom: &Dom) -> bool {
+    dom.nodes
+        .iter()
+        .any(|n| matches!(n.kind, Kind::Element(Tag::Figcaption)) || n.names.contains("caption"))
 }
 
 /// The first attempt, then, on a page that gave no text, attempts that remove less.
