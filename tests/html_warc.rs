@@ -486,3 +486,49 @@ fn an_article_with_a_data_table_is_judged_by_its_prose() {
     assert!(got.is_empty(), "{got:?}");
     assert_eq!(s.stats.rejected["quality"]["gopher_alpha_words"], 1);
 }
+
+/// A news page with a photo caption and an embedded tweet, through `run`: by default the text
+/// is the article's alone; with `html.captions = true` (as a config file sets it) the caption
+/// and the tweet are kept.
+#[test]
+fn captions_and_embedded_posts_follow_the_html_captions_switch() {
+    let page = r#"<html><head><title>Council funds the library wing</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Council funds the library wing</h1>
+<p>The council agreed on Tuesday, after a long debate that ran late into the evening, to fund the new wing of the city library, which will open next spring with room for another forty thousand books.</p>
+<figure><img src="/wing.jpg"><figcaption>The new wing as the architects drew it, seen from the river.</figcaption></figure>
+<p>The mayor said the vote was the best news the library had had in years, and thanked the readers who had written to the council and come to the meetings to ask for it.</p>
+<blockquote class="twitter-tweet"><p>A great day for our readers: the wing is funded!</p>&mdash; City Library (@citylibrary) May 2, 2017</blockquote>
+<p>Work on the wing starts in the autumn, and the old reading room stays open while it is built, as the readers had asked in a petition signed by more than two thousand people.</p>
+</article><footer>Copyright 2017</footer></body></html>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("page.jsonl");
+    std::fs::write(
+        &input,
+        serde_json::json!({"id": "wing", "html": page}).to_string(),
+    )
+    .unwrap();
+    let run_with = |captions: Option<bool>| {
+        let out = dir.path().join(format!("out-{captions:?}"));
+        let mut c = config(&[&input], &out);
+        c.input.html_key = "html".into();
+        c.entities.enabled = false;
+        if let Some(keep) = captions {
+            c.html = toml::from_str(&format!("captions = {keep}")).unwrap();
+        }
+        run(&c, &NoProgress).unwrap();
+        records_by_id(&out)["wing"]["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let text = run_with(None);
+    assert!(text.contains("forty thousand books"), "{text}");
+    assert!(text.contains("petition signed"), "{text}");
+    assert_eq!(run_with(Some(false)), text);
+    assert!(!text.contains("architects drew it"), "{text}");
+    assert!(!text.contains("A great day"), "{text}");
+    let text = run_with(Some(true));
+    assert!(text.contains("architects drew it"), "{text}");
+    assert!(text.contains("A great day"), "{text}");
+}
