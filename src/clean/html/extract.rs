@@ -1098,16 +1098,17 @@ fn is_player(dom: &Dom, i: u32) -> bool {
 /// outermost player): one bottom-up pass. Empty when the page names no player.
 fn player_text(dom: &Dom, st: &Stats) -> Vec<u32> {
     let n = dom.nodes.len();
-    if !(0..n as u32).any(|i| is_player(dom, i)) {
+    let player: Vec<bool> = (0..n as u32).map(|i| is_player(dom, i)).collect();
+    if !player.contains(&true) {
         return Vec::new();
     }
     let mut inside = vec![0u32; n];
     for i in (1..n).rev() {
-        if is_player(dom, i as u32) {
+        if player[i] {
             inside[i] = st.len[i];
         }
         let p = dom.nodes[i].parent;
-        if p != NONE && !is_player(dom, p) {
+        if p != NONE && !player[p as usize] {
             inside[p as usize] += inside[i];
         }
     }
