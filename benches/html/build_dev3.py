@@ -31,6 +31,19 @@ MIN_PAGE_BYTES = 2000
 KINDS = {"article", "blog"}
 
 
+def write_halves(pages, seed, prefix):
+    """Shuffles `pages` with `seed` and writes PREFIX-tune.jsonl and PREFIX-check.jsonl, a half
+    each, sorted by id; prints the counts."""
+    random.Random(seed).shuffle(pages)
+    half = len(pages) // 2
+    for split, part in (("tune", pages[:half]), ("check", pages[half:])):
+        part.sort(key=lambda p: p["id"])
+        with open(f"{prefix}-{split}.jsonl", "w", encoding="utf-8") as f:
+            for p in part:
+                f.write(json.dumps(p, ensure_ascii=False) + "\n")
+        print(f"{split}: {len(part)} pages")
+
+
 def main():
     repo, out_dir = sys.argv[1], sys.argv[2]
     pages, dropped, other_kind, seen, repeated = [], 0, 0, set(), 0
@@ -53,14 +66,7 @@ def main():
         seen.add(digest)
         pages.append({"id": f"wceb2025-{stem}", "source": "wceb2025", "url": meta.get("url", ""),
                       "html": decode(raw), "gold": gold})
-    random.Random(SEED).shuffle(pages)
-    half = len(pages) // 2
-    for split, part in (("tune", pages[:half]), ("check", pages[half:])):
-        part.sort(key=lambda p: p["id"])
-        with open(f"{out_dir}/dev3-{split}.jsonl", "w", encoding="utf-8") as f:
-            for p in part:
-                f.write(json.dumps(p, ensure_ascii=False) + "\n")
-        print(f"{split}: {len(part)} pages")
+    write_halves(pages, SEED, f"{out_dir}/dev3")
     print(f"other kinds skipped: {other_kind}; dropped (short gold or page): {dropped}; "
           f"repeated pages dropped: {repeated}")
 

@@ -19,9 +19,10 @@ metadata (`title`), so it is dropped from the gold. Gold files are UTF-8 or Wind
 Pages whose gold has fewer than 30 words, and a page whose HTML is byte for byte that of an
 earlier one, are dropped; the counts are printed.
 """
-import hashlib, json, random, subprocess, sys
+import hashlib, subprocess, sys
 
 from build_dev2 import decode, git_show
+from build_dev3 import write_halves
 
 SEED = 31
 MIN_GOLD_WORDS = 30
@@ -66,14 +67,7 @@ def main():
         ident = "chaos2017-" + "".join(c if c.isalnum() else "-" for c in stem).strip("-")
         pages.append({"id": ident, "source": "chaos2017", "url": "", "html": decode(raw),
                       "gold": gold})
-    random.Random(SEED).shuffle(pages)
-    half = len(pages) // 2
-    for split, part in (("tune", pages[:half]), ("check", pages[half:])):
-        part.sort(key=lambda p: p["id"])
-        with open(f"{out_dir}/dev4-{split}.jsonl", "w", encoding="utf-8") as f:
-            for p in part:
-                f.write(json.dumps(p, ensure_ascii=False) + "\n")
-        print(f"{split}: {len(part)} pages")
+    write_halves(pages, SEED, f"{out_dir}/dev4")
     print(f"dropped (short gold or no page): {dropped}; repeated pages dropped: {repeated}")
 
 
