@@ -1080,10 +1080,33 @@ fn headline_candidate(
                 })
                 .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
             if let Some(&(s, c)) = found {
+                // The element right after the headline's own block is the story that
+                // block introduces (a header with the headline, byline and standfirst, then
+                // the body in its own container): a winner there, longer than the
+                // candidate, stays. A shorter one is a box in the next column; after an
+                // outer block, the next element is a column beside the story.
+                if blocks == 1
+                    && st.len[best as usize] > st.len[c as usize]
+                    && next_element(dom, a).is_some_and(|b| is_ancestor(dom, b, best))
+                {
+                    return None;
+                }
                 return Some((c, s));
             }
         }
         a = dom.nodes[a as usize].parent;
+    }
+    None
+}
+
+/// The first element after `n` among its siblings, past text between them.
+fn next_element(dom: &Dom, n: u32) -> Option<u32> {
+    let mut m = dom.nodes[n as usize].next;
+    while m != NONE {
+        if dom.tag(m).is_some() {
+            return Some(m);
+        }
+        m = dom.nodes[m as usize].next;
     }
     None
 }
@@ -1862,6 +1885,25 @@ mod tests {
         )
         .text;
         assert!(!text.contains(PROSE), "{text}");
+    }
+
+    /// A header block with the headline, byline, standfirst and share bar, then the body in
+    /// the next container (dailytrust.com): the body stays, though the standfirst is a
+    /// candidate by the headline.
+    #[test]
+    fn the_body_right_after_the_headline_block_stays() {
+        let standfirst = "The city's librarians say that some readers have had enough of the long wait for the wing, and that the council should have acted years ago; the mayor, who opened the debate, said the vote was the end of a long road for everyone.";
+        let body: String = (0..6)
+            .map(|k| format!("<p>{PROSE} Part {k} of the story says more about the wing, its books and the architects who drew it.</p>"))
+            .collect();
+        let page = format!(
+            r#"<html><head><title>Budget news for the city library | Example</title></head><body><div class="full-width"><div class="left-sidebar"><div class="story"><div class="cathead">Books</div><h1>Budget news for the city library</h1><span class="storydate">By Ann Lee | Apr 8 2017</span><span class="subhead">{standfirst}</span><div class="icon"><ul><li><a href="/fb">Facebook</a></li><li><a href="/tw">Twitter</a></li></ul></div></div><div class="fleft"><span class="fullstory">{body}</span></div></div></div></body></html>"#
+        );
+        let dom = Dom::parse(&page, 1 << 20);
+        let title = Some("Budget news for the city library | Example");
+        let text = extract(&dom, &page, title, None).text;
+        assert!(text.contains("Part 0 of the story"), "{text}");
+        assert!(text.contains("Part 5 of the story"), "{text}");
     }
 
     /// Drupal marks every article promoted to the front page `node--promoted`: a state, not
