@@ -94,7 +94,44 @@ const STRONG_JUNK: &[&str] = &[
     "author-profile",
     "author-card",
     "post-author",
+    "asset-author",
+    "wpautbox",
+    "saboxplugin",
 ];
+
+/// Name parts (split at `-` and `_`) that, beside a part naming an author, make a class
+/// token the writer's biography box (`author-bio`, `author_info`, `authorsblock_about`,
+/// `single-content-author__about`) rather than a byline or a post's own class
+/// (`author-jane`). Joined forms (`authorinfo`) count too.
+const AUTHOR_BOX: &[&str] = &[
+    "bio",
+    "about",
+    "info",
+    "description",
+    "desc",
+    "profile",
+    "box",
+    "block",
+    "card",
+];
+
+/// Whether a class token names an author's biography box ([`AUTHOR_BOX`]).
+fn author_box(names: &str) -> bool {
+    names.split_ascii_whitespace().any(|token| {
+        let mut author = false;
+        let mut bio = false;
+        for part in token.split(['-', '_']) {
+            if let Some(i) = part.find("author") {
+                author = true;
+                let rest = &part[i + "author".len()..];
+                let rest = rest.strip_prefix('s').unwrap_or(rest);
+                bio |= AUTHOR_BOX.contains(&rest);
+            }
+            bio |= AUTHOR_BOX.contains(&part);
+        }
+        author && bio
+    })
+}
 
 /// Class fragments of posts embedded from social networks (a tweet, an Instagram post): the
 /// article quotes them as media, like a photo.
@@ -472,6 +509,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
             // layout beside an ad column (`ad-sidebar--wrapper article--single`).
             let furniture = |part: &str| {
                 has_any(part, STRONG_JUNK)
+                    || author_box(part)
                     || has_token(part, JUNK_TOKENS)
                     || (is_ad_name(part) && !(long_prose && content()))
                     || (has_any(part, WEAK_JUNK) && !content())
@@ -2498,6 +2536,43 @@ mod tests {
         for junk in ["Jane Doe", "Missed the main event"] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
+    }
+
+    /// Biography boxes come in many spellings (`author_info`, `authorsblock_about__x`,
+    /// `single-content-author__about`); a post's own class naming its author
+    /// (`author-fabio`) and a byline are not one.
+    #[test]
+    fn author_biography_boxes_go_in_any_spelling() {
+        for names in [
+            "author_bio",
+            "authorinfo",
+            "author-section-bio",
+            "authorsblock_about__brgmm",
+            "single-content-author__about",
+            "mntl-author-tooltip__bio",
+            "blog_author_description",
+        ] {
+            assert!(author_box(names), "{names}");
+        }
+        for names in [
+            "post author-fabio",
+            "author vcard",
+            "byline-author",
+            "authored",
+        ] {
+            assert!(!author_box(names), "{names}");
+        }
+        let bio = "Jane Doe writes about libraries, budgets and the people who fund them, and has done so for twenty years, first for a weekly paper and then for this site.";
+        let page = format!(
+            r#"<html><body><article class="post author-fabio"><div class="entry"><p>{PROSE}</p><p>{PROSE} Second.</p></div><div class="author_info"><h4>About Jane Doe</h4><p>{bio}</p></div></article>{}</body></html>"#,
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains("Second."), "{text}");
+        assert!(!text.contains("Jane Doe"), "{text}");
+        // The same box under a name that says nothing of a biography stays.
+        let plain = page.replace("author_info", "sidebox");
+        assert!(run(&plain).contains("Jane Doe writes"));
     }
 
     #[test]
