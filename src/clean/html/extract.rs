@@ -137,6 +137,10 @@ fn author_box(names: &str) -> bool {
 /// article quotes them as media, like a photo.
 const EMBEDS: &[&str] = &["twitter-tweet", "instagram-media", "tiktok-embed"];
 
+/// Visible characters under which an element named for a video or audio player is the
+/// player's furniture (titles of the clip and of the next ones, its length, "Replay").
+const PLAYER_MAX: u32 = 300;
+
 /// Visible characters under which an element named for a caption is one; a longer one is a
 /// gallery's text or an article in a template that names its blocks so.
 const CAPTION_MAX: u32 = 500;
@@ -421,15 +425,20 @@ struct Relax {
     captions: bool,
     /// Embedded social posts stay ([`Options::captions`]).
     embeds: bool,
+    /// The short text of elements named for a video or audio player stays
+    /// ([`Options::captions`], and the retry of a page whose text is mostly media).
+    players: bool,
 }
 
 /// How the html stage extracts a page.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
-    /// Keep photo captions (`<figcaption>` and short elements named for a caption) and posts
-    /// embedded from social networks (tweets, Instagram). Off by default: they describe media
-    /// beside the article rather than tell it, and article-body gold standards leave them
-    /// out. A page whose text is mostly captions (a photo gallery) keeps them either way.
+    /// Keep photo captions (`<figcaption>` and short elements named for a caption), posts
+    /// embedded from social networks (tweets, Instagram) and the short text of elements
+    /// named for a video or audio player (the clip's title, "Just watched"). Off by
+    /// default: they describe media beside the article rather than tell it, and
+    /// article-body gold standards leave them out. A page whose text is mostly such media
+    /// (a photo gallery, a video page) keeps them either way.
     pub captions: bool,
 }
 
@@ -524,7 +533,11 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                     || (!long_prose && furniture(id))
                     || (raw[i] < 200 && has_token(names, BYLINE))
                     || (!relax.captions && raw[i] < CAPTION_MAX && names.contains("caption"))
-                    || (!relax.embeds && has_any(names, EMBEDS)));
+                    || (!relax.embeds && has_any(names, EMBEDS))
+                    || (!relax.players
+                        && !h1[i]
+                        && raw[i] < PLAYER_MAX
+                        && (class.contains("video") || class.contains("player"))));
             if !junk_name && !header_junk && !form {
                 continue;
             }
@@ -667,6 +680,7 @@ pub fn extract_opts(
     let base = Relax {
         captions: opts.captions,
         embeds: opts.captions,
+        players: opts.captions,
         ..Relax::default()
     };
     let ex = extract_plain(dom, page, title, base);
@@ -747,8 +761,8 @@ fn check_claim(
     }
 }
 
-/// Visible characters under which an extraction without captions is tried again with them:
-/// a photo gallery's text is its captions.
+/// Visible characters under which an extraction without captions and player text is tried
+/// again with them: a photo gallery's text is its captions, a video page's its player's.
 const SHORT_WITHOUT_CAPTIONS: usize = 1000;
 
 fn extract_plain(dom: &Dom, page: &str, title: Option<&str>, base: Relax) -> Extracted {
@@ -762,6 +776,7 @@ fn extract_plain(dom: &Dom, page: &str, title: Option<&str>, base: Relax) -> Ext
         title,
         Relax {
             captions: true,
+            players: true,
             ..base
         },
     );
@@ -772,11 +787,14 @@ fn extract_plain(dom: &Dom, page: &str, title: Option<&str>, base: Relax) -> Ext
     }
 }
 
-/// Whether the page has an element the caption rules remove.
+/// Whether the page has an element the caption or player rules remove.
 fn has_captions(dom: &Dom) -> bool {
-    dom.nodes
-        .iter()
-        .any(|n| matches!(n.kind, Kind::Element(Tag::Figcaption)) || n.names.contains("caption"))
+    dom.nodes.iter().any(|n| {
+        matches!(n.kind, Kind::Element(Tag::Figcaption))
+            || n.names.contains("caption")
+            || n.names.contains("video")
+            || n.names.contains("player")
+    })
 }
 
 /// The first attempt, then, on a page that gave no text, attempts that remove less.
@@ -1804,15 +1822,16 @@ mod tests {
         "<div class=\"views-row\"><h2><a href=\"/x\">Another story</a></h2><p>A teaser for another story of the site, two lines long, with a few words more.</p></div>".repeat(30)
     }
 
-    /// Photo captions and embedded tweets are media beside the article: left out by default,
-    /// kept with `captions`; a gallery whose text is its captions keeps them either way.
+    /// Photo captions, embedded tweets and a player's titles are media beside the article:
+    /// left out by default, kept with `captions`; a gallery whose text is its captions, and
+    /// a video page whose text is its player's, keep them either way.
     #[test]
     fn captions_and_embedded_posts_are_left_out_unless_asked_for() {
         let body: String = (0..4)
             .map(|k| format!("<p>{PROSE} Part {k}.</p>"))
             .collect();
         let page = format!(
-            "<html><body><article><h1>Budget news</h1>{body}<figure><img src=\"/a.jpg\"><figcaption>The reading room of the old library, in 1962.</figcaption></figure><div class=\"wp-caption-text\">The new wing, as the architects drew it.</div><blockquote class=\"twitter-tweet\"><p>What a day for the library! The vote is in.</p>&mdash; A Reader (@reader) May 1, 2017</blockquote><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></article><div class=\"view-content\">{}</div></body></html>",
+            "<html><body><article><h1>Budget news</h1>{body}<figure><img src=\"/a.jpg\"><figcaption>The reading room of the old library, in 1962.</figcaption></figure><div class=\"wp-caption-text\">The new wing, as the architects drew it.</div><blockquote class=\"twitter-tweet\"><p>What a day for the library! The vote is in.</p>&mdash; A Reader (@reader) May 1, 2017</blockquote><div class=\"media__video\"><div class=\"video__end-slate\"><h3>JUST WATCHED</h3><h2>The mayor on the vote</h2><h4>MUST WATCH</h4></div></div><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></article><div class=\"view-content\">{}</div></body></html>",
             teasers()
         );
         let read = |captions: bool| {
@@ -1831,11 +1850,17 @@ mod tests {
             text.contains("Part 3.") && text.contains("the architects."),
             "{text}"
         );
-        for media in ["reading room", "as the architects drew it", "What a day"] {
+        let media = [
+            "reading room",
+            "as the architects drew it",
+            "What a day",
+            "JUST WATCHED",
+        ];
+        for media in media {
             assert!(!text.contains(media), "{media}: {text}");
         }
         let text = read(true);
-        for media in ["reading room", "as the architects drew it", "What a day"] {
+        for media in media {
             assert!(text.contains(media), "{media}: {text}");
         }
         // A gallery: the captions are the text.
@@ -1852,6 +1877,11 @@ mod tests {
             text.contains("Photo 0:") && text.contains("Photo 7:"),
             "{text}"
         );
+        // A video page: the player's description is the text.
+        let video = "<html><body><div class=\"main\"><h1>Budget news</h1><div class=\"video-player\"><h2>The mayor on the vote</h2><p>The mayor speaks after the vote on the new library wing.</p></div></div><div class=\"view-content\"><p>A teaser.</p></div></body></html>";
+        let dom = Dom::parse(video, 1 << 20);
+        let text = extract(&dom, video, Some("Budget news | Example"), None).text;
+        assert!(text.contains("The mayor speaks"), "{text}");
     }
 
     /// A local paper's template (TownNews) shows the first paragraphs as `subscriber-preview`

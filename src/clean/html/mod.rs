@@ -39,10 +39,10 @@ pub struct HtmlConfig {
     /// Output key for the language the page declares (default `html_lang`; empty = not
     /// written).
     pub lang_key: String,
-    /// Keep photo captions (`<figcaption>`, short elements named for a caption) and posts
-    /// embedded from social networks (tweets, Instagram) in the text (default false: they
-    /// describe media beside the article; a photo gallery whose text is its captions keeps
-    /// them either way).
+    /// Keep photo captions (`<figcaption>`, short elements named for a caption), posts
+    /// embedded from social networks (tweets, Instagram) and the short text of video players
+    /// in the text (default false: they describe media beside the article; a photo gallery
+    /// or video page whose text is its media keeps them either way).
     pub captions: bool,
 }
 
