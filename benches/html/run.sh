@@ -16,8 +16,8 @@ mkdir -p "$OUT"
 python3 "$ROOT/benches/html/build_dev.py" "$SRC" "$OUT/dev.jsonl"
 EXTRA=()
 if [ -n "${TRAF_PYTHON:-}" ]; then
-  rate=$("$TRAF_PYTHON" "$ROOT/benches/html/trafilatura_eval.py" "$OUT/dev.jsonl" $MIN "$OUT/traf.jsonl")
-  EXTRA+=("trafilatura $("$TRAF_PYTHON" -c 'import trafilatura; print(trafilatura.__version__)') (Python)=$OUT/traf.jsonl@$rate")
+  rate=$("$TRAF_PYTHON" "$ROOT/benches/html/trafilatura_eval.py" "$OUT/dev.jsonl" $MIN "$OUT/traf-out.jsonl")
+  EXTRA+=("trafilatura $("$TRAF_PYTHON" -c 'import trafilatura; print(trafilatura.__version__)') (Python)=$OUT/traf-out.jsonl@$rate")
 fi
 (cd "$ROOT/benches/html/compare" && cargo build --release --quiet --target-dir "$ROOT/target/html-compare")
 "$ROOT/target/html-compare/release/html-compare" "$OUT/dev.jsonl" $MIN "${EXTRA[@]}" >"$OUT/compare.md"
