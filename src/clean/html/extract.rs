@@ -56,6 +56,7 @@ const STRONG_JUNK: &[&str] = &[
     "sign-up",
     "outbrain",
     "taboola",
+    "breakpoint",
     "breadcrumb",
     "advert",
     "promo",
@@ -1566,6 +1567,13 @@ fn is_ui_line(t: &str) -> bool {
             return true;
         }
     }
+    // Disqus' link under its thread, or its notice without scripts.
+    if t.len() <= 80 && {
+        let k = t.trim_end_matches('.').to_lowercase();
+        k.ends_with("comments powered by disqus")
+    } {
+        return true;
+    }
     if t.len() > 24 {
         return false;
     }
@@ -1631,6 +1639,7 @@ fn finish(s: String) -> String {
             && (t.len() >= DEDUPE_LINE && !seen.insert(xxhash_rust::xxh3::xxh3_64(t.as_bytes()))
                 || is_ui_line(t)
                 || is_url_line(t)
+                || is_copyright_line(t)
                 || is_placeholder_line(t))
         {
             // The lines on either side of a dropped one are not in a row.
@@ -1729,6 +1738,23 @@ fn is_placeholder_line(t: &str) -> bool {
 
 /// A line of two or more web addresses that make up half its characters: structured data
 /// a theme prints as text (image address, size, author, image address, date), not prose.
+/// A copyright notice or a photo's credit ("© 2017 CBS Interactive Inc. All Rights
+/// Reserved.", "Copyright © 2025 WABC-TV", "© 20th Century Fox"): the site's or the
+/// photographer's, not the article's. Long lines that start so are kept.
+fn is_copyright_line(t: &str) -> bool {
+    const MAX_WORDS: usize = 30;
+    // "(c)" alone also starts the third item of a list; after "Copyright" it is the sign.
+    let notice = t.starts_with('\u{a9}')
+        || t.get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case("copyright"))
+            && {
+                let rest = t[9..].trim_start();
+                rest.starts_with('\u{a9}')
+                    || rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("(c)"))
+            };
+    notice && t.split_whitespace().count() <= MAX_WORDS
+}
+
 fn is_url_line(t: &str) -> bool {
     let (mut urls, mut url_chars, mut chars) = (0, 0, 0);
     for w in t.split_whitespace() {
@@ -2603,6 +2629,32 @@ mod tests {
         // The same box under a name that says nothing of a biography stays.
         let plain = page.replace("author_info", "sidebox");
         assert!(run(&plain).contains("Jane Doe writes"));
+    }
+
+    /// Copyright notices and photo credits, Disqus' "powered by" link and a layout's list of
+    /// breakpoint names are no part of the article; a list item "(c)" and a sentence about
+    /// copyright are.
+    #[test]
+    fn copyright_notices_disqus_links_and_breakpoint_lists_go() {
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p><p>{PROSE} Second.</p><p>&copy; 20th Century Fox</p><p>Copyright &copy; 2017 CBS Interactive Inc. All Rights Reserved.</p><p>copyright (c) 2017 Example Media</p><ol><li>(a) the first option of three;</li><li>(c) the third option, which the council chose.</li></ol><p>Copyright law was the subject of the second debate, on Wednesday.</p><a href="http://disqus.com" class="dsq-brlink">blog comments powered by <span>Disqus</span></a><div class="BreakpointDetector_container_2HXR4"><ul><li>narrow-browser-and-phone</li><li>medium-wide-browser</li></ul></div></div>{}</body></html>"#,
+            teasers()
+        );
+        let text = run(&page);
+        for kept in ["Second.", "(c) the third option", "Copyright law was"] {
+            assert!(text.contains(kept), "{kept}: {text}");
+        }
+        for junk in [
+            "Century Fox",
+            "CBS Interactive",
+            "Example Media",
+            "powered by",
+            "narrow-browser",
+        ] {
+            assert!(!text.contains(junk), "{junk}: {text}");
+        }
+        let long = format!("\u{a9} {}", "word ".repeat(40));
+        assert!(!is_copyright_line(&long));
     }
 
     #[test]
