@@ -1554,6 +1554,27 @@ const UI_LINES: &[&str] = &[
     "you are here",
 ];
 
+/// A post's reading time, alone or with its date and byline ("3 Min Read", "March 15,
+/// 2022 · 3 min read · By ASU Online", "10-min read"): metadata, not a sentence of the post.
+fn is_read_time_line(t: &str) -> bool {
+    if t.len() > 80 || t.ends_with('.') {
+        return false;
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower == "min read" {
+        return true;
+    }
+    ["min read", "mins read", "minute read", "min. read"]
+        .iter()
+        .any(|unit| {
+            lower.match_indices(unit).any(|(i, _)| {
+                lower[..i]
+                    .trim_end_matches([' ', '-'])
+                    .ends_with(|c: char| c.is_ascii_digit())
+            })
+        })
+}
+
 fn is_ui_line(t: &str) -> bool {
     // Accessibility skip links, alone or in a row: "Skip to main | Skip to sidebar" (a link
     // label of up to four words, not a sentence that starts so).
@@ -1566,6 +1587,9 @@ fn is_ui_line(t: &str) -> bool {
         if t.split('|').all(skip) {
             return true;
         }
+    }
+    if is_read_time_line(t) {
+        return true;
     }
     // Disqus' link under its thread, or its notice without scripts.
     if t.len() <= 80 && {
@@ -2631,17 +2655,22 @@ mod tests {
         assert!(run(&plain).contains("Jane Doe writes"));
     }
 
-    /// Copyright notices and photo credits, Disqus' "powered by" link and a layout's list of
-    /// breakpoint names are no part of the article; a list item "(c)" and a sentence about
-    /// copyright are.
+    /// Copyright notices and photo credits, Disqus' "powered by" link, a layout's list of
+    /// breakpoint names and reading times are no part of the article; a list item "(c)"
+    /// and sentences about copyright or minutes are.
     #[test]
-    fn copyright_notices_disqus_links_and_breakpoint_lists_go() {
+    fn copyright_notices_disqus_links_breakpoint_lists_and_reading_times_go() {
         let page = format!(
-            r#"<html><body><div class="article"><p>{PROSE}</p><p>{PROSE} Second.</p><p>&copy; 20th Century Fox</p><p>Copyright &copy; 2017 CBS Interactive Inc. All Rights Reserved.</p><p>copyright (c) 2017 Example Media</p><ol><li>(a) the first option of three;</li><li>(c) the third option, which the council chose.</li></ol><p>Copyright law was the subject of the second debate, on Wednesday.</p><a href="http://disqus.com" class="dsq-brlink">blog comments powered by <span>Disqus</span></a><div class="BreakpointDetector_container_2HXR4"><ul><li>narrow-browser-and-phone</li><li>medium-wide-browser</li></ul></div></div>{}</body></html>"#,
+            r#"<html><body><div class="article"><p>{PROSE}</p><p>{PROSE} Second.</p><p>&copy; 20th Century Fox</p><p>Copyright &copy; 2017 CBS Interactive Inc. All Rights Reserved.</p><p>copyright (c) 2017 Example Media</p><ol><li>(a) the first option of three;</li><li>(c) the third option, which the council chose.</li></ol><p>Copyright law was the subject of the second debate, on Wednesday.</p><p>March 15, 2022 &middot; 3 min read &middot; By Ann Lee</p><p>The clock after the 20 minutes read 16 to 5.</p><a href="http://disqus.com" class="dsq-brlink">blog comments powered by <span>Disqus</span></a><div class="BreakpointDetector_container_2HXR4"><ul><li>narrow-browser-and-phone</li><li>medium-wide-browser</li></ul></div></div>{}</body></html>"#,
             teasers()
         );
         let text = run(&page);
-        for kept in ["Second.", "(c) the third option", "Copyright law was"] {
+        for kept in [
+            "Second.",
+            "(c) the third option",
+            "Copyright law was",
+            "20 minutes read",
+        ] {
             assert!(text.contains(kept), "{kept}: {text}");
         }
         for junk in [
@@ -2650,6 +2679,7 @@ mod tests {
             "Example Media",
             "powered by",
             "narrow-browser",
+            "3 min read",
         ] {
             assert!(!text.contains(junk), "{junk}: {text}");
         }
