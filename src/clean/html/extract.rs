@@ -208,6 +208,21 @@ fn has_any(names: &str, list: &[&str]) -> bool {
     list.iter().any(|p| names.contains(p))
 }
 
+/// Whether link `i` sits in a paragraph that holds text besides it: a word of the running
+/// text linked to a tag or search page (`<a class="storyTags">Xiaomi</a>`) is text
+/// whatever its name says. `raw` is each subtree's visible text.
+fn in_running_text(dom: &Dom, raw: &[u32], i: usize) -> bool {
+    let mut a = dom.nodes[i].parent;
+    while a != NONE {
+        match dom.tag(a) {
+            Some(Tag::P) => return raw[a as usize] > raw[i],
+            Some(t) if t.is_block() => return false,
+            _ => a = dom.nodes[a as usize].parent,
+        }
+    }
+    false
+}
+
 /// `ad`, `ads` or an `ad-`/`ads-` prefixed token: a word match, since "ad" is inside many
 /// ordinary names (`header`, `shadow`, `load`).
 fn is_ad_name(names: &str) -> bool {
@@ -493,6 +508,9 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
         if let Kind::Element(t) = node.kind {
             if junk_tag(t) || node.hidden {
                 removed[i] = true;
+                continue;
+            }
+            if t == Tag::A && !node.names.is_empty() && in_running_text(dom, &raw, i) {
                 continue;
             }
             let names = editorial(&node.names);
@@ -2685,6 +2703,24 @@ mod tests {
         }
         let long = format!("\u{a9} {}", "word ".repeat(40));
         assert!(!is_copyright_line(&long));
+    }
+
+    /// A word of a paragraph linked to a tag or search page is text, whatever the link's
+    /// name; a paragraph that is only such a link, and a tag list, are not.
+    #[test]
+    fn linked_words_in_a_paragraph_stay_whatever_their_names() {
+        let page = format!(
+            r#"<html><body><div class="article"><p>{PROSE}</p><p>Shops selling <a class="storyTags" href="/search?q=Xiaomi">Xiaomi</a> phones in India say the <a class="storyTags" href="/search?q=China">China</a> label no longer fits.</p><p><a class="share-link" href="/share">Share this story with a friend</a></p><div class="tags"><a class="tag" href="/t/budget">budget</a> <a class="tag" href="/t/library">library news</a></div></div>{}</body></html>"#,
+            teasers()
+        );
+        let text = run(&page);
+        assert!(
+            text.contains("Shops selling Xiaomi phones in India say the China label"),
+            "{text}"
+        );
+        for junk in ["Share this story", "library news"] {
+            assert!(!text.contains(junk), "{junk}: {text}");
+        }
     }
 
     #[test]
