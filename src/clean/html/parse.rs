@@ -427,6 +427,54 @@ fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     None
 }
 
+/// Where the `</script` that ends a script starting at `from` begins, as HTML tokenizes
+/// script data: after `<!--` a `<script` opens a nested one whose `</script>` ends only it,
+/// until `-->` (`<!-- document.write("<script>...</script>") -->`, and data blobs that hold
+/// markup in that form). A plain script ends at its first `</script`.
+fn script_end(s: &[u8], from: usize) -> Option<usize> {
+    let tag_at = |i: usize, name: &[u8]| {
+        s.len() > i + name.len()
+            && s[i..i + name.len()].eq_ignore_ascii_case(name)
+            && matches!(
+                s[i + name.len()],
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>'
+            )
+    };
+    // 0: script data, 1: escaped (after `<!--`), 2: double escaped (a `<script` in 1).
+    let mut state = 0;
+    let mut i = from;
+    while let Some(k) = memchr::memchr2(b'<', b'-', &s[i..]) {
+        let j = i + k;
+        if s[j] == b'-' {
+            if state != 0 && s[j..].starts_with(b"-->") {
+                state = 0;
+                i = j + 3;
+            } else {
+                i = j + 1;
+            }
+            continue;
+        }
+        if state == 0 && s[j..].starts_with(b"<!--") {
+            state = 1;
+            // The dashes of `<!--` may also begin `-->` (`<!-->`).
+            i = j + 2;
+        } else if tag_at(j, b"</script") {
+            if state == 2 {
+                state = 1;
+                i = j + 8;
+            } else {
+                return Some(j);
+            }
+        } else if state == 1 && tag_at(j, b"<script") {
+            state = 2;
+            i = j + 7;
+        } else {
+            i = j + 1;
+        }
+    }
+    None
+}
+
 impl Builder {
     /// Closes an unclosed `<head>` when it is the innermost open element but for unknown
     /// ones: a stray `<mbox>` without its end tag stays open, and the body after it must not
@@ -749,7 +797,11 @@ impl Builder {
                 close.extend_from_slice(name);
                 // An unclosed title ends at the next tag rather than swallowing the page
                 // (pages cut or spliced inside their head); other raw text runs to the end.
-                let found = find_ci(s, end, &close);
+                let found = if tag == Tag::Script {
+                    script_end(s, end)
+                } else {
+                    find_ci(s, end, &close)
+                };
                 let body_end = found.unwrap_or(if tag == Tag::Title {
                     memchr::memchr(b'<', &s[end..]).map_or(s.len(), |k| end + k)
                 } else {
@@ -1006,6 +1058,40 @@ mod tests {
         assert_eq!(shape("a < b <3 <p>c"), "Root(TP(T))");
         // An unterminated comment swallows the rest, as in browsers.
         assert_eq!(shape("<p>a<!-- never closed <p>b"), "Root(P(T))");
+    }
+
+    /// Script data as browsers tokenize it: after `<!--`, a `<script>` in the script's text
+    /// opens a nested one whose `</script>` does not end the outer script (Bleacher Report's
+    /// page state holds its articles' embedded players so, and the rest of the blob came out
+    /// as the article).
+    #[test]
+    fn a_script_inside_an_escaped_script_does_not_end_it() {
+        assert_eq!(
+            shape("<script><!-- document.write('<script>x()</script>'); --></script><p>t</p>"),
+            "Root(Script()P(T))"
+        );
+        assert_eq!(
+            shape("<script><!-- a = {\"html\": \"<script src=v.js></script>\", \"n\": 1}</script><p>t"),
+            "Root(Script()P(T))"
+        );
+        // After `<!--` alone, or after `-->`, the first `</script>` ends it.
+        assert_eq!(
+            shape("<script>var a = '<!--';</script><p>t</p>"),
+            "Root(Script()P(T))"
+        );
+        assert_eq!(
+            shape("<script><!-- x() --> '<script>'</script><p>t</p>"),
+            "Root(Script()P(T))"
+        );
+        // `</scripts` is no end tag; an unclosed script runs to the end.
+        assert_eq!(
+            shape("<script>a</scripts></script><p>t"),
+            "Root(Script()P(T))"
+        );
+        assert_eq!(
+            shape("<script><!-- <script> never closed <p>x"),
+            "Root(Script())"
+        );
     }
 
     #[test]
