@@ -553,10 +553,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                     || (raw[i] < 200 && has_token(names, BYLINE))
                     || (!relax.captions && raw[i] < CAPTION_MAX && names.contains("caption"))
                     || (!relax.embeds && has_any(names, EMBEDS))
-                    || (!relax.players
-                        && !h1[i]
-                        && raw[i] < PLAYER_MAX
-                        && (class.contains("video") || class.contains("player"))));
+                    || (!relax.players && !h1[i] && raw[i] < PLAYER_MAX && player_name(class)));
             if !junk_name && !header_junk && !form {
                 continue;
             }
@@ -811,8 +808,7 @@ fn has_captions(dom: &Dom) -> bool {
     dom.nodes.iter().any(|n| {
         matches!(n.kind, Kind::Element(Tag::Figcaption))
             || n.names.contains("caption")
-            || n.names.contains("video")
-            || n.names.contains("player")
+            || player_name(&n.names)
     })
 }
 
@@ -1188,7 +1184,12 @@ fn next_element(dom: &Dom, n: u32) -> Option<u32> {
 
 /// Whether an element is named for a video or audio player.
 fn is_player(dom: &Dom, i: u32) -> bool {
-    let names = &dom.nodes[i as usize].names;
+    player_name(&dom.nodes[i as usize].names)
+}
+
+/// Whether names (a `class` value, or an element's class and id names) name a video or
+/// audio player.
+fn player_name(names: &str) -> bool {
     names.contains("video") || names.contains("player")
 }
 
