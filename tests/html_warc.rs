@@ -36,6 +36,17 @@ fn html_config(inputs: &[&Path], out: &Path) -> Config {
     c
 }
 
+/// Writes one record, `id` with the page under `html`, to `dir/page.jsonl`.
+fn one_page(dir: &Path, id: &str, page: &str) -> std::path::PathBuf {
+    let input = dir.join("page.jsonl");
+    std::fs::write(
+        &input,
+        serde_json::json!({"id": id, "html": page}).to_string(),
+    )
+    .unwrap();
+    input
+}
+
 fn url_of(id: &str) -> String {
     format!("https://example.org/{id}")
 }
@@ -388,12 +399,7 @@ list: [
 <p>The developer said he had reported the problem to the publisher two years ago and that the fix is not hard: the server should limit how deep and how large such data may be.</p>
 </article><footer>Copyright 2015</footer></body></html>"#;
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("page.jsonl");
-    std::fs::write(
-        &input,
-        serde_json::json!({"id": "code", "html": page}).to_string(),
-    )
-    .unwrap();
+    let input = one_page(dir.path(), "code", page);
     let run_with = |html_rules: bool| {
         let out = dir.path().join(format!("out-{html_rules}"));
         let mut c = config(&[&input], &out);
@@ -455,12 +461,7 @@ fn an_article_with_a_data_table_is_judged_by_its_prose() {
 </article><footer>Copyright 2024</footer></body></html>"#
     );
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("page.jsonl");
-    std::fs::write(
-        &input,
-        serde_json::json!({"id": "ranking", "html": page}).to_string(),
-    )
-    .unwrap();
+    let input = one_page(dir.path(), "ranking", &page);
     let run_with = |data_lines: bool| {
         let out = dir.path().join(format!("out-{data_lines}"));
         let mut c = config(&[&input], &out);
@@ -502,12 +503,7 @@ fn captions_and_embedded_posts_follow_the_html_captions_switch() {
 <p>Work on the wing starts in the autumn, and the old reading room stays open while it is built, as the readers had asked in a petition signed by more than two thousand people.</p>
 </article><footer>Copyright 2017</footer></body></html>"#;
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("page.jsonl");
-    std::fs::write(
-        &input,
-        serde_json::json!({"id": "wing", "html": page}).to_string(),
-    )
-    .unwrap();
+    let input = one_page(dir.path(), "wing", page);
     let run_with = |captions: Option<bool>| {
         let out = dir.path().join(format!("out-{captions:?}"));
         let mut c = config(&[&input], &out);
