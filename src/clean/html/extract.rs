@@ -1683,6 +1683,7 @@ fn finish(s: String) -> String {
                 || is_ui_line(t)
                 || is_url_line(t)
                 || is_copyright_line(t)
+                || is_disclosure_line(t)
                 || is_placeholder_line(t))
         {
             // The lines on either side of a dropped one are not in a row.
@@ -1779,8 +1780,6 @@ fn is_placeholder_line(t: &str) -> bool {
     crate::clean::quality::has_lorem_ipsum(t.as_bytes())
 }
 
-/// A line of two or more web addresses that make up half its characters: structured data
-/// a theme prints as text (image address, size, author, image address, date), not prose.
 /// A copyright notice or a photo's credit ("© 2017 CBS Interactive Inc. All Rights
 /// Reserved.", "Copyright © 2025 WABC-TV", "© 20th Century Fox"): the site's or the
 /// photographer's, not the article's. Long lines that start so are kept.
@@ -1798,6 +1797,36 @@ fn is_copyright_line(t: &str) -> bool {
     notice && t.split_whitespace().count() <= MAX_WORDS
 }
 
+/// An affiliate disclosure: a short line that names the site's or writer's pay for links or
+/// purchases ("Purchases made through our links may earn us a commission.", "This post
+/// contains affiliate links. Read my full disclosure.", "FORTUNE may receive compensation
+/// for some links to products"): a notice about the page's links, not the article's text.
+/// A line about such programmes without the site speaking ("Streamers earn a commission
+/// when viewers buy via affiliate links") stays.
+fn is_disclosure_line(t: &str) -> bool {
+    const MAX_WORDS: usize = 50;
+    let lower = t.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() > MAX_WORDS {
+        return false;
+    }
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    has(&["link", "links", "buy", "purchase", "purchases"])
+        && has(&[
+            "commission",
+            "commissions",
+            "compensation",
+            "affiliate",
+            "affiliates",
+        ])
+        && has(&["we", "us", "our", "i", "my", "may"])
+}
+
+/// A line of two or more web addresses that make up half its characters: structured data
+/// a theme prints as text (image address, size, author, image address, date), not prose.
 fn is_url_line(t: &str) -> bool {
     let (mut urls, mut url_chars, mut chars) = (0, 0, 0);
     for w in t.split_whitespace() {
@@ -2704,6 +2733,31 @@ mod tests {
         }
         let long = format!("\u{a9} {}", "word ".repeat(40));
         assert!(!is_copyright_line(&long));
+    }
+
+    /// A site's note on paid links goes in any wording; a sentence about such programmes
+    /// that is not the site speaking, and a long paragraph that mentions them, stay.
+    #[test]
+    fn affiliate_disclosures_go() {
+        let page = format!(
+            r#"<html><body><div class="article"><p>Products are chosen independently by our editors. Purchases made through our links may earn us a commission.</p><p>{PROSE}</p><p>Streamers earn a commission when viewers buy games, gear or software via affiliate links.</p><p>{PROSE} Second.</p><p>This post contains affiliate links. Read my full disclosure.</p><p>All products and services featured are based solely on editorial selection. FORTUNE may receive compensation for some links to products and services on this website.</p></div>{}</body></html>"#,
+            teasers()
+        );
+        let text = run(&page);
+        for kept in ["Streamers earn a commission", "Second."] {
+            assert!(text.contains(kept), "{kept}: {text}");
+        }
+        for junk in ["chosen independently", "my full disclosure", "FORTUNE may"] {
+            assert!(!text.contains(junk), "{junk}: {text}");
+        }
+        let long = format!(
+            "We may earn a commission on purchases made through our links, {}",
+            "and the paragraph goes on about other things ".repeat(6)
+        );
+        assert!(!is_disclosure_line(&long));
+        assert!(is_disclosure_line(
+            "When you buy through links on our site, we may earn an affiliate commission."
+        ));
     }
 
     /// A word of a paragraph linked to a tag or search page is text, whatever the link's
