@@ -3,8 +3,9 @@
 //! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
 //! `train` variants come from environment switches: `EPOCHS=N`, `BITS=N`, `SEED=N`, `DROP=P`,
 //! `EMB=FILE` (other embedding clusters), `LIST_<kind>=FILE` (another name list of that kind),
-//! `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text clusters) and `NOEXTRA` (CoNLL
-//! train only, without `models/extra/wikigold.conll`).
+//! `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text clusters), `NOEXTRA` (CoNLL
+//! train only, without `models/extra/wikigold.conll`), `NOCTX` (no context rows of other
+//! mentions) and `PERCEPTRON` (perceptron updates of one instead of margin steps).
 use std::path::PathBuf;
 
 use corpusmill::entities::{conll, train};
@@ -60,6 +61,9 @@ fn main() -> anyhow::Result<()> {
             }
             if std::env::var("NOCTX").is_ok() {
                 o.contexts = false;
+            }
+            if std::env::var("PERCEPTRON").is_ok() {
+                o.margin = false;
             }
             if std::env::var("NOCLUSTERS").is_ok() {
                 o.cluster_text.clear();

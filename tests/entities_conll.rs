@@ -109,6 +109,20 @@ fn greedy_training_still_works_and_differs() {
 }
 
 #[test]
+fn perceptron_updates_still_work_and_differ_from_margin_steps() {
+    let mut opts = TrainOptions::new(SMALL.into(), SMALL.into());
+    opts.epochs = 3;
+    opts.hash_bits = 16;
+    assert!(opts.margin, "margin steps are the default");
+    let (margin, rm) = train(&opts).unwrap();
+    opts.margin = false;
+    let (plain, rp) = train(&opts).unwrap();
+    assert!(rm.dev.f1() > 0.8, "{}", rm.dev);
+    assert!(rp.dev.f1() > 0.8, "{}", rp.dev);
+    assert_ne!(margin.to_bytes().unwrap(), plain.to_bytes().unwrap());
+}
+
+#[test]
 fn extra_training_files_join_the_training_documents() {
     // The shipped model trains on CoNLL-2003 train plus a second gold file; `extra_train`
     // must read each file's documents in order, exactly as if they were one file.

@@ -1,5 +1,5 @@
-//! Training: averaged (structured) perceptron over hashed features, two passes, dev-based early
-//! stopping.
+//! Training: averaged structured perceptron with passive-aggressive margin updates over hashed
+//! features, two passes, dev-based early stopping.
 //!
 //! Input is CoNLL-2003 (`train.conll`, `dev.conll`). Steps, all deterministic (fixed seed,
 //! fixed shuffles, single thread):
@@ -12,7 +12,10 @@
 //!
 //! With `viterbi` (the default) each training sentence is decoded with Viterbi and the weights
 //! move from the predicted path's features to the gold path's (Collins' structured
-//! perceptron); otherwise tokens are decided one at a time with the gold tag history. External
+//! perceptron). With `margin` (the default) the predicted path is the one that most violates
+//! a margin of one per wrong tag (cost-augmented decoding) and the move is the
+//! passive-aggressive step that restores that margin, rather than a step of one. Without
+//! `viterbi`, tokens are decided one at a time with the gold tag history. External
 //! name lists ([`TrainOptions::gazetteers`]) do not depend on the labels and are used as they
 //! are by every fold.
 
@@ -27,7 +30,7 @@ use super::features::{
 };
 use super::model::{decode, Lattice, Model, Prepared, Resources, Table, Weights};
 use super::tokenize::tokenize;
-use super::viterbi::{transitions, viterbi_path};
+use super::viterbi::{transitions, viterbi_path, Transitions};
 
 /// What to train on and how.
 #[derive(Clone, Debug)]
@@ -49,7 +52,8 @@ pub struct TrainOptions {
     /// External name lists: `(kind, file)` with one name per line (see
     /// [`super::features::ListKind::from_name`] for the kinds).
     pub gazetteers: Vec<(String, PathBuf)>,
-    /// Maximum epochs per pass (default 15).
+    /// Maximum epochs per pass (default 25; each pass stops earlier when three epochs in a
+    /// row do not raise dev F1).
     pub epochs: usize,
     /// Seed of the sentence shuffles (default 1).
     pub seed: u64,
@@ -68,6 +72,12 @@ pub struct TrainOptions {
     /// Second-pass rows of the words around a name's other mentions in the document
     /// (default true).
     pub contexts: bool,
+    /// With `viterbi`: passive-aggressive updates that ask the gold path to beat every other
+    /// path by that path's number of wrong tags (the predicted path is decoded with one added
+    /// to each wrong tag's score, and each update is as large as that margin needs) instead
+    /// of perceptron updates of one (default true: picked on dev, where it raised the mean
+    /// F1 of training seeds, most of all on names absent from the training data).
+    pub margin: bool,
     /// Print progress to stderr.
     pub verbose: bool,
 }
@@ -82,7 +92,7 @@ impl TrainOptions {
             cluster_text: Vec::new(),
             embedding_clusters: None,
             gazetteers: Vec::new(),
-            epochs: 15,
+            epochs: 25,
             seed: 1,
             hash_bits: 20,
             folds: 4,
@@ -90,6 +100,7 @@ impl TrainOptions {
             word_dropout: 0.1,
             viterbi: true,
             contexts: true,
+            margin: true,
             verbose: false,
         }
     }
@@ -122,6 +133,8 @@ struct Perceptron {
     w: Vec<f32>,
     u: Vec<f32>,
     c: f32,
+    /// Passive-aggressive steps with a Hamming-loss margin ([`TrainOptions::margin`]).
+    margin: bool,
 }
 
 struct FloatTable<'a>(&'a [f32]);
@@ -139,26 +152,31 @@ impl Table for FloatTable<'_> {
 }
 
 impl Perceptron {
-    fn new(bits: u32) -> Perceptron {
+    fn new(bits: u32, margin: bool) -> Perceptron {
         let n = (1usize << bits) * COLS;
         Perceptron {
             w: vec![0.0; n],
             u: vec![0.0; n],
             c: 1.0,
+            margin,
         }
     }
 
     fn update(&mut self, rows: &[u32], gold: u8, pred: u8) {
+        self.update_by(rows, gold, pred, 1.0)
+    }
+
+    fn update_by(&mut self, rows: &[u32], gold: u8, pred: u8, step: f32) {
         for &r in rows {
             // Column t - 1 holds tag t; `O` (tag 0) has no column: its score stays 0.
             let b = r as usize * COLS;
             if gold != 0 {
-                self.w[b + gold as usize - 1] += 1.0;
-                self.u[b + gold as usize - 1] += self.c;
+                self.w[b + gold as usize - 1] += step;
+                self.u[b + gold as usize - 1] += step * self.c;
             }
             if pred != 0 {
-                self.w[b + pred as usize - 1] -= 1.0;
-                self.u[b + pred as usize - 1] -= self.c;
+                self.w[b + pred as usize - 1] -= step;
+                self.u[b + pred as usize - 1] -= step * self.c;
             }
         }
     }
@@ -188,6 +206,7 @@ impl Perceptron {
         let mut scores = Vec::new();
         let mut back = Vec::new();
         let mut pred = Vec::new();
+        let mut aug = Vec::new();
         for &(d, s) in order {
             let d = &docs[d as usize];
             let sent = d.doc.sentences[s as usize].clone();
@@ -218,16 +237,37 @@ impl Perceptron {
             let trans = transitions(&FloatTable(&self.w), bits);
             pred.clear();
             pred.resize(sent.len(), 0u8);
-            viterbi_path(&scores, &trans, &mut back, &mut pred);
+            if self.margin {
+                // Cost-augmented decoding: the path that most violates a margin of one per
+                // wrong tag, not merely the best-scoring one.
+                aug.clear();
+                aug.extend_from_slice(&scores);
+                for (k, i) in sent.clone().enumerate() {
+                    let g = d.doc.gold[i] as usize;
+                    for (t, x) in aug[k].iter_mut().enumerate() {
+                        if t != g {
+                            *x += 1.0;
+                        }
+                    }
+                }
+                viterbi_path(&aug, &trans, &mut back, &mut pred);
+            } else {
+                viterbi_path(&scores, &trans, &mut back, &mut pred);
+            }
+            let step = if self.margin {
+                margin_step(&scores, &trans, &d.doc.gold[sent.clone()], &pred, &offs)
+            } else {
+                1.0
+            };
             let (mut gp, mut pp) = (0u8, 0u8);
             for (k, i) in sent.clone().enumerate() {
                 let (g, p) = (d.doc.gold[i], pred[k]);
-                if g != p {
-                    self.update(&rows[offs[k]..offs[k + 1]], g, p);
+                if g != p && step > 0.0 {
+                    self.update_by(&rows[offs[k]..offs[k + 1]], g, p, step);
                 }
-                if (gp, g) != (pp, p) {
-                    self.update(&[transition_row(gp, bits)], g, 0);
-                    self.update(&[transition_row(pp, bits)], 0, p);
+                if (gp, g) != (pp, p) && step > 0.0 {
+                    self.update_by(&[transition_row(gp, bits)], g, 0, step);
+                    self.update_by(&[transition_row(pp, bits)], 0, p, step);
                 }
                 (gp, pp) = (g, p);
                 self.c += 1.0;
@@ -289,6 +329,43 @@ impl Perceptron {
             }
         }
     }
+}
+
+/// The passive-aggressive step of one training sentence (Crammer, Dekel, Keshet,
+/// Shalev-Shwartz and Singer 2006, PA with the structured loss): the smallest multiple of the
+/// gold-minus-predicted feature difference after which the gold path outscores the predicted
+/// one by the predicted path's Hamming loss (its number of wrong tags). `scores` and `trans`
+/// are the model's scores, `offs` the sentence's feature rows per token (each row counts one
+/// feature per tag column it moves); 0 when the paths are the same.
+fn margin_step(
+    scores: &[[f32; N_TAGS]],
+    trans: &Transitions,
+    gold: &[u8],
+    pred: &[u8],
+    offs: &[usize],
+) -> f32 {
+    let n = gold.len();
+    let (mut loss, mut norm2, mut margin) = (0f32, 0f32, 0f32);
+    let (mut gp, mut pp) = (0u8, 0u8);
+    for (k, (&g, &p)) in gold.iter().zip(pred).enumerate() {
+        let m = &trans.masked[usize::from(k + 1 == n)];
+        margin += scores[k][g as usize] - scores[k][p as usize];
+        margin += m[gp as usize][g as usize] - m[pp as usize][p as usize];
+        // Tag `O` has no weight column: a move to or from it changes one column, not two.
+        let cols = f32::from(u8::from(g != 0) + u8::from(p != 0));
+        if g != p {
+            loss += 1.0;
+            norm2 += cols * (offs[k + 1] - offs[k]) as f32;
+        }
+        if (gp, g) != (pp, p) {
+            norm2 += cols;
+        }
+        (gp, pp) = (g, p);
+    }
+    if loss == 0.0 || norm2 == 0.0 || !margin.is_finite() {
+        return 0.0;
+    }
+    ((loss - margin) / norm2).max(0.0)
 }
 
 /// A small deterministic PRNG (xorshift64*) for the shuffles.
@@ -396,6 +473,7 @@ fn fit(
     mut dev: Option<&mut [TrainDoc]>,
     verbose: bool,
     dropout: u64,
+    margin: bool,
 ) -> (Vec<f32>, usize, EvalReport) {
     let mut order: Vec<(u32, u32)> = Vec::new();
     for (di, d) in docs.iter().enumerate() {
@@ -406,7 +484,7 @@ fn fit(
         }
     }
     let mut rng = Rng(seed | 1);
-    let mut p = Perceptron::new(res.bits);
+    let mut p = Perceptron::new(res.bits, margin);
     let mut best: Option<(f64, usize, Vec<f32>, EvalReport)> = None;
     let mut since_best = 0;
     for e in 1..=epochs {
@@ -523,6 +601,7 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
         Some(&mut dev),
         opts.verbose,
         dropout,
+        opts.margin,
     );
     let mut model = Model {
         res: full.clone(),
@@ -545,6 +624,7 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
                 None,
                 false,
                 dropout,
+                opts.margin,
             );
             for d in train.iter_mut().filter(|d| d.fold == k) {
                 tag_with(&wk, &full, d, false, &mut tags);
@@ -572,6 +652,7 @@ pub fn train(opts: &TrainOptions) -> crate::Result<(Model, TrainReport)> {
             Some(&mut dev),
             opts.verbose,
             dropout,
+            opts.margin,
         );
         if dev2.f1() > dev1.f1() {
             model.weights = Weights::quantize(&w1, Some(&w2));
@@ -609,5 +690,46 @@ fn hidden_end(info: &super::features::WordInfo) -> usize {
         EMB_ROWS.end + info.ebits.count_ones() as usize
     } else {
         WORD_ROWS.end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Transition scores of zero wherever BILOU allows the move.
+    fn free_transitions() -> Transitions {
+        let mut masked = [[[f32::NEG_INFINITY; N_TAGS]; N_TAGS]; 2];
+        for (last, m) in masked.iter_mut().enumerate() {
+            for (p, row) in m.iter_mut().enumerate() {
+                for (t, x) in row.iter_mut().enumerate() {
+                    if allowed(p as u8, t as u8, last == 1) {
+                        *x = 0.0;
+                    }
+                }
+            }
+        }
+        Transitions { masked }
+    }
+
+    #[test]
+    fn the_margin_step_restores_a_margin_of_the_hamming_loss() {
+        let trans = free_transitions();
+        // A one-token entity tag: allowed after `O` at the end of a sentence.
+        let t = (1..N_TAGS as u8)
+            .find(|&t| allowed(0, t, true) && allowed(t, 0, true))
+            .unwrap();
+        // One token with three feature rows; gold `O` scores 0, the prediction 0.5.
+        let mut scores = vec![[0f32; N_TAGS]];
+        scores[0][t as usize] = 0.5;
+        let offs = [0, 3];
+        let step = margin_step(&scores, &trans, &[0], &[t], &offs);
+        // Loss 1, margin -0.5; the update moves 3 rows in one column each and one
+        // transition column: the step is (1 + 0.5) / 4.
+        assert!((step - 0.375).abs() < 1e-6, "{step}");
+        // The same paths, or a gold path already ahead by more than the loss: no step.
+        assert_eq!(margin_step(&scores, &trans, &[t], &[t], &offs), 0.0);
+        scores[0][0] = 2.0;
+        assert_eq!(margin_step(&scores, &trans, &[0], &[t], &offs), 0.0);
     }
 }
