@@ -1557,6 +1557,15 @@ const UI_LINES: &[&str] = &[
     "comments",
     "share",
     "share this",
+    "share this article",
+    "share this article on",
+    "share this story",
+    "share this post",
+    "share this page",
+    "share on",
+    "follow me",
+    "follow us",
+    "follow us on",
     "print",
     "email",
     "print email",
@@ -1621,7 +1630,7 @@ fn is_ui_line(t: &str) -> bool {
         return false;
     }
     let k = t
-        .trim_end_matches([':', '\u{bb}', '.', ' ', '\u{2026}'])
+        .trim_end_matches([':', '\u{bb}', '.', '!', ' ', '\u{2026}'])
         .to_lowercase();
     UI_LINES.contains(&k.as_str())
 }
@@ -2921,17 +2930,21 @@ mod tests {
         let page = format!(
             r#"<html><body><div class="article"><p>{PROSE}</p><div>Advertisement</div>
             <p>{PROSE} Two.</p><div>Print Email</div><div>Report this comment</div><p>Search: a phrase</p>
-            <div>Skip to main | Skip to sidebar</div><p>Skip to the end: they won.</p></div></body></html>"#
+            <div>Skip to main | Skip to sidebar</div><p>Skip to the end: they won.</p>
+            <div>Share this article on</div><div>Follow us!</div><p>Follow us to the coast, the guide said.</p></div></body></html>"#
         );
         let text = run(&page);
         assert!(text.contains("spring. Two."), "{text}");
         assert!(text.contains("Search: a phrase"), "{text}");
         assert!(text.contains("Skip to the end: they won."), "{text}");
+        assert!(text.contains("Follow us to the coast"), "{text}");
         for junk in [
             "Advertisement",
             "Print Email",
             "Report this",
             "Skip to main",
+            "Share this",
+            "Follow us!",
         ] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
