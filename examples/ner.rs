@@ -1,9 +1,9 @@
 //! Drives NER work during development (run from the repository root):
 //! `train OUT` (the shipped model's exact recipe), `eval MODEL CONLL`, `text MODEL FILE`
 //! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
-//! `train` variants come from environment switches: `EPOCHS=N`, `BITS=N`, `SEED=N`, `DROP=P`,
-//! `EMB=FILE` (other embedding clusters), `LIST_<kind>=FILE` (another name list of that kind),
-//! `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text clusters), `NOEXTRA` (CoNLL
+//! `train` variants come from environment switches: `EPOCHS=N`, `PATIENCE=N`, `BITS=N`,
+//! `SEED=N`, `DROP=P`, `EMB=FILE` (other embedding clusters), `LIST_<kind>=FILE` (another
+//! name list of that kind), `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text clusters), `NOEXTRA` (CoNLL
 //! train only, without `models/extra/wikigold.conll`), `NOCTX` (no context rows of other
 //! mentions) and `PERCEPTRON` (perceptron updates of one instead of margin steps).
 use std::path::PathBuf;
@@ -40,6 +40,9 @@ fn main() -> anyhow::Result<()> {
             }
             if let Ok(e) = std::env::var("EPOCHS") {
                 o.epochs = e.parse()?;
+            }
+            if let Ok(e) = std::env::var("PATIENCE") {
+                o.patience = e.parse()?;
             }
             if let Ok(e) = std::env::var("BITS") {
                 o.hash_bits = e.parse()?;
