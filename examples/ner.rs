@@ -3,9 +3,10 @@
 //! (entities of a text file) and `speed [MODEL]` (tokens per CPU-second on the BBC corpus).
 //! `train` variants come from environment switches: `EPOCHS=N`, `PATIENCE=N`, `BITS=N`,
 //! `SEED=N`, `DROP=P`, `EMB=FILE` (other embedding clusters), `LIST_<kind>=FILE` (another
-//! name list of that kind), `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text clusters), `NOEXTRA` (CoNLL
-//! train only, without `models/extra/wikigold.conll`), `NOCTX` (no context rows of other
-//! mentions) and `PERCEPTRON` (perceptron updates of one instead of margin steps).
+//! name list of that kind), `ONEPASS`, `NOGAZ`, `GREEDY`, `NOCLUSTERS` (no BBC-text
+//! clusters), `NOEXTRA` (CoNLL train only, without `models/extra/wikigold.conll`), `NOCTX`
+//! (no context rows of other mentions) and `PERCEPTRON` (perceptron updates of one instead
+//! of margin steps).
 use std::path::PathBuf;
 
 use corpusmill::entities::{conll, train};

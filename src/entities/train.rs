@@ -31,6 +31,7 @@ use super::features::{
 use super::model::{decode, Lattice, Model, Prepared, Resources, Table, Weights};
 use super::tokenize::tokenize;
 use super::viterbi::{transitions, viterbi_path, Transitions};
+use crate::rng::SplitMix64;
 
 /// What to train on and how.
 #[derive(Clone, Debug)]
@@ -375,13 +376,11 @@ fn margin_step(
 struct Rng(u64);
 
 impl Rng {
-    /// A generator whose state is the seed mixed by SplitMix64's finalizer: neighbouring
-    /// seeds (`s` and `s + 1`, and each fold's `seed + k`) start from unrelated states.
+    /// A generator whose state is the first output of [`SplitMix64`] for the seed:
+    /// neighbouring seeds (`s` and `s + 1`, and each fold's `seed + k`) start from unrelated
+    /// states.
     fn new(seed: u64) -> Rng {
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        Rng((z ^ (z >> 31)) | 1)
+        Rng(SplitMix64::new(seed).next_u64() | 1)
     }
 
     fn next(&mut self) -> u64 {
