@@ -62,6 +62,7 @@ const STRONG_JUNK: &[&str] = &[
     "promo",
     "popup",
     "modal",
+    "popover",
     "disqus",
     "recirc",
     "most-popular",
@@ -396,6 +397,13 @@ fn class_weight(names: &str) -> f64 {
     w
 }
 
+/// Name fragments of dialogs drawn over the page.
+const DIALOG: &[&str] = &["popup", "modal", "popover"];
+
+/// Form fields from which an element named for a dialog is a sign-up or log-in box, however
+/// much of the page's paragraph text it holds (its terms and conditions).
+const DIALOG_FIELDS: u32 = 3;
+
 /// Visible characters under which a `<form>` is a box of controls, not content.
 const SHORT_FORM: u32 = 800;
 
@@ -471,13 +479,22 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
     let mut para = vec![0u32; n];
     // Whether the subtree holds an `<h1>`.
     let mut h1 = vec![false; n];
+    // Form fields (`<input>`, `<select>`, `<textarea>`) in the subtree.
+    let mut fields = vec![0u32; n];
     for i in (0..n).rev() {
         let node = &dom.nodes[i];
         if node.kind == Kind::Element(Tag::H1) {
             h1[i] = true;
         }
-        if h1[i] && node.parent != NONE {
-            h1[node.parent as usize] = true;
+        if matches!(
+            node.kind,
+            Kind::Element(Tag::Input | Tag::Select | Tag::Textarea)
+        ) {
+            fields[i] += 1;
+        }
+        if node.parent != NONE {
+            h1[node.parent as usize] |= h1[i];
+            fields[node.parent as usize] += fields[i];
         }
         let (v, l, p) = match node.kind {
             Kind::Text(s, e) => (visible_len(&page[s..e]).0, 0, 0),
@@ -564,9 +581,11 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
             // So is one holding most of the page's paragraph text (`render-target-modal`
             // around an article), unless it is named for discussion or a slideshow and not
             // for content: a long comment thread or a captioned gallery next to a short post
-            // holds most of the paragraphs too.
+            // holds most of the paragraphs too. And a dialog with a form (a sign-up box
+            // whose terms and conditions outweigh the article) is no page either.
             let big = (raw[i] as f64 > 0.4 * total as f64 && total - raw[i] < 1500)
                 || ((!(discussion || media) || content())
+                    && !(fields[i] >= DIALOG_FIELDS && has_any(names, DIALOG))
                     && total_para >= 500
                     && para[i] as f64 > 0.6 * total_para as f64);
             removed[i] = !big;
@@ -2767,6 +2786,25 @@ mod tests {
         assert!(is_disclosure_line(
             "When you buy through links on our site, we may earn an affiliate commission."
         ));
+    }
+
+    /// A sign-up dialog's form with its terms and conditions, longer than the article, is not
+    /// the page; an article drawn in a dialog without a form is.
+    #[test]
+    fn a_sign_up_dialog_is_not_the_article() {
+        let terms = "<p>You may use the Website but are required to register as a user if you wish to read the full text of the content, and you may not modify, publish or sell the content.</p>".repeat(12);
+        let page = format!(
+            r#"<html><body><div id="main"><h1>Franchise agreements</h1><div id="articlebody"><p>{PROSE}</p><p>{PROSE} Second.</p><p>{PROSE} Third.</p></div></div><div id="pop2" class="popover2"><form><p>Register for access</p><input name="email"><input name="password" type="password"><input name="company"><div class="terms">{terms}</div></form></div><ul class="sections">{}</ul></body></html>"#,
+            "<li><a href=\"/s\">A section of the site</a></li>".repeat(80)
+        );
+        let text = run(&page);
+        assert!(text.contains("Third."), "{text}");
+        assert!(!text.contains("register as a user"), "{text}");
+        let page = format!(
+            r#"<html><body><div class="render-target-modal"><h2>Budget</h2><p>{PROSE}</p><p>{PROSE} Second.</p><p>{PROSE} Third.</p><input name="q"></div><div class="menu"><a href="/a">Home</a></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(text.contains("Third."), "{text}");
     }
 
     /// A word of a paragraph linked to a tag or search page is text, whatever the link's
