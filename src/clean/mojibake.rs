@@ -14,6 +14,14 @@ const CP1252_HIGH: [char; 32] = [
     '\u{2dc}', '\u{2122}', '\u{161}', '\u{203a}', '\u{153}', '\u{9d}', '\u{17e}', '\u{178}',
 ];
 
+/// The character Windows-1252 gives byte `b` of 0x80..=0x9F (other bytes: U+FFFD).
+pub(crate) fn cp1252_high(b: u8) -> char {
+    match b {
+        0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+        _ => '\u{fffd}',
+    }
+}
+
 /// Pairs of a UTF-8 lead byte read as a letter and a continuation byte read as a character
 /// needed before a page is taken for mojibake.
 const MIN_PAIRS: usize = 3;

@@ -146,7 +146,7 @@ impl Claimed {
                 continue;
             };
             // Borrowed unless the text holds an entity.
-            let text = html_escape::decode_html_entities(&page[s..e]);
+            let text = super::charref::decode(&page[s..e]);
             let mut k = 0;
             pairs(&text, &mut prev, |h| {
                 if let Some(&j) = self.index.get(&h) {

@@ -1327,7 +1327,7 @@ fn is_ancestor(dom: &Dom, a: u32, mut c: u32) -> bool {
 
 /// Lowercased alphanumeric words joined by single spaces, for comparing headings to titles.
 fn words(s: &str) -> String {
-    let decoded = html_escape::decode_html_entities(s);
+    let decoded = super::charref::decode(s);
     let mut out = String::new();
     for w in decoded
         .split(|c: char| !c.is_alphanumeric())
@@ -1537,7 +1537,7 @@ fn skip_block(dom: &Dom, page: &str, st: &Stats, i: u32, t: Tag) -> bool {
 fn push_text(out: &mut String, raw: &str) {
     let decoded;
     let s = if raw.contains('&') {
-        decoded = html_escape::decode_html_entities(raw);
+        decoded = super::charref::decode(raw);
         &*decoded
     } else {
         raw
@@ -2786,6 +2786,20 @@ mod tests {
         assert!(is_disclosure_line(
             "When you buy through links on our site, we may earn an affiliate commission."
         ));
+    }
+
+    /// Text and the title decode character references as browsers do, legacy names without
+    /// `;` and Windows-1252 numbers included.
+    #[test]
+    fn text_references_decode_as_in_a_browser() {
+        let page = format!(
+            r#"<html><head><title>Budget&nbsp;&#150; Example</title></head><body><div class="article"><p>{PROSE}</p><p>Council staff&nbsp|&nbspit&#146s the 1&#150;2 vote &copy 2017</p></div></body></html>"#
+        );
+        let text = run(&page);
+        assert!(
+            text.contains("Council staff | it\u{2019}s the 1\u{2013}2 vote © 2017"),
+            "{text}"
+        );
     }
 
     /// A sign-up dialog's form with its terms and conditions, longer than the article, is not

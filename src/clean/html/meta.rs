@@ -99,7 +99,7 @@ pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
                         s.push_str(&page[a..b]);
                     }
                 }
-                title_el = clean(&html_escape::decode_html_entities(&s));
+                title_el = clean(&super::charref::decode(&s));
             }
             Tag::Time if time_el.is_none() => {
                 time_el = dom.attr(i, "datetime").and_then(clean);

@@ -14,6 +14,7 @@
 //! counted (`node_cap`). A payload that is not HTML (binary bytes, no markup) is rejected as
 //! `not_html`, and a page with no text left as `no_text`.
 
+pub mod charref;
 pub mod claimed;
 pub mod extract;
 pub mod meta;
