@@ -685,7 +685,9 @@ pub enum ClaimUse {
 }
 
 /// Extracts the main text of a parsed page. A heading that repeats `title` (the page's
-/// headline) is left out: it is metadata, not body text.
+/// headline) is left out: it is metadata, not body text. `title` may hold more lines: the
+/// other headlines the page states (`og:title`, JSON-LD `headline`), and a heading of three
+/// or more words equal to one of them is left out too.
 ///
 /// When nothing is left and the page has `<aside>` elements, they are kept in a second
 /// attempt: a page with its post in an `<aside>` gives its text rather than nothing. When
@@ -868,12 +870,16 @@ fn extract_with(
     forced: u32,
 ) -> Extracted {
     let st = measure(dom, page, relax);
-    let title = title.map(words).unwrap_or_default();
+    // The first line is the page title; the others are the other headlines the page states.
+    let mut lines = title.unwrap_or_default().lines().map(words);
+    let title = lines.next().unwrap_or_default();
+    let others = lines.filter(|w| w.split(' ').count() >= 3).collect();
     let mut r = Render {
         dom,
         page,
         st: &st,
         title,
+        others,
         before: None,
     };
     let n = dom.nodes.len();
@@ -1348,25 +1354,32 @@ struct Render<'a> {
     st: &'a Stats,
     /// The page title's words; emptied once a heading matching it was skipped.
     title: String,
+    /// The words of the page's other stated headlines (`og:title`, JSON-LD `headline`, of
+    /// three or more words): a heading equal to one is the headline too. Emptied with `title`.
+    others: Vec<String>,
     /// Each node's previous sibling element, `NONE` when running text or nothing comes
     /// between ([`siblings_before`]); computed when the first list is met.
     before: Option<Vec<u32>>,
 }
 
 impl Render<'_> {
-    /// True (once) for a heading that repeats the page title.
+    /// True (once) for a heading that repeats the page title or equals another headline the
+    /// page states.
     fn is_headline(&mut self, n: u32) -> bool {
-        if self.title.is_empty() {
+        if self.title.is_empty() && self.others.is_empty() {
             return false;
         }
         let mut s = String::new();
         inline_text(self.dom, self.page, n, &mut s);
         let h = words(&s);
         let same = !h.is_empty()
-            && (self.title.contains(&h) && h.len() * 2 >= self.title.len()
-                || h.contains(&self.title));
+            && (!self.title.is_empty()
+                && (self.title.contains(&h) && h.len() * 2 >= self.title.len()
+                    || h.contains(&self.title))
+                || self.others.contains(&h));
         if same {
             self.title.clear();
+            self.others.clear();
         }
         same
     }
@@ -2786,6 +2799,23 @@ mod tests {
         assert!(is_disclosure_line(
             "When you buy through links on our site, we may earn an affiliate commission."
         ));
+    }
+
+    /// A heading equal to another headline the page states (JSON-LD, `og:title`) is the
+    /// headline too, when the page title words it differently; a heading equal to none stays.
+    #[test]
+    fn a_heading_equal_to_a_stated_headline_is_left_out() {
+        let page = format!(
+            r#"<html><body><div class="article"><h1>Robots in the Workforce? Each 1 Costs 6 Jobs</h1><p>{PROSE}</p><h2>What the study found</h2><p>{PROSE} Second.</p></div>{}</body></html>"#,
+            teasers()
+        );
+        let dom = Dom::parse(&page, 1 << 20);
+        let titles = "Robots Cost 6 Jobs Each\nRobots in the Workforce? Each 1 Costs 6 Jobs";
+        let text = extract(&dom, &page, Some(titles), None).text;
+        assert!(!text.contains("Robots in the Workforce"), "{text}");
+        assert!(text.contains("What the study found"), "{text}");
+        let text = extract(&dom, &page, Some("Robots Cost 6 Jobs Each"), None).text;
+        assert!(text.contains("Robots in the Workforce"), "{text}");
     }
 
     /// Text and the title decode character references as browsers do, legacy names without

@@ -14,6 +14,10 @@ use super::parse::{Dom, Kind, Tag};
 pub struct Meta {
     /// Headline or page title.
     pub title: Option<String>,
+    /// Every headline the page states (`og:title`, `twitter:title`, JSON-LD `headline`,
+    /// `<title>`), each once, `title` first: sites shorten one for search results or social
+    /// cards and keep the displayed headline in another.
+    pub headlines: Vec<String>,
     /// Publication date as written in the page (usually ISO 8601).
     pub date: Option<String>,
     /// Author name(s).
@@ -38,6 +42,8 @@ pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
     let (mut og_title, mut title_el, mut time_el, mut meta_date, mut meta_author) =
         (None, None, None, None, None);
     let mut ld = Meta::default();
+    // The `og:title` and `twitter:title` values (the first four).
+    let mut metas: Vec<String> = Vec::new();
     for doc in scripts {
         json_ld(doc, &mut ld);
     }
@@ -59,7 +65,14 @@ pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
                     continue;
                 };
                 match key.as_str() {
-                    "og:title" | "twitter:title" if og_title.is_none() => og_title = Some(content),
+                    "og:title" | "twitter:title" => {
+                        if og_title.is_none() {
+                            og_title = Some(content.clone());
+                        }
+                        if metas.len() < 4 {
+                            metas.push(content);
+                        }
+                    }
                     "article:published_time"
                     | "datepublished"
                     | "date"
@@ -114,6 +127,17 @@ pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
             }
         }
     }
+    m.headlines = og_title
+        .iter()
+        .chain(&metas)
+        .chain(&ld.title)
+        .chain(&title_el)
+        .fold(Vec::new(), |mut all, t| {
+            if !all.contains(t) {
+                all.push(t.clone());
+            }
+            all
+        });
     m.title = og_title.or(ld.title).or(title_el);
     m.date = meta_date.or(ld.date).or(time_el);
     m.author = meta_author.or(ld.author);
@@ -278,6 +302,28 @@ mod tests {
         assert_eq!(m.date.as_deref(), Some("2024-05-01T10:00:00Z"));
         assert_eq!(m.author.as_deref(), Some("Ann Lee, Bo Chan"));
         assert_eq!(m.lang.as_deref(), Some("de"));
+        assert_eq!(m.headlines, ["The Headline", "Site | Page"]);
+    }
+
+    #[test]
+    fn every_stated_headline_is_kept_once() {
+        let page = r#"<html><head><title>Robots Cost 6 Jobs Each | Fortune</title>
+            <meta property="og:title" content="Robots Cost 6 Jobs Each">
+            <meta name="twitter:title" content="Robots Cost 6 Jobs Each">
+            <script type="application/ld+json">{"@type":"NewsArticle","headline":"Robots in the Workforce? Each 1 Costs 6 Jobs"}</script>
+            </head><body></body></html>"#;
+        let m = read(&Dom::parse(page, 1000), page);
+        assert_eq!(m.title.as_deref(), Some("Robots Cost 6 Jobs Each"));
+        assert_eq!(
+            m.headlines,
+            [
+                "Robots Cost 6 Jobs Each",
+                "Robots in the Workforce? Each 1 Costs 6 Jobs",
+                "Robots Cost 6 Jobs Each | Fortune"
+            ]
+        );
+        let page = "<html><head></head><body><p>No metadata.</p></body></html>";
+        assert!(read(&Dom::parse(page, 1000), page).headlines.is_empty());
     }
 
     #[test]

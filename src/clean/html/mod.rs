@@ -168,10 +168,12 @@ impl Html {
         let json_ld = meta::json_ld_values(&dom);
         let meta = meta::read_with(&dom, page, &json_ld);
         let claim = claimed::article_body(&json_ld).and_then(claimed::Claimed::new);
+        // The title first, then the page's other headlines, one per line.
+        let titles = meta.headlines.join("\n");
         let ex = extract::extract_opts(
             &dom,
             page,
-            meta.title.as_deref(),
+            (!titles.is_empty()).then_some(titles.as_str()),
             claim.as_ref(),
             self.options,
         );
