@@ -1,5 +1,5 @@
-//! Character references in text as browsers decode them (the HTML standard's character
-//! reference state, for text content). `html_escape` decodes the references that end in `;`;
+//! Character references as browsers decode them (the HTML standard's character reference
+//! state), in text and in attribute values. `html_escape` decodes the references that end in `;`;
 //! browsers also decode the legacy names without one ("staff&nbsp|&nbsp", "&copy 2017"),
 //! numeric references without one ("&#8217s"), and read the numbers 0x80-0x9F as the
 //! Windows-1252 characters of those bytes ("&#150;" is an en dash, not a C1 control).
@@ -33,6 +33,17 @@ const NAME_MAX: usize = 32;
 /// `text` with its character references decoded as a browser decodes them in text content;
 /// borrowed when it holds no `&`.
 pub fn decode(text: &str) -> Cow<'_, str> {
+    decode_with(text, false)
+}
+
+/// An attribute value with its character references decoded as a browser decodes them there:
+/// as in text, except that a legacy name without `;` followed by `=` or a letter or digit is
+/// left as written (`href="?id=1&copy=2"`).
+pub fn decode_attribute(value: &str) -> Cow<'_, str> {
+    decode_with(value, true)
+}
+
+fn decode_with(text: &str, attribute: bool) -> Cow<'_, str> {
     if !text.contains('&') {
         return Cow::Borrowed(text);
     }
@@ -41,7 +52,7 @@ pub fn decode(text: &str) -> Cow<'_, str> {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let used = decode_one(tail, &mut out);
+        let used = decode_one(tail, attribute, &mut out);
         rest = &tail[used..];
     }
     out.push_str(rest);
@@ -50,7 +61,7 @@ pub fn decode(text: &str) -> Cow<'_, str> {
 
 /// Decodes the reference at the start of `tail` (which starts with `&`) into `out` and
 /// returns the bytes it took; a lone `&` is copied and takes one byte.
-fn decode_one(tail: &str, out: &mut String) -> usize {
+fn decode_one(tail: &str, attribute: bool, out: &mut String) -> usize {
     let b = tail.as_bytes();
     if b.get(1) == Some(&b'#') {
         return numeric(tail, out);
@@ -76,6 +87,10 @@ fn decode_one(tail: &str, out: &mut String) -> usize {
     for k in (2..=n.min(LEGACY_MAX)).rev() {
         let name = &tail[1..1 + k];
         if LEGACY.binary_search(&name).is_ok() {
+            let next = b.get(1 + k).copied().unwrap_or(b' ');
+            if attribute && (next == b'=' || next.is_ascii_alphanumeric()) {
+                break;
+            }
             let mut whole = String::with_capacity(k + 2);
             whole.push('&');
             whole.push_str(name);
@@ -174,5 +189,21 @@ mod tests {
             assert_eq!(decode(raw), want, "{raw}");
         }
         assert!(matches!(decode("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn attribute_values_keep_legacy_names_before_letters_and_equals() {
+        let cases = [
+            ("/story?id=1&copy=2&notes=3", "/story?id=1&copy=2&notes=3"),
+            (
+                "Rock &amp; Roll &nbsp;x &copy 2017",
+                "Rock & Roll \u{a0}x © 2017",
+            ),
+            ("It&#146;s &#150; over", "It\u{2019}s \u{2013} over"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(decode_attribute(raw), want, "{raw}");
+        }
+        assert_eq!(decode("?a=1&copy=2"), "?a=1©=2");
     }
 }

@@ -936,11 +936,7 @@ fn parse_attrs(page: &str, from: usize, want: bool) -> (Vec<(String, String)>, u
                         | "rel"
                         | "href"
                 ) {
-                    let v = if v.contains('&') {
-                        html_escape::decode_html_entities(v).into_owned()
-                    } else {
-                        v.to_string()
-                    };
+                    let v = super::charref::decode_attribute(v).into_owned();
                     out.push((name, v));
                 }
             }
