@@ -206,4 +206,17 @@ mod tests {
         }
         assert_eq!(decode("?a=1&copy=2"), "?a=1©=2");
     }
+
+    proptest::proptest! {
+        /// Any text, references or not, decodes without a panic; escaping a text and decoding
+        /// it gives the text back, in text and in attribute values.
+        #[test]
+        fn escaped_text_decodes_back(s in "[a-z&#;x0-9 é€\u{a0}<>\"=]{0,40}") {
+            let _ = decode(&s);
+            let _ = decode_attribute(&s);
+            let escaped = html_escape::encode_double_quoted_attribute(&s);
+            proptest::prop_assert_eq!(decode(&escaped), s.as_str());
+            proptest::prop_assert_eq!(decode_attribute(&escaped), s.as_str());
+        }
+    }
 }
