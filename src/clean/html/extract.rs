@@ -63,6 +63,7 @@ const STRONG_JUNK: &[&str] = &[
     "popup",
     "modal",
     "popover",
+    "owner-content",
     "disqus",
     "recirc",
     "most-popular",
@@ -2833,7 +2834,8 @@ mod tests {
     }
 
     /// A sign-up dialog's form with its terms and conditions, longer than the article, is not
-    /// the page; an article drawn in a dialog without a form is.
+    /// the page; an article drawn in a dialog without a form is. Nor are the edit tools shown
+    /// to an article's owner.
     #[test]
     fn a_sign_up_dialog_is_not_the_article() {
         let terms = "<p>You may use the Website but are required to register as a user if you wish to read the full text of the content, and you may not modify, publish or sell the content.</p>".repeat(12);
@@ -2844,6 +2846,14 @@ mod tests {
         let text = run(&page);
         assert!(text.contains("Third."), "{text}");
         assert!(!text.contains("register as a user"), "{text}");
+        // TownNews shows its edit tools to the article's owner only.
+        let page = format!(
+            r#"<html><body><div class="article"><div class="asset-owner-content asset-edit-container"><p>You are the owner of this article.</p><a href="/edit">Edit Article</a></div><p>{PROSE}</p><p>{PROSE} Second.</p></div>{}</body></html>"#,
+            teasers()
+        );
+        let text = run(&page);
+        assert!(text.contains("Second."), "{text}");
+        assert!(!text.contains("owner of this article"), "{text}");
         let page = format!(
             r#"<html><body><div class="render-target-modal"><h2>Budget</h2><p>{PROSE}</p><p>{PROSE} Second.</p><p>{PROSE} Third.</p><input name="q"></div><div class="menu"><a href="/a">Home</a></div></body></html>"#
         );
