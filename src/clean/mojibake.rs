@@ -77,7 +77,7 @@ mod tests {
     fn garble(s: &str) -> String {
         s.bytes()
             .map(|b| match b {
-                0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+                0x80..=0x9f => cp1252_high(b),
                 b => char::from(b),
             })
             .collect()

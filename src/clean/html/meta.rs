@@ -39,10 +39,9 @@ pub fn read(dom: &Dom, page: &str) -> Meta {
 /// [`read`] with the page's JSON-LD already parsed ([`json_ld_values`]).
 pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
     let mut m = Meta::default();
-    let (mut og_title, mut title_el, mut time_el, mut meta_date, mut meta_author) =
-        (None, None, None, None, None);
+    let (mut title_el, mut time_el, mut meta_date, mut meta_author) = (None, None, None, None);
     let mut ld = Meta::default();
-    // The `og:title` and `twitter:title` values (the first four).
+    // The `og:title` and `twitter:title` values (the first four); the first is the title.
     let mut metas: Vec<String> = Vec::new();
     for doc in scripts {
         json_ld(doc, &mut ld);
@@ -65,14 +64,7 @@ pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
                     continue;
                 };
                 match key.as_str() {
-                    "og:title" | "twitter:title" => {
-                        if og_title.is_none() {
-                            og_title = Some(content.clone());
-                        }
-                        if metas.len() < 4 {
-                            metas.push(content);
-                        }
-                    }
+                    "og:title" | "twitter:title" if metas.len() < 4 => metas.push(content),
                     "article:published_time"
                     | "datepublished"
                     | "date"
@@ -127,9 +119,8 @@ pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
             }
         }
     }
-    m.headlines = og_title
+    m.headlines = metas
         .iter()
-        .chain(&metas)
         .chain(&ld.title)
         .chain(&title_el)
         .fold(Vec::new(), |mut all, t| {
@@ -138,7 +129,7 @@ pub fn read_with(dom: &Dom, page: &str, scripts: &[serde_json::Value]) -> Meta {
             }
             all
         });
-    m.title = og_title.or(ld.title).or(title_el);
+    m.title = metas.into_iter().next().or(ld.title).or(title_el);
     m.date = meta_date.or(ld.date).or(time_el);
     m.author = meta_author.or(ld.author);
     m
