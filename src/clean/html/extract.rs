@@ -1776,6 +1776,7 @@ fn final_text(text: &str) -> (String, Vec<u64>) {
         }
         keep[k] = false;
     }
+    teaser_tail(&marked, &mut keep);
     let mut out = String::with_capacity(text.len());
     let mut data = Vec::new();
     for (&(t, mark), keep) in marked.iter().zip(keep) {
@@ -1792,6 +1793,146 @@ fn final_text(text: &str) -> (String, Vec<u64>) {
     data.sort_unstable();
     data.dedup();
     (out, data)
+}
+
+/// Openings of the headings over the teasers a site lists under its articles ("Related
+/// Articles", "More from The Globe and Mail", "You may also like", "Recent posts"),
+/// compared lowercased, as whole words.
+const TEASER_HEADINGS: &[&str] = &[
+    "related",
+    "more from",
+    "more in",
+    "more on",
+    "more stories",
+    "more news",
+    "more articles",
+    "more posts",
+    "also in",
+    "also on",
+    "also read",
+    "latest from",
+    "latest stories",
+    "latest news",
+    "latest articles",
+    "latest posts",
+    "our latest",
+    "recent posts",
+    "recent stories",
+    "recent articles",
+    "featured posts",
+    "featured stories",
+    "featured articles",
+    "you may also",
+    "you might also",
+    "you may like",
+    "you might like",
+    "you may be interested",
+    "you might be interested",
+    "if you liked this",
+    "if you enjoyed this",
+    "we recommend",
+    "recommended for you",
+    "recommended reading",
+    "recommended stories",
+    "recommended articles",
+    "recommended posts",
+    "recommended videos",
+    "read next",
+    "up next",
+    "what to read next",
+    "next article",
+    "previous article",
+    "next post",
+    "previous post",
+    "most popular",
+    "most read",
+    "most viewed",
+    "trending",
+    "popular stories",
+    "popular posts",
+    "popular articles",
+    "see also",
+    "don't miss",
+    "top stories",
+    "editor's picks",
+];
+
+/// Words from which a line is a sentence or a title, not a teaser heading.
+const TEASER_HEADING_WORDS: usize = 7;
+
+/// Whether a line is a teaser heading: a few words opening with one of
+/// [`TEASER_HEADINGS`].
+fn is_teaser_heading(t: &str) -> bool {
+    if t.len() > 80 {
+        return false;
+    }
+    let k = t
+        .trim_end_matches([':', '\u{bb}', '\u{203a}', '.', '!', ' ', '\u{2026}'])
+        .to_lowercase()
+        .replace('\u{2019}', "'");
+    if k.split_whitespace().count() > TEASER_HEADING_WORDS || k.contains(['.', '?', '!']) {
+        return false;
+    }
+    // "Recommended" alone; "Recommended approach" heads a table column.
+    k == "recommended"
+        || TEASER_HEADINGS.iter().any(|h| {
+            k.strip_prefix(h)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':']))
+        })
+}
+
+/// Characters from which a line that ends a sentence is prose, not a teaser's blurb.
+const TEASER_BLURB_MAX: usize = 250;
+
+/// Teasers after the article: a teaser heading in the last third of the text and the run
+/// of teasers under it, up to the next paragraph of prose (a "See also" box set inside the
+/// article's last paragraphs). Kept when the run is not titles (fewer than a third of its
+/// lines end without a sentence's punctuation): a section of the article that happens to
+/// be called "Related".
+fn teaser_tail(lines: &[(&str, Mark)], keep: &mut [bool]) {
+    let ends_sentence = |l: &str| l.ends_with(['.', '!', '?', '"', '\u{201d}', '\'', ')', ':']);
+    let total: usize = lines
+        .iter()
+        .zip(&*keep)
+        .filter(|(_, k)| **k)
+        .map(|(l, _)| l.0.len())
+        .sum();
+    let mut before = 0usize;
+    for (k, &(t, mark)) in lines.iter().enumerate() {
+        if !keep[k] {
+            continue;
+        }
+        let after = total - before - t.len();
+        if mark != Mark::Pre && before >= 500 && before >= 2 * after && is_teaser_heading(t.trim())
+        {
+            let mut run = Vec::new();
+            for (j, &(l, mark)) in lines.iter().enumerate().skip(k + 1) {
+                let l = l.trim();
+                if !keep[j] {
+                    continue;
+                }
+                // Preformatted text and table rows are data, not teasers.
+                if mark != Mark::Text || (l.len() >= TEASER_BLURB_MAX && ends_sentence(l)) {
+                    break;
+                }
+                run.push(j);
+            }
+            let titles = run
+                .iter()
+                .filter(|&&j| !ends_sentence(lines[j].0.trim()))
+                .count();
+            if titles * 3 >= run.len() {
+                keep[k] = false;
+                for j in run {
+                    keep[j] = false;
+                    before += lines[j].0.len();
+                }
+                before += t.len();
+                continue;
+            }
+        }
+        before += t.len();
+    }
 }
 
 /// A short line asking the reader to subscribe or sign up (for a newsletter, alerts or
@@ -2270,6 +2411,54 @@ mod tests {
 
     /// A sign-up box closing the article goes, line by line from the end; a mention of a
     /// newsletter inside the text stays.
+    #[test]
+    fn teasers_under_a_related_heading_go_and_a_related_section_stays() {
+        let story: String = (1..=7).map(|k| format!("<p>{PROSE} ({k})</p>")).collect();
+        // Titles under "Related Articles" after the story go, and so do those of a "See
+        // also" box set between its last paragraphs, up to the next paragraph of prose.
+        let page = format!(
+            "<html><body><article><h1>Budget news</h1>{story}<p>{PROSE} Again.</p><div><h3>See also:</h3><p><a href=\"/a\">Council sets the rates for next year</a></p><p>Schools ask for a bigger share</p></div><p>{PROSE} {PROSE} Last.</p><h2>Related Articles</h2><p>Mayor opens the new bridge</p><p>Rates rise again in the spring</p></article></body></html>"
+        );
+        let text = run(&page);
+        assert!(text.contains("Again.\nThe committee"), "{text}");
+        assert!(text.ends_with("Last."), "{text}");
+        assert!(!text.contains("Schools ask"), "{text}");
+        assert!(!text.contains("Mayor opens"), "{text}");
+        // A section of the text called "Related", written in sentences, stays.
+        let page = format!(
+            "<html><body><article><h1>Budget news</h1>{story}<h2>Related</h2><p>An earlier vote set the rates for two years.</p><p>The schools asked for a bigger share in 2019.</p></article></body></html>"
+        );
+        let text = run(&page);
+        assert!(text.contains("Related\nAn earlier vote"), "{text}");
+        assert!(text.ends_with("share in 2019."), "{text}");
+    }
+
+    #[test]
+    fn teaser_headings_are_a_few_words_opening_with_a_teaser_phrase() {
+        for t in [
+            "Related Articles",
+            "RELATED STORIES:",
+            "More from The Globe and Mail",
+            "Recent posts:",
+            "You may also like\u{2026}",
+            "Don\u{2019}t miss",
+            "Recommended",
+            "Related News & Resources",
+        ] {
+            assert!(is_teaser_heading(t), "{t}");
+        }
+        for t in [
+            "Recommended Approach",
+            "See also[edit]",
+            "Relatedness of the two species",
+            "Related: the mayor said the rates would rise again. Then she left.",
+            "More from the study suggests that the rates will rise again next spring",
+            "Trendy cafes",
+        ] {
+            assert!(!is_teaser_heading(t), "{t}");
+        }
+    }
+
     #[test]
     fn a_closing_signup_box_goes() {
         let page = format!(
