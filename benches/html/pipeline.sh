@@ -9,6 +9,9 @@
 # With WARC=1 the pages go in as a gzipped WARC of HTTP responses with an image response after
 # each (benches/html/to_warc.py), and the output is matched to the pages by `url`.
 #
+# KEEP=<path> keeps the pipeline's text per page (JSONL with `id` and `out`, as html_eval's
+# DUMP writes it) for a page-by-page comparison.
+#
 # usage: benches/html/pipeline.sh DEV.jsonl [MIN_PAGE_BYTES] [corpusmill run flags...]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -49,6 +52,7 @@ for side in ("rejected", "duplicates"):
             why[f"{v['stage']}/{v['rule']}" if side == "rejected" else "near or exact duplicate"] += 1
 print("dropped:", ", ".join(f"{k} {n}" for k, n in why.most_common()) or "none")
 PY
+if [ -n "${KEEP:-}" ]; then cp "$OUT/outs.jsonl" "$KEEP"; fi
 printf 'pipeline:   '
 OUTS="$OUT/outs.jsonl" "$ROOT/target/release/examples/html_eval" "$DEV" "$MIN" | sed 's/  [0-9]* pages\/s$//'
 printf 'html stage: '

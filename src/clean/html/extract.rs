@@ -148,6 +148,12 @@ const PLAYER_MAX: u32 = 300;
 /// gallery's text or an article in a template that names its blocks so.
 const CAPTION_MAX: u32 = 500;
 
+/// Visible characters under which a figure's text outside any block is its credit line.
+const CREDIT_MAX: u32 = 200;
+
+/// Name fragments of an image's caption or credit line ("Getty Images", "AFP PHOTO").
+const CAPTION_NAMES: &[&str] = &["caption", "credit"];
+
 /// Whole name tokens (split at spaces, `-` and `_`) of furniture too short to match as
 /// fragments: a call-to-action box (`cta`, `cta-global`), not "contact" or "octave".
 const JUNK_TOKENS: &[&str] = &["cta"];
@@ -482,10 +488,20 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
     let mut h1 = vec![false; n];
     // Form fields (`<input>`, `<select>`, `<textarea>`) in the subtree.
     let mut fields = vec![0u32; n];
+    // Whether the subtree holds a paragraph, list, table, quote or code block.
+    let mut blocks = vec![false; n];
     for i in (0..n).rev() {
         let node = &dom.nodes[i];
         if node.kind == Kind::Element(Tag::H1) {
             h1[i] = true;
+        }
+        if matches!(
+            node.kind,
+            Kind::Element(
+                Tag::P | Tag::Ul | Tag::Ol | Tag::Dl | Tag::Table | Tag::Pre | Tag::Blockquote
+            )
+        ) {
+            blocks[i] = true;
         }
         if matches!(
             node.kind,
@@ -495,6 +511,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
         }
         if node.parent != NONE {
             h1[node.parent as usize] |= h1[i];
+            blocks[node.parent as usize] |= blocks[i];
             fields[node.parent as usize] += fields[i];
         }
         let (v, l, p) = match node.kind {
@@ -539,6 +556,10 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
             };
             let names = &*names;
             let header_junk = t == Tag::Header && raw[i] < 400;
+            // A figure's short text outside its caption and out of any block (a table, a
+            // quote, a list) is the image's credit ("Warner Bros.", "Getty Images").
+            let header_junk = header_junk
+                || (t == Tag::Figure && !relax.captions && raw[i] < CREDIT_MAX && !blocks[i]);
             // A short form in a page is a login, search, newsletter or poll box; a long one
             // holds content (ASP.NET wraps whole pages in one, and an unclosed search form
             // can hold the article).
@@ -569,7 +590,7 @@ fn measure(dom: &Dom, page: &str, relax: Relax) -> Stats {
                     || furniture(class)
                     || (!long_prose && furniture(id))
                     || (raw[i] < 200 && has_token(names, BYLINE))
-                    || (!relax.captions && raw[i] < CAPTION_MAX && names.contains("caption"))
+                    || (!relax.captions && raw[i] < CAPTION_MAX && has_any(names, CAPTION_NAMES))
                     || (!relax.embeds && has_any(names, EMBEDS))
                     || (!relax.players && !h1[i] && raw[i] < PLAYER_MAX && player_name(class)));
             if !junk_name && !header_junk && !form {
@@ -2112,7 +2133,7 @@ mod tests {
             .map(|k| format!("<p>{PROSE} Part {k}.</p>"))
             .collect();
         let page = format!(
-            "<html><body><article><h1>Budget news</h1>{body}<figure><img src=\"/a.jpg\"><figcaption>The reading room of the old library, in 1962.</figcaption></figure><div class=\"wp-caption-text\">The new wing, as the architects drew it.</div><blockquote class=\"twitter-tweet\"><p>What a day for the library! The vote is in.</p>&mdash; A Reader (@reader) May 1, 2017</blockquote><div class=\"media__video\"><div class=\"video__end-slate\"><h3>JUST WATCHED</h3><h2>The mayor on the vote</h2><h4>MUST WATCH</h4></div></div><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></article><div class=\"view-content\">{}</div></body></html>",
+            "<html><body><article><h1>Budget news</h1>{body}<figure><img src=\"/a.jpg\"><figcaption>The reading room of the old library, in 1962.</figcaption></figure><div class=\"wp-caption-text\">The new wing, as the architects drew it.</div><figure><img src=\"/b.jpg\"><span class=\"image-meta\"><cite>Example Photo Agency</cite></span></figure><figure class=\"wp-block-table\"><table><tr><td>Reading rooms</td><td>4</td></tr></table></figure><div class=\"photocredit\">Jane Roe / Example Images</div><blockquote class=\"twitter-tweet\"><p>What a day for the library! The vote is in.</p>&mdash; A Reader (@reader) May 1, 2017</blockquote><div class=\"media__video\"><div class=\"video__end-slate\"><h3>JUST WATCHED</h3><h2>The mayor on the vote</h2><h4>MUST WATCH</h4></div></div><p>The second paragraph of the story says more about the wing and its books, and about the architects.</p></article><div class=\"view-content\">{}</div></body></html>",
             teasers()
         );
         let read = |captions: bool| {
@@ -2131,9 +2152,13 @@ mod tests {
             text.contains("Part 3.") && text.contains("the architects."),
             "{text}"
         );
+        // A table set in a figure is text.
+        assert!(text.contains("Reading rooms 4"), "{text}");
         let media = [
             "reading room",
             "as the architects drew it",
+            "Example Photo Agency",
+            "Example Images",
             "What a day",
             "JUST WATCHED",
         ];
