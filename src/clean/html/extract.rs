@@ -64,6 +64,7 @@ const STRONG_JUNK: &[&str] = &[
     "modal",
     "popover",
     "owner-content",
+    "messenger",
     "disqus",
     "recirc",
     "most-popular",
@@ -3115,7 +3116,8 @@ mod tests {
             r#"<html><body><nav><a href=/>Home</a> <a href=/n>News</a></nav>
             <div class="sidebar"><ul><li><a href=/1>Top story one</a><li><a href=/2>Top story two</a></ul></div>
             <div class="article-body"><h2>Budget news</h2><p>{PROSE}</p><p>{PROSE} Second &amp; last.</p>
-            <div class="share-bar">Share on Facebook</div></div>
+            <div class="share-bar">Share on Facebook</div>
+            <div class="fb-send-to-messenger-container"><p>Chat with us in Facebook Messenger. Find out what's happening in the world as it unfolds.</p></div></div>
             <div class="comments"><p>{PROSE} A reader comment.</p></div>
             <footer>Copyright 2024 Example News</footer></body></html>"#
         );
@@ -3129,6 +3131,7 @@ mod tests {
             "Home",
             "Top story",
             "Share on",
+            "Chat with us",
             "reader comment",
             "Copyright",
         ] {
