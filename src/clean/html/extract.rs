@@ -1635,6 +1635,14 @@ const UI_LINES: &[&str] = &[
     "read more",
     "skip to content",
     "you are here",
+    "table of contents",
+    "search this blog",
+    "trackback url for this entry",
+    "discussion about this post",
+    "ready for more?",
+    "scroll down for video",
+    "was this article helpful?",
+    "was this helpful?",
 ];
 
 /// A post's reading time, alone or with its date and byline ("3 Min Read", "March 15,
@@ -1681,7 +1689,7 @@ fn is_ui_line(t: &str) -> bool {
     } {
         return true;
     }
-    if t.len() > 24 {
+    if t.len() > 32 {
         return false;
     }
     let k = t
@@ -3240,7 +3248,8 @@ mod tests {
             r#"<html><body><div class="article"><p>{PROSE}</p><div>Advertisement</div>
             <p>{PROSE} Two.</p><div>Print Email</div><div>Report this comment</div><p>Search: a phrase</p>
             <div>Skip to main | Skip to sidebar</div><p>Skip to the end: they won.</p>
-            <div>Share this article on</div><div>Follow us!</div><p>Follow us to the coast, the guide said.</p></div></body></html>"#
+            <div>Share this article on</div><div>Follow us!</div><p>Follow us to the coast, the guide said.</p>
+            <div>Scroll down for video</div><div>TrackBack URL for this entry:</div><div>Was this article helpful?</div></div></body></html>"#
         );
         let text = run(&page);
         assert!(text.contains("spring. Two."), "{text}");
@@ -3254,6 +3263,9 @@ mod tests {
             "Skip to main",
             "Share this",
             "Follow us!",
+            "Scroll down",
+            "TrackBack",
+            "helpful",
         ] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
