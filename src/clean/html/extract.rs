@@ -156,8 +156,9 @@ const CREDIT_MAX: u32 = 200;
 const CAPTION_NAMES: &[&str] = &["caption", "credit"];
 
 /// Whole name tokens (split at spaces, `-` and `_`) of furniture too short to match as
-/// fragments: a call-to-action box (`cta`, `cta-global`), not "contact" or "octave".
-const JUNK_TOKENS: &[&str] = &["cta"];
+/// fragments: a call-to-action box (`cta`, `cta-global`), not "contact" or "octave"; a
+/// promotional tout (`terminal-tout`), not "stout".
+const JUNK_TOKENS: &[&str] = &["cta", "tout"];
 
 /// Fragments of furniture that a content name (`article`, `content`, ...) on the same element
 /// overrides.
@@ -2916,6 +2917,7 @@ mod tests {
             r#"<html><body><div class="entry-content"><p>{PROSE}</p><p>{PROSE} Second.</p>
             <div class="cta-global"><p>Missed the main event? Watch every talk on demand, with
             the slides and the questions from the floor.</p></div>
+            <div class="terminal-tout"><span>Before it's here, it's on the Example Terminal.</span></div>
             <section class="post-author clearfix"><p>Jane Doe writes about libraries, budgets
             and the people who fund them, and has done so for twenty years, first for a weekly
             paper and then for this site, where she also edits the letters page and the
@@ -2926,7 +2928,7 @@ mod tests {
         );
         let text = run(&page);
         assert!(text.contains("Second."), "{text}");
-        for junk in ["Jane Doe", "Missed the main event"] {
+        for junk in ["Jane Doe", "Missed the main event", "Example Terminal"] {
             assert!(!text.contains(junk), "{junk} in {text}");
         }
     }
