@@ -1883,6 +1883,11 @@ const TEASER_HEADINGS: &[&str] = &[
     "popular posts",
     "popular articles",
     "see also",
+    "more about",
+    "tags",
+    "topics",
+    "filed under",
+    "explore more",
     "don't miss",
     "top stories",
     "editor's picks",
@@ -2479,6 +2484,9 @@ mod tests {
             "Don\u{2019}t miss",
             "Recommended",
             "Related News & Resources",
+            "Tags:",
+            "More about:",
+            "Filed under",
         ] {
             assert!(is_teaser_heading(t), "{t}");
         }
@@ -2489,6 +2497,7 @@ mod tests {
             "Related: the mayor said the rates would rise again. Then she left.",
             "More from the study suggests that the rates will rise again next spring",
             "Trendy cafes",
+            "Tagsets of the survey",
         ] {
             assert!(!is_teaser_heading(t), "{t}");
         }
