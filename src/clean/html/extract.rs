@@ -1667,6 +1667,17 @@ fn is_read_time_line(t: &str) -> bool {
         })
 }
 
+/// A breadcrumb trail written as text: "Home > News > World", "HOME / RADIO", "Home »";
+/// not a sentence ("Home / away: the team lost both.").
+fn is_breadcrumb_line(t: &str) -> bool {
+    t.len() <= 200
+        && !t.ends_with(['.', '!', '?'])
+        && t.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("home"))
+        && t[4..]
+            .trim_start()
+            .starts_with(['>', '\u{bb}', '\u{203a}', '/', '|'])
+}
+
 fn is_ui_line(t: &str) -> bool {
     // Accessibility skip links, alone or in a row: "Skip to main | Skip to sidebar" (a link
     // label of up to four words, not a sentence that starts so).
@@ -1680,7 +1691,7 @@ fn is_ui_line(t: &str) -> bool {
             return true;
         }
     }
-    if is_read_time_line(t) {
+    if is_read_time_line(t) || is_breadcrumb_line(t) {
         return true;
     }
     // Disqus' link under its thread, or its notice without scripts.
@@ -3260,6 +3271,7 @@ mod tests {
             <p>{PROSE} Two.</p><div>Print Email</div><div>Report this comment</div><p>Search: a phrase</p>
             <div>Skip to main | Skip to sidebar</div><p>Skip to the end: they won.</p>
             <div>Share this article on</div><div>Follow us!</div><p>Follow us to the coast, the guide said.</p>
+            <div>Home &gt; News &gt; Budget</div><p>Home / away: the team lost both.</p>
             <div>Scroll down for video</div><div>TrackBack URL for this entry:</div><div>Was this article helpful?</div></div></body></html>"#
         );
         let text = run(&page);
@@ -3267,6 +3279,7 @@ mod tests {
         assert!(text.contains("Search: a phrase"), "{text}");
         assert!(text.contains("Skip to the end: they won."), "{text}");
         assert!(text.contains("Follow us to the coast"), "{text}");
+        assert!(text.contains("Home / away: the team"), "{text}");
         for junk in [
             "Advertisement",
             "Print Email",
@@ -3275,6 +3288,7 @@ mod tests {
             "Share this",
             "Follow us!",
             "Scroll down",
+            "Home > News",
             "TrackBack",
             "helpful",
         ] {
