@@ -1837,9 +1837,9 @@ fn final_text(text: &str) -> (String, Vec<u64>) {
     (out, data)
 }
 
-/// Openings of the headings over the teasers a site lists under its articles ("Related
-/// Articles", "More from The Globe and Mail", "You may also like", "Recent posts"),
-/// compared lowercased, as whole words.
+/// Openings of the headings over the teasers and tag lists a site sets under its articles
+/// ("Related Articles", "More from The Globe and Mail", "You may also like", "Recent posts",
+/// "Tags"), compared lowercased, as whole words.
 const TEASER_HEADINGS: &[&str] = &[
     "related",
     "more from",
@@ -1933,11 +1933,30 @@ const TEASER_BLURB_MAX: usize = 250;
 
 /// Teasers after the article: a teaser heading in the last third of the text and the run
 /// of teasers under it, up to the next paragraph of prose (a "See also" box set inside the
-/// article's last paragraphs). Kept when the run is not titles (fewer than a third of its
-/// lines end without a sentence's punctuation): a section of the article that happens to
-/// be called "Related".
+/// article's last paragraphs) or table row. Kept when the run is not titles (fewer than a
+/// third of its lines end without a sentence's punctuation): a section of the article that
+/// happens to be called "Related".
+///
+/// Linear in the lines: where each run ends, and how many titles it holds, are counted once
+/// (a cut only removes lines before the end of its run, so later runs read the same).
 fn teaser_tail(lines: &[(&str, Mark)], keep: &mut [bool]) {
     let ends_sentence = |l: &str| l.ends_with(['.', '!', '?', '"', '\u{201d}', '\'', ')', ':']);
+    let n = lines.len();
+    // `stop[j]`: the first kept line from `j` on that ends a run (preformatted text and table
+    // rows are data, not teasers; a long line ending a sentence is prose), else `n`.
+    let mut stop = vec![n; n + 1];
+    // Kept lines, and kept title lines, before each index.
+    let mut kept = vec![0usize; n + 1];
+    let mut titles = vec![0usize; n + 1];
+    for (j, &(l, mark)) in lines.iter().enumerate().rev() {
+        let l = l.trim();
+        let ends_run = mark != Mark::Text || (l.len() >= TEASER_BLURB_MAX && ends_sentence(l));
+        stop[j] = if keep[j] && ends_run { j } else { stop[j + 1] };
+    }
+    for (j, &(l, _)) in lines.iter().enumerate() {
+        kept[j + 1] = kept[j] + usize::from(keep[j]);
+        titles[j + 1] = titles[j] + usize::from(keep[j] && !ends_sentence(l.trim()));
+    }
     let total: usize = lines
         .iter()
         .zip(&*keep)
@@ -1952,29 +1971,15 @@ fn teaser_tail(lines: &[(&str, Mark)], keep: &mut [bool]) {
         let after = total - before - t.len();
         if mark != Mark::Pre && before >= 500 && before >= 2 * after && is_teaser_heading(t.trim())
         {
-            let mut run = Vec::new();
-            for (j, &(l, mark)) in lines.iter().enumerate().skip(k + 1) {
-                let l = l.trim();
-                if !keep[j] {
-                    continue;
+            let end = stop[k + 1];
+            let run = kept[end] - kept[k + 1];
+            if (titles[end] - titles[k + 1]) * 3 >= run {
+                for j in k..end {
+                    if keep[j] {
+                        keep[j] = false;
+                        before += lines[j].0.len();
+                    }
                 }
-                // Preformatted text and table rows are data, not teasers.
-                if mark != Mark::Text || (l.len() >= TEASER_BLURB_MAX && ends_sentence(l)) {
-                    break;
-                }
-                run.push(j);
-            }
-            let titles = run
-                .iter()
-                .filter(|&&j| !ends_sentence(lines[j].0.trim()))
-                .count();
-            if titles * 3 >= run.len() {
-                keep[k] = false;
-                for j in run {
-                    keep[j] = false;
-                    before += lines[j].0.len();
-                }
-                before += t.len();
                 continue;
             }
         }
