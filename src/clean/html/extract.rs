@@ -466,7 +466,8 @@ struct Relax {
 /// How the html stage extracts a page.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
-    /// Keep photo captions (`<figcaption>` and short elements named for a caption), posts
+    /// Keep photo captions and credits (`<figcaption>`, short elements named for a caption
+    /// or a credit, a figure's short text outside any block), posts
     /// embedded from social networks (tweets, Instagram) and the short text of elements
     /// named for a video or audio player (the clip's title, "Just watched"). Off by
     /// default: they describe media beside the article rather than tell it, and

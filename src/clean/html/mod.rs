@@ -40,8 +40,8 @@ pub struct HtmlConfig {
     /// Output key for the language the page declares (default `html_lang`; empty = not
     /// written).
     pub lang_key: String,
-    /// Keep photo captions (`<figcaption>`, short elements named for a caption), posts
-    /// embedded from social networks (tweets, Instagram) and the short text of video players
+    /// Keep photo captions and credits (`<figcaption>`, short elements named for a caption
+    /// or a credit, a figure's short text outside any block), posts embedded from social networks (tweets, Instagram) and the short text of video players
     /// in the text (default false: they describe media beside the article; a photo gallery
     /// or video page whose text is its media keeps them either way).
     pub captions: bool,
