@@ -41,9 +41,10 @@ pub struct HtmlConfig {
     /// written).
     pub lang_key: String,
     /// Keep photo captions and credits (`<figcaption>`, short elements named for a caption
-    /// or a credit, a figure's short text outside any block), posts embedded from social networks (tweets, Instagram) and the short text of video players
-    /// in the text (default false: they describe media beside the article; a photo gallery
-    /// or video page whose text is its media keeps them either way).
+    /// or a credit, a figure's short text outside any block), posts embedded from social
+    /// networks (tweets, Instagram) and the short text of video players in the text
+    /// (default false: they describe media beside the article; a photo gallery or video
+    /// page whose text is its media keeps them either way).
     pub captions: bool,
 }
 
